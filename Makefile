@@ -1,0 +1,80 @@
+# qedref - top-level Makefile.
+#
+#   make                 build libqed, qedtool, qed-conform into $(BUILDDIR)
+#   make conform         run the conformance suite against the reference
+#   make test            install missing test dependencies, run every test
+#   make bench           qedtool vs QEMU, side by side, as ratios
+#   make coverage        gcov + lcov over ref/, HTML in build/coverage/
+#   make install         PREFIX=/usr/local DESTDIR=
+#
+# Knobs: V=1 (show commands), CC, CFLAGS, LDFLAGS, BUILDDIR=dir,
+#        SANITIZE=address,undefined (build a sanitizer tree, e.g. with
+#        BUILDDIR=build/asan).
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.DEFAULT_GOAL := all
+
+CFLAGS   ?= -O2 -g
+LDFLAGS  ?=
+PREFIX   ?= /usr/local
+BUILDDIR ?= build
+SANITIZE ?=
+
+WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wformat=2 -Wvla -Wundef -Wpointer-arith \
+            -Wcast-qual -Wwrite-strings
+QED_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_FILE_OFFSET_BITS=64 \
+              $(WARNINGS) -Iref
+ifneq ($(SANITIZE),)
+  SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+               -fno-sanitize-recover=all
+endif
+ALL_CFLAGS  = $(QED_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
+
+ifeq ($(V),1)
+  Q :=
+  QUIET_CC = 
+  QUIET_AR =
+  QUIET_LINK =
+  QUIET_GEN =
+else
+  Q := @
+  QUIET_CC   = @echo '   CC      $@';
+  QUIET_AR   = @echo '   AR      $@';
+  QUIET_LINK = @echo '   LINK    $@';
+  QUIET_GEN  = @echo '   GEN     $@';
+endif
+
+# Each fragment appends to these.
+ALL_TARGETS :=
+TEST_TARGETS :=
+CLEAN_FILES :=
+
+include ref/build.mk
+-include conformance/build.mk
+-include fuzz/build.mk
+-include ci/build.mk
+
+all: $(ALL_TARGETS)
+
+# The compile rule for every C file, with header dependencies.
+$(BUILDDIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+-include $(shell find $(BUILDDIR)/obj -name '*.d' 2>/dev/null)
+
+# make test: dependencies first (ci/install-deps installs them as root with
+# apt-get, or prints the command to run), then every test target.
+test:
+	$(Q)ci/install-deps
+	$(Q)$(MAKE) --no-print-directory test-all
+
+test-all: $(TEST_TARGETS)
+	@echo 'make test: all test targets passed'
+
+clean:
+	$(RM) -r $(BUILDDIR) $(CLEAN_FILES)
+
+.PHONY: all test test-all clean install uninstall

@@ -1,0 +1,55 @@
+# ref/ - libqed and qedtool.
+
+LIBQED_SRC := ref/qed.c ref/io.c
+QEDTOOL_SRC := ref/qedtool.c
+LIBQED_OBJ := $(LIBQED_SRC:%.c=$(BUILDDIR)/obj/%.o)
+LIBQED_PIC := $(LIBQED_SRC:%.c=$(BUILDDIR)/pic/%.o)
+QEDTOOL_OBJ := $(QEDTOOL_SRC:%.c=$(BUILDDIR)/obj/%.o)
+
+ALL_TARGETS += $(BUILDDIR)/libqed.a $(BUILDDIR)/libqed.so $(BUILDDIR)/qedtool
+
+$(BUILDDIR)/libqed.a: $(LIBQED_OBJ)
+	$(QUIET_AR)$(AR) rcs $@ $^
+
+$(BUILDDIR)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+
+$(BUILDDIR)/libqed.so: $(LIBQED_PIC)
+	$(QUIET_LINK)$(CC) -shared -Wl,-soname,libqed.so.0 $(ALL_LDFLAGS) -o $@ $^
+
+$(BUILDDIR)/qedtool: $(QEDTOOL_OBJ) $(QEDTOOL_EXTRA_OBJ) $(BUILDDIR)/libqed.a
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+# Unit tests (CUnit).
+UNIT_SRC := $(wildcard ref/tests/*.c)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILDDIR)/obj/%.o)
+$(BUILDDIR)/unit-tests: $(UNIT_OBJ) $(BUILDDIR)/libqed.a
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcunit
+
+test-unit: $(BUILDDIR)/unit-tests $(BUILDDIR)/qedtool
+	$(Q)cd $(BUILDDIR) && ./unit-tests
+
+TEST_TARGETS += test-unit
+
+# install / uninstall
+$(BUILDDIR)/libqed.pc: ref/libqed.pc.in
+	$(QUIET_GEN)sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
+ALL_TARGETS += $(BUILDDIR)/libqed.pc
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(BUILDDIR)/qedtool $(DESTDIR)$(PREFIX)/bin/qedtool
+	install -m 644 $(BUILDDIR)/libqed.a $(DESTDIR)$(PREFIX)/lib/libqed.a
+	install -m 755 $(BUILDDIR)/libqed.so $(DESTDIR)$(PREFIX)/lib/libqed.so.0
+	ln -sf libqed.so.0 $(DESTDIR)$(PREFIX)/lib/libqed.so
+	install -m 644 ref/qed.h $(DESTDIR)$(PREFIX)/include/qed.h
+	install -m 644 $(BUILDDIR)/libqed.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libqed.pc
+
+uninstall:
+	$(RM) $(DESTDIR)$(PREFIX)/bin/qedtool $(DESTDIR)$(PREFIX)/lib/libqed.a \
+	    $(DESTDIR)$(PREFIX)/lib/libqed.so.0 $(DESTDIR)$(PREFIX)/lib/libqed.so \
+	    $(DESTDIR)$(PREFIX)/include/qed.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/libqed.pc
+
+.PHONY: test-unit

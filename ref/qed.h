@@ -1,0 +1,321 @@
+/*
+ * qed.h - libqed, the qedref reference codec for the QED image format.
+ *
+ * Rule IDs in comments (HDR-2, TBL-4, WR-1 ...) refer to spec/qed-spec.md
+ * and spec/rules.tsv.
+ *
+ * Conventions
+ *   - Every function returning int returns QED_OK (0) on success, a negative
+ *     QED_ERR_* for a failure of the environment or the caller (I/O error,
+ *     out of memory, a configured limit, a bad argument) and a positive
+ *     QED_E_* when the image breaks a rule of the format.  qed_strerror()
+ *     names the error, qed_rule_id() gives the rule it belongs to.
+ *   - The library never calls POSIX I/O itself except inside the POSIX
+ *     implementation of struct qed_io (qed_io_posix_open/create).
+ *   - Nothing here is thread-safe; one image is used by one thread at a time.
+ */
+#ifndef QED_H
+#define QED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Format constants (spec section 2 and 3)                            */
+/* ------------------------------------------------------------------ */
+
+#define QED_MAGIC                 0x00444551u  /* "QED\0" little-endian, HDR-1 */
+#define QED_HEADER_BYTES          64u          /* the fixed header fields */
+#define QED_MIN_CLUSTER_SIZE      4096u        /* HDR-2 */
+#define QED_MAX_CLUSTER_SIZE      67108864u    /* HDR-2, 2^26 */
+#define QED_MIN_TABLE_SIZE        1u           /* HDR-3 */
+#define QED_MAX_TABLE_SIZE        16u          /* HDR-3 */
+#define QED_DEFAULT_CLUSTER_SIZE  65536u       /* what qemu-img uses */
+#define QED_DEFAULT_TABLE_SIZE    4u
+#define QED_SECTOR_SIZE           512u         /* HDR-9 */
+#define QED_ZERO_CLUSTER          1u           /* L2 entry value, ZERO-1 */
+#define QED_RESERVED_BITS         0xfffu       /* TBL-2 */
+
+#define QED_F_BACKING_FILE             0x1u    /* FEAT-1 */
+#define QED_F_NEED_CHECK               0x2u    /* FEAT-2 */
+#define QED_F_BACKING_FORMAT_NO_PROBE  0x4u    /* FEAT-3 */
+#define QED_FEATURE_MASK               0x7u    /* HDR-5: all known feature bits */
+#define QED_COMPAT_FEATURE_MASK        0x0u    /* HDR-6: none defined */
+#define QED_AUTOCLEAR_FEATURE_MASK     0x0u    /* HDR-7: none defined */
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                             */
+/* ------------------------------------------------------------------ */
+
+enum qed_status {
+    QED_OK = 0,
+
+    /* Environment and caller failures: negative. */
+    QED_ERR_IO          = -1,  /* the I/O layer reported an error (EIO ...) */
+    QED_ERR_NOMEM       = -2,  /* an allocation failed */
+    QED_ERR_LIMIT       = -3,  /* a configured qed_limits bound would be exceeded */
+    QED_ERR_INVAL       = -4,  /* bad argument (e.g. a request past image_size, XLT-3) */
+    QED_ERR_RDONLY      = -5,  /* write to an image opened read-only */
+    QED_ERR_NOSPC       = -6,  /* the I/O layer ran out of space */
+    QED_ERR_BACKING     = -7,  /* the backing file could not be opened (BACK-5) */
+    QED_ERR_UNSUPPORTED = -8,  /* the operation is not supported (e.g. shrink, WR-9) */
+    QED_ERR_EOF         = -9,  /* the I/O layer hit end of file inside a read */
+
+    /* Format violations: positive, one per rule. */
+    QED_E_TRUNCATED       = 1,   /* FILE-2 */
+    QED_E_MAGIC           = 2,   /* HDR-1 */
+    QED_E_CLUSTER_SIZE    = 3,   /* HDR-2 */
+    QED_E_TABLE_SIZE      = 4,   /* HDR-3 */
+    QED_E_HEADER_SIZE     = 5,   /* HDR-4 */
+    QED_E_FEATURES        = 6,   /* HDR-5 */
+    QED_E_COMPAT_REBASE   = 7,   /* HDR-6 */
+    QED_E_L1_OFFSET       = 8,   /* HDR-8 */
+    QED_E_IMAGE_SIZE_ALIGN = 9,  /* HDR-9 */
+    QED_E_IMAGE_SIZE_MAX  = 10,  /* HDR-10 */
+    QED_E_BACKING_RANGE   = 11,  /* HDR-11 */
+    QED_E_BACKING_EMPTY   = 12,  /* HDR-12 */
+    QED_E_BACKING_NUL     = 13,  /* HDR-13 */
+    QED_E_RESERVED_BITS   = 14,  /* TBL-2 */
+    QED_E_MISALIGNED      = 15,  /* TBL-3 */
+    QED_E_TABLE_RANGE     = 16,  /* TBL-4 */
+    QED_E_DATA_RANGE      = 17,  /* TBL-6 */
+    QED_E_CHAIN_DEPTH     = 18,  /* BACK-4 */
+    QED_E_CORRUPT         = 19,  /* CHK-1..3: check found corruption it could not repair */
+    QED_E_SHRINK          = 20,  /* WR-9: resize to a smaller size */
+    QED_E_LAST            = 20
+};
+
+/* Human-readable text for any status, e.g. "cluster_size is not a power of
+ * two in [4096, 67108864] (HDR-2)".  Never NULL. */
+const char *qed_strerror(int status);
+
+/* The spec rule ID a status belongs to ("HDR-2"), or "" for environment
+ * errors and QED_OK.  Never NULL. */
+const char *qed_rule_id(int status);
+
+/* ------------------------------------------------------------------ */
+/* The I/O interface                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * struct qed_io: the only way the codec touches a file.  Every operation
+ * returns QED_OK or a negative QED_ERR_*.  read must fill exactly len bytes
+ * or fail (QED_ERR_EOF past the end of the file); write extends the file
+ * when it goes past the end (a gap reads as zeroes); truncate sets the
+ * length; close releases the object itself (may be NULL-safe no-op).
+ */
+typedef struct qed_io qed_io;
+struct qed_io {
+    int  (*read)(qed_io *io, uint64_t off, void *buf, size_t len);
+    int  (*write)(qed_io *io, uint64_t off, const void *buf, size_t len);
+    int  (*flush)(qed_io *io);
+    int  (*length)(qed_io *io, uint64_t *len);
+    int  (*truncate)(qed_io *io, uint64_t len);
+    void (*close)(qed_io *io);
+};
+
+/* Close and free any qed_io (NULL is allowed). */
+void qed_io_close(qed_io *io);
+
+/* POSIX file.  open: an existing file, read-only unless writable != 0.
+ * create: create or truncate to length 0, read-write. */
+int qed_io_posix_open(const char *path, int writable, qed_io **out);
+int qed_io_posix_create(const char *path, qed_io **out);
+
+/* Memory buffer.  The initial contents are copied from data (may be NULL
+ * when len is 0).  Writes may grow the buffer up to max_len bytes; beyond
+ * that they fail with QED_ERR_NOSPC.  qed_io_mem_data returns the current
+ * contents (valid until the next write or close). */
+int qed_io_mem_new(const void *data, size_t len, size_t max_len, qed_io **out);
+void qed_io_mem_data(qed_io *io, const uint8_t **data, size_t *len);
+
+/* Fault injector: passes every call through to inner (which it owns) and
+ * fails call number fail_at (1-based, counting read, write, flush, length
+ * and truncate alike) with err (QED_ERR_IO or QED_ERR_NOSPC).  With sticky
+ * set every call after that one fails too (the device is gone).  fail_at 0
+ * never fails, which is how a workload's calls are counted. */
+int qed_io_fault_new(qed_io *inner, uint64_t fail_at, int err, int sticky,
+                     qed_io **out);
+uint64_t qed_io_fault_calls(qed_io *io);   /* calls seen so far */
+
+/* Recorder: passes every call through to inner (which it owns) and appends
+ * a dm-log-writes entry to log (which it owns) for every write (widened to
+ * whole sectors of sector_size bytes, data read back from inner) and every
+ * flush.  The superblock's entry count is brought up to date on each flush
+ * and on close.  qed_io_recorder_mark appends a MARK entry with text. */
+int qed_io_recorder_new(qed_io *inner, qed_io *log, uint32_t sector_size,
+                        qed_io **out);
+int qed_io_recorder_mark(qed_io *io, const char *text);
+
+/* ------------------------------------------------------------------ */
+/* Header                                                             */
+/* ------------------------------------------------------------------ */
+
+typedef struct qed_header {
+    uint32_t magic;
+    uint32_t cluster_size;
+    uint32_t table_size;
+    uint32_t header_size;
+    uint64_t features;
+    uint64_t compat_features;
+    uint64_t autoclear_features;
+    uint64_t l1_table_offset;
+    uint64_t image_size;
+    uint32_t backing_filename_offset;
+    uint32_t backing_filename_size;
+} qed_header;
+
+/* Decode / encode the 64 header bytes (FILE-1: little-endian).  Decoding
+ * does not validate. */
+void qed_header_decode(const uint8_t buf[QED_HEADER_BYTES], qed_header *h);
+void qed_header_encode(const qed_header *h, uint8_t buf[QED_HEADER_BYTES]);
+
+/* Validate every header field in spec order (HDR-1 .. HDR-13, with HDR-8
+ * checked against file_size, the file's length in bytes).  Returns QED_OK or
+ * the QED_E_* of the first rule broken. */
+int qed_header_validate(const qed_header *h, uint64_t file_size);
+
+/* HDR-10: the largest image_size for a geometry, or UINT64_MAX when the
+ * true maximum does not fit in 64 bits.  Geometry must already be valid. */
+uint64_t qed_max_image_size(uint32_t cluster_size, uint32_t table_size);
+
+/* 1 if buf starts with the QED magic (BACK-2), else 0. */
+int qed_probe(const void *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Images                                                             */
+/* ------------------------------------------------------------------ */
+
+typedef struct qed_image qed_image;
+
+/* Bounds on what an untrusted image may make the library allocate or do. */
+typedef struct qed_limits {
+    uint64_t max_table_bytes;   /* largest table_size*cluster_size accepted; default 64 MiB */
+    unsigned max_chain_depth;   /* BACK-4: backing files below the top; default 16 */
+    uint64_t max_check_clusters;/* largest file (in clusters) check will scan; default 2^28 */
+} qed_limits;
+
+void qed_limits_default(qed_limits *lim);
+
+/* Called to open a backing file.  path is already resolved (BACK-1).
+ * Return QED_OK and a qed_io in *out (the image takes ownership), or a
+ * negative QED_ERR_*.  The default (when qed_open_opts.open_backing is
+ * NULL) opens path read-only with qed_io_posix_open. */
+typedef int (*qed_backing_open_fn)(void *ctx, const char *path, qed_io **out);
+
+enum qed_open_flags {
+    QED_OPEN_RDWR       = 1u << 0, /* read-write; default read-only */
+    QED_OPEN_NO_BACKING = 1u << 1, /* do not open the backing file; unallocated reads fail */
+    QED_OPEN_NO_CHECK   = 1u << 2  /* read-write open of a NEED_CHECK image without WR-5
+                                      (for check -r, which repairs itself) */
+};
+
+typedef struct qed_open_opts {
+    unsigned flags;                 /* enum qed_open_flags */
+    const char *path;               /* the image's own path, for BACK-1; may be NULL */
+    qed_backing_open_fn open_backing; /* NULL: POSIX */
+    void *backing_ctx;
+    const qed_limits *limits;       /* NULL: qed_limits_default */
+} qed_open_opts;
+
+/* Open an image on io (which stays owned by the caller and must outlive the
+ * image).  opts may be NULL (read-only, defaults).  Validates the header,
+ * loads the L1 table, opens the backing chain, and on read-write open clears
+ * unknown autoclear bits (HDR-7) and runs WR-5 when NEED_CHECK is set. */
+int qed_open(qed_io *io, const qed_open_opts *opts, qed_image **out);
+
+/* Close: on a read-write image that this session dirtied, WR-4.  Frees the
+ * image and its backing chain (NULL is allowed).  Returns the first error. */
+int qed_close(qed_image *img);
+
+const qed_header *qed_get_header(const qed_image *img);
+/* The backing file name as stored (NUL-terminated), or NULL. */
+const char *qed_backing_name(const qed_image *img);
+/* "raw", "qed", or NULL when the image has no backing file: the format the
+ * backing file was opened as (BACK-2), or would be opened as. */
+const char *qed_backing_format(const qed_image *img);
+
+/* Read / write len bytes at logical offset off (XLT-3: off+len <= image_size). */
+int qed_read(qed_image *img, uint64_t off, void *buf, size_t len);
+int qed_write(qed_image *img, uint64_t off, const void *buf, size_t len);
+/* WR-8 */
+int qed_write_zeroes(qed_image *img, uint64_t off, uint64_t len);
+int qed_flush(qed_image *img);
+
+/* Allocation status of the run starting at off (like qemu-img map). */
+enum qed_map_flags {
+    QED_MAP_PRESENT = 1u << 0,  /* allocated in some layer (data or zero cluster) */
+    QED_MAP_ZERO    = 1u << 1,  /* reads as zeroes */
+    QED_MAP_DATA    = 1u << 2   /* backed by a data cluster (offset is valid) */
+};
+typedef struct qed_extent {
+    uint64_t start;    /* logical offset */
+    uint64_t length;   /* bytes, > 0 */
+    unsigned depth;    /* 0: this image, 1: its backing file, ...; for an
+                          extent present nowhere, the chain length */
+    unsigned flags;    /* enum qed_map_flags */
+    uint64_t offset;   /* with QED_MAP_DATA: byte offset in the file at depth */
+} qed_extent;
+/* Describe the longest run starting at off (off < image_size) with the same
+ * depth, flags and contiguous offsets, not past off+max_len. */
+int qed_map(qed_image *img, uint64_t off, uint64_t max_len, qed_extent *ext);
+
+/* Consistency check (spec section 8). */
+enum qed_check_repair {
+    QED_REPAIR_NONE    = 0,
+    QED_REPAIR_LEAKS   = 1u << 0,   /* CHK-7 */
+    QED_REPAIR_CORRUPT = 1u << 1,   /* CHK-5 */
+    QED_REPAIR_ALL     = QED_REPAIR_LEAKS | QED_REPAIR_CORRUPT
+};
+typedef struct qed_check_result {
+    uint64_t corruptions;        /* found (before repair) */
+    uint64_t corruptions_fixed;
+    uint64_t leaks;              /* found (before repair) */
+    uint64_t leaks_fixed;
+    uint64_t check_errors;       /* I/O errors while checking */
+    uint64_t allocated_clusters; /* data clusters referenced (after repair) */
+    uint64_t total_clusters;     /* clusters of the virtual disk */
+    uint64_t fragmented_clusters;/* data clusters not directly after their predecessor */
+    uint64_t image_end_offset;   /* file length after check/repair */
+} qed_check_result;
+/* Check the image and, when repair != 0 (image must be read-write), repair.
+ * Returns QED_OK when the check ran to the end (whatever it found), else the
+ * error that stopped it. */
+int qed_check(qed_image *img, unsigned repair, qed_check_result *res);
+
+/* Create a fresh image on io (which must be empty or will be overwritten):
+ * header in cluster 0 (header_size 1, or more when the backing name needs
+ * it), a zeroed L1 table right after it. */
+typedef struct qed_create_opts {
+    uint64_t image_size;          /* HDR-9, HDR-10 */
+    uint32_t cluster_size;        /* 0: default */
+    uint32_t table_size;          /* 0: default */
+    const char *backing_file;     /* NULL: none */
+    const char *backing_format;   /* "raw" sets NO_PROBE; "qed" or NULL probe */
+} qed_create_opts;
+int qed_create(qed_io *io, const qed_create_opts *opts);
+
+/* Change the backing file name and format without touching data (rebase -u).
+ * name NULL removes the backing file.  HDR-6: refused while unknown compat
+ * bits are set.  Fails with QED_ERR_LIMIT when the name does not fit in the
+ * header clusters. */
+int qed_set_backing(qed_image *img, const char *name, const char *format);
+
+/* Grow the virtual size (WR-9). */
+int qed_resize(qed_image *img, uint64_t new_size);
+
+/* Resolve a backing name against the directory of the image's path
+ * (BACK-1).  Writes a NUL-terminated path to out; QED_ERR_LIMIT if it does
+ * not fit in out_len bytes. */
+int qed_resolve_backing(const char *image_path, const char *name, char *out,
+                        size_t out_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QED_H */
