@@ -1,7 +1,7 @@
 # ref/ - libqed and qedtool.
 
 LIBQED_SRC := ref/qed.c ref/io.c
-QEDTOOL_SRC := ref/qedtool.c
+QEDTOOL_SRC := $(wildcard ref/qedtool*.c)
 LIBQED_OBJ := $(LIBQED_SRC:%.c=$(BUILDDIR)/obj/%.o)
 LIBQED_PIC := $(LIBQED_SRC:%.c=$(BUILDDIR)/pic/%.o)
 QEDTOOL_OBJ := $(QEDTOOL_SRC:%.c=$(BUILDDIR)/obj/%.o)
@@ -53,3 +53,6 @@ uninstall:
 	    $(DESTDIR)$(PREFIX)/include/qed.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/libqed.pc
 
 .PHONY: test-unit
+
+# Extra test targets for ref/ (interop, fault injection ...), owned by ref/tests/.
+-include ref/tests/tests.mk
