@@ -1,0 +1,17 @@
+# spec/ - the traceability check between spec, code and corpus.
+# Included from the top-level Makefile with `-include spec/spec.mk`.
+#
+#   make spec-check            every rule of spec/rules.tsv is defined in
+#                              spec/qed-spec.md, cited in ref/*.[ch] and
+#                              covered by a case of corpus/golden/manifest.json
+#   make spec-check-selftest   prove ci/spec-check.sh catches each kind of gap
+
+spec-check:
+	$(Q)sh ci/spec-check.sh
+
+spec-check-selftest:
+	$(Q)sh spec/tests/spec-check-selftest.sh
+
+TEST_TARGETS += spec-check-selftest
+
+.PHONY: spec-check spec-check-selftest
