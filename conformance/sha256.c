@@ -1,0 +1,130 @@
+/*
+ * sha256.c - SHA-256 as specified in FIPS 180-4, section 6.2.
+ */
+#include "sha256.h"
+
+#include <string.h>
+
+/* FIPS 180-4 4.2.2: the first 32 bits of the fractional parts of the cube
+ * roots of the first 64 primes. */
+static const uint32_t K[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
+    0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+    0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+    0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+    0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+    0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+    0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+    0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+/* Rotate x right by n bits (0 < n < 32). */
+static uint32_t rotr(uint32_t x, unsigned n)
+{
+    return (x >> n) | (x << (32 - n));
+}
+
+/* Big-endian u32 at p. */
+static uint32_t load_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+           (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* Expand one 64-byte block into the 64-word message schedule (6.2.2 step 1). */
+static void expand_schedule(const uint8_t block[64], uint32_t w[64])
+{
+    for (unsigned t = 0; t < 16; t++)
+        w[t] = load_be32(block + 4 * t);
+    for (unsigned t = 16; t < 64; t++) {
+        uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
+        uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
+        w[t] = w[t - 16] + s0 + w[t - 7] + s1;
+    }
+}
+
+/* Fold one 64-byte block into the hash state (6.2.2 steps 2-4). */
+static void compress(uint32_t state[8], const uint8_t block[64])
+{
+    uint32_t w[64], v[8];
+
+    expand_schedule(block, w);
+    memcpy(v, state, sizeof v);
+    for (unsigned t = 0; t < 64; t++) {
+        uint32_t e = v[4], a = v[0];
+        uint32_t ch = (e & v[5]) ^ (~e & v[6]);
+        uint32_t maj = (a & v[1]) ^ (a & v[2]) ^ (v[1] & v[2]);
+        uint32_t t1 = v[7] + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ch + K[t] + w[t];
+        uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + maj;
+        memmove(v + 1, v, 7 * sizeof v[0]);
+        v[4] += t1;
+        v[0] = t1 + t2;
+    }
+    for (unsigned i = 0; i < 8; i++)
+        state[i] += v[i];
+}
+
+void qed_sha256_init(qed_sha256_ctx *ctx)
+{
+    /* FIPS 180-4 5.3.3 */
+    static const uint32_t h0[8] = {
+        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+        0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+    };
+    memcpy(ctx->state, h0, sizeof h0);
+    ctx->total = 0;
+    ctx->used = 0;
+    memset(ctx->block, 0, sizeof ctx->block);
+}
+
+void qed_sha256_update(qed_sha256_ctx *ctx, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+
+    ctx->total += len;
+    while (len > 0) {
+        size_t take = 64 - ctx->used;
+        if (take > len)
+            take = len;
+        memcpy(ctx->block + ctx->used, p, take);
+        ctx->used += take;
+        p += take;
+        len -= take;
+        if (ctx->used == 64) {
+            compress(ctx->state, ctx->block);
+            ctx->used = 0;
+        }
+    }
+}
+
+void qed_sha256_final(qed_sha256_ctx *ctx, uint8_t out[32])
+{
+    uint64_t bits = ctx->total * 8;
+    uint8_t pad[72] = { 0x80 };
+    /* 5.1.1: a 1 bit, zeroes up to 56 mod 64, then the 64-bit length. */
+    size_t padlen = (ctx->used < 56 ? 56 : 120) - ctx->used;
+
+    for (unsigned i = 0; i < 8; i++)
+        pad[padlen + i] = (uint8_t)(bits >> (56 - 8 * i));
+    qed_sha256_update(ctx, pad, padlen + 8);
+    for (unsigned i = 0; i < 8; i++) {
+        out[4 * i] = (uint8_t)(ctx->state[i] >> 24);
+        out[4 * i + 1] = (uint8_t)(ctx->state[i] >> 16);
+        out[4 * i + 2] = (uint8_t)(ctx->state[i] >> 8);
+        out[4 * i + 3] = (uint8_t)ctx->state[i];
+    }
+}
+
+void qed_sha256_hex(const uint8_t d[32], char out[65])
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (unsigned i = 0; i < 32; i++) {
+        out[2 * i] = digits[d[i] >> 4];
+        out[2 * i + 1] = digits[d[i] & 15];
+    }
+    out[64] = '\0';
+}
