@@ -1,0 +1,613 @@
+/*
+ * io.c - the four implementations of struct qed_io (ref/qed.h).
+ *
+ *   1. POSIX file         qed_io_posix_open / qed_io_posix_create
+ *   2. memory buffer      qed_io_mem_new
+ *   3. fault injector     qed_io_fault_new
+ *   4. recorder           qed_io_recorder_new (dm-log-writes trace)
+ *
+ * This is the only file of libqed that calls POSIX I/O.
+ */
+#include "qed.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Close and free any qed_io. */
+void qed_io_close(qed_io *io)
+{
+    if (io && io->close)
+        io->close(io);
+}
+
+/* Map an errno value to a qed status. */
+static int status_from_errno(int err)
+{
+    if (err == ENOSPC || err == EFBIG || err == EDQUOT)
+        return QED_ERR_NOSPC;
+    if (err == ENOMEM)
+        return QED_ERR_NOMEM;
+    return QED_ERR_IO;
+}
+
+/* ------------------------------------------------------------------ */
+/* 1. POSIX file                                                      */
+/* ------------------------------------------------------------------ */
+
+typedef struct posix_io {
+    qed_io io;      /* must be first */
+    int fd;
+} posix_io;
+
+/* True when off+len fits in off_t. */
+static int posix_range_ok(uint64_t off, size_t len)
+{
+    const uint64_t max = (uint64_t)INT64_MAX;
+    return off <= max && (uint64_t)len <= max - off;
+}
+
+/* pread exactly len bytes; QED_ERR_EOF when the file ends first. */
+static int posix_read(qed_io *io, uint64_t off, void *buf, size_t len)
+{
+    posix_io *p = (posix_io *)io;
+    uint8_t *dst = buf;
+
+    if (!posix_range_ok(off, len))
+        return QED_ERR_INVAL;
+    while (len > 0) {
+        ssize_t n = pread(p->fd, dst, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return status_from_errno(errno);
+        if (n == 0)
+            return QED_ERR_EOF;
+        dst += n;
+        off += (uint64_t)n;
+        len -= (size_t)n;
+    }
+    return QED_OK;
+}
+
+/* pwrite exactly len bytes. */
+static int posix_write(qed_io *io, uint64_t off, const void *buf, size_t len)
+{
+    posix_io *p = (posix_io *)io;
+    const uint8_t *src = buf;
+
+    if (!posix_range_ok(off, len))
+        return QED_ERR_INVAL;
+    while (len > 0) {
+        ssize_t n = pwrite(p->fd, src, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n == 0 ? QED_ERR_NOSPC : status_from_errno(errno);
+        src += n;
+        off += (uint64_t)n;
+        len -= (size_t)n;
+    }
+    return QED_OK;
+}
+
+/* fdatasync the file. */
+static int posix_flush(qed_io *io)
+{
+    posix_io *p = (posix_io *)io;
+
+    if (fdatasync(p->fd) != 0 && errno != EINVAL && errno != EROFS)
+        return status_from_errno(errno);
+    return QED_OK;
+}
+
+/* Current file length from fstat. */
+static int posix_length(qed_io *io, uint64_t *len)
+{
+    posix_io *p = (posix_io *)io;
+    struct stat st;
+
+    if (fstat(p->fd, &st) != 0)
+        return status_from_errno(errno);
+    *len = st.st_size < 0 ? 0 : (uint64_t)st.st_size;
+    return QED_OK;
+}
+
+/* ftruncate to len. */
+static int posix_truncate(qed_io *io, uint64_t len)
+{
+    posix_io *p = (posix_io *)io;
+
+    if (len > (uint64_t)INT64_MAX)
+        return QED_ERR_INVAL;
+    if (ftruncate(p->fd, (off_t)len) != 0)
+        return status_from_errno(errno);
+    return QED_OK;
+}
+
+/* Close the descriptor and free the object. */
+static void posix_close(qed_io *io)
+{
+    posix_io *p = (posix_io *)io;
+
+    close(p->fd);
+    free(p);
+}
+
+/* Wrap an open descriptor; closes it on failure. */
+static int posix_wrap(int fd, qed_io **out)
+{
+    posix_io *p = calloc(1, sizeof(*p));
+
+    if (!p) {
+        close(fd);
+        return QED_ERR_NOMEM;
+    }
+    p->fd = fd;
+    p->io.read = posix_read;
+    p->io.write = posix_write;
+    p->io.flush = posix_flush;
+    p->io.length = posix_length;
+    p->io.truncate = posix_truncate;
+    p->io.close = posix_close;
+    *out = &p->io;
+    return QED_OK;
+}
+
+/* Open an existing file, read-only unless writable. */
+int qed_io_posix_open(const char *path, int writable, qed_io **out)
+{
+    int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+
+    if (fd < 0)
+        return status_from_errno(errno);
+    return posix_wrap(fd, out);
+}
+
+/* Create (or truncate) a file for read-write. */
+int qed_io_posix_create(const char *path, qed_io **out)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+    if (fd < 0)
+        return status_from_errno(errno);
+    return posix_wrap(fd, out);
+}
+
+/* ------------------------------------------------------------------ */
+/* 2. Memory buffer                                                   */
+/* ------------------------------------------------------------------ */
+
+typedef struct mem_io {
+    qed_io io;      /* must be first */
+    uint8_t *data;
+    size_t len;     /* file length */
+    size_t cap;     /* allocated bytes */
+    size_t max_len; /* writes past this fail with QED_ERR_NOSPC */
+} mem_io;
+
+/* Copy len bytes at off; QED_ERR_EOF when past the end. */
+static int mem_read(qed_io *io, uint64_t off, void *buf, size_t len)
+{
+    mem_io *m = (mem_io *)io;
+
+    if (off > m->len || len > m->len - off)
+        return QED_ERR_EOF;
+    if (len)
+        memcpy(buf, m->data + off, len);
+    return QED_OK;
+}
+
+/* Grow the buffer so it holds at least need bytes (zero-filled). */
+static int mem_reserve(mem_io *m, size_t need)
+{
+    size_t cap = m->cap ? m->cap : 4096;
+    uint8_t *p;
+
+    if (need <= m->cap)
+        return QED_OK;
+    while (cap < need)
+        cap = cap > m->max_len / 2 ? m->max_len : cap * 2;
+    p = realloc(m->data, cap);
+    if (!p)
+        return QED_ERR_NOMEM;
+    memset(p + m->cap, 0, cap - m->cap);
+    m->data = p;
+    m->cap = cap;
+    return QED_OK;
+}
+
+/* Set the length to len, growing with zeroes or shrinking. */
+static int mem_set_length(mem_io *m, size_t len)
+{
+    int ret = mem_reserve(m, len);
+
+    if (ret != QED_OK)
+        return ret;
+    if (len < m->len)
+        memset(m->data + len, 0, m->len - len);
+    m->len = len;
+    return QED_OK;
+}
+
+/* Store len bytes at off, growing the buffer up to max_len. */
+static int mem_write(qed_io *io, uint64_t off, const void *buf, size_t len)
+{
+    mem_io *m = (mem_io *)io;
+    int ret;
+
+    if (off > m->max_len || len > m->max_len - off)
+        return QED_ERR_NOSPC;
+    if (off + len > m->len) {
+        ret = mem_set_length(m, (size_t)(off + len));
+        if (ret != QED_OK)
+            return ret;
+    }
+    if (len)
+        memcpy(m->data + off, buf, len);
+    return QED_OK;
+}
+
+/* Nothing to make durable in memory. */
+static int mem_flush(qed_io *io)
+{
+    (void)io;
+    return QED_OK;
+}
+
+/* Current length. */
+static int mem_length(qed_io *io, uint64_t *len)
+{
+    *len = ((mem_io *)io)->len;
+    return QED_OK;
+}
+
+/* Truncate or extend to len (bounded by max_len). */
+static int mem_truncate(qed_io *io, uint64_t len)
+{
+    mem_io *m = (mem_io *)io;
+
+    if (len > m->max_len)
+        return QED_ERR_NOSPC;
+    return mem_set_length(m, (size_t)len);
+}
+
+/* Free the buffer and the object. */
+static void mem_close(qed_io *io)
+{
+    mem_io *m = (mem_io *)io;
+
+    free(m->data);
+    free(m);
+}
+
+/* A memory file holding a copy of data[0..len), growable to max_len. */
+int qed_io_mem_new(const void *data, size_t len, size_t max_len, qed_io **out)
+{
+    mem_io *m;
+
+    if (len > max_len || (len && !data))
+        return QED_ERR_INVAL;
+    m = calloc(1, sizeof(*m));
+    if (!m)
+        return QED_ERR_NOMEM;
+    m->max_len = max_len;
+    if (mem_write(&m->io, 0, data, len) != QED_OK) {
+        mem_close(&m->io);
+        return QED_ERR_NOMEM;
+    }
+    m->io.read = mem_read;
+    m->io.write = mem_write;
+    m->io.flush = mem_flush;
+    m->io.length = mem_length;
+    m->io.truncate = mem_truncate;
+    m->io.close = mem_close;
+    *out = &m->io;
+    return QED_OK;
+}
+
+/* The current contents of a memory file. */
+void qed_io_mem_data(qed_io *io, const uint8_t **data, size_t *len)
+{
+    mem_io *m = (mem_io *)io;
+
+    *data = m->data;
+    *len = m->len;
+}
+
+/* ------------------------------------------------------------------ */
+/* 3. Fault injector                                                  */
+/* ------------------------------------------------------------------ */
+
+typedef struct fault_io {
+    qed_io io;       /* must be first */
+    qed_io *inner;
+    uint64_t calls;  /* calls seen, the failing one included */
+    uint64_t fail_at;
+    int err;
+    int sticky;
+} fault_io;
+
+/* Count one call; return the injected error if this call must fail. */
+static int fault_tick(fault_io *f)
+{
+    f->calls++;
+    if (f->fail_at == 0)
+        return QED_OK;
+    if (f->calls == f->fail_at || (f->sticky && f->calls > f->fail_at))
+        return f->err;
+    return QED_OK;
+}
+
+static int fault_read(qed_io *io, uint64_t off, void *buf, size_t len)
+{
+    fault_io *f = (fault_io *)io;
+    int ret = fault_tick(f);
+    return ret ? ret : f->inner->read(f->inner, off, buf, len);
+}
+
+static int fault_write(qed_io *io, uint64_t off, const void *buf, size_t len)
+{
+    fault_io *f = (fault_io *)io;
+    int ret = fault_tick(f);
+    return ret ? ret : f->inner->write(f->inner, off, buf, len);
+}
+
+static int fault_flush(qed_io *io)
+{
+    fault_io *f = (fault_io *)io;
+    int ret = fault_tick(f);
+    return ret ? ret : f->inner->flush(f->inner);
+}
+
+static int fault_length(qed_io *io, uint64_t *len)
+{
+    fault_io *f = (fault_io *)io;
+    int ret = fault_tick(f);
+    return ret ? ret : f->inner->length(f->inner, len);
+}
+
+static int fault_truncate(qed_io *io, uint64_t len)
+{
+    fault_io *f = (fault_io *)io;
+    int ret = fault_tick(f);
+    return ret ? ret : f->inner->truncate(f->inner, len);
+}
+
+static void fault_close(qed_io *io)
+{
+    fault_io *f = (fault_io *)io;
+
+    qed_io_close(f->inner);
+    free(f);
+}
+
+/* Wrap inner so that call number fail_at (and later ones if sticky) fails. */
+int qed_io_fault_new(qed_io *inner, uint64_t fail_at, int err, int sticky,
+                     qed_io **out)
+{
+    fault_io *f;
+
+    if (!inner || err >= 0)
+        return QED_ERR_INVAL;
+    f = calloc(1, sizeof(*f));
+    if (!f)
+        return QED_ERR_NOMEM;
+    f->inner = inner;
+    f->fail_at = fail_at;
+    f->err = err;
+    f->sticky = sticky;
+    f->io.read = fault_read;
+    f->io.write = fault_write;
+    f->io.flush = fault_flush;
+    f->io.length = fault_length;
+    f->io.truncate = fault_truncate;
+    f->io.close = fault_close;
+    *out = &f->io;
+    return QED_OK;
+}
+
+/* Calls seen by a fault injector so far. */
+uint64_t qed_io_fault_calls(qed_io *io)
+{
+    return ((fault_io *)io)->calls;
+}
+
+/* ------------------------------------------------------------------ */
+/* 4. Recorder: dm-log-writes                                         */
+/* ------------------------------------------------------------------ */
+/*
+ * Log layout (Linux dm-log-writes; QEMU's blklogwrites writes the same):
+ * sector 0 is the superblock {u64 magic, u64 version 1, u64 nr_entries,
+ * u32 sector_size}; each entry is a 32-byte header {u64 sector, u64
+ * nr_sectors, u64 flags, u64 data_len} padded to one sector, followed by
+ * its data padded to whole sectors.  All little-endian.
+ */
+
+#define LOG_MAGIC        0x6a736677736872ull
+#define LOG_VERSION      1u
+#define LOG_FLAG_FLUSH   1u
+#define LOG_FLAG_MARK    8u
+
+typedef struct rec_io {
+    qed_io io;        /* must be first */
+    qed_io *inner;
+    qed_io *log;
+    uint32_t sector;  /* log sector size */
+    uint64_t entries; /* entries appended */
+    uint64_t next;    /* next free log sector */
+    uint8_t *scratch; /* one sector */
+} rec_io;
+
+/* Store v little-endian in n bytes. */
+static void put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Rewrite the superblock with the current entry count. */
+static int rec_write_super(rec_io *r)
+{
+    memset(r->scratch, 0, r->sector);
+    put_le(r->scratch, LOG_MAGIC, 8);
+    put_le(r->scratch + 8, LOG_VERSION, 8);
+    put_le(r->scratch + 16, r->entries, 8);
+    put_le(r->scratch + 24, r->sector, 4);
+    return r->log->write(r->log, 0, r->scratch, r->sector);
+}
+
+/* Append one entry: header sector, then data padded to whole sectors. */
+static int rec_append(rec_io *r, uint64_t sector, uint64_t nr, uint64_t flags,
+                      const void *data, size_t data_len)
+{
+    uint64_t data_sectors = (data_len + r->sector - 1) / r->sector;
+    int ret;
+
+    memset(r->scratch, 0, r->sector);
+    put_le(r->scratch, sector, 8);
+    put_le(r->scratch + 8, nr, 8);
+    put_le(r->scratch + 16, flags, 8);
+    put_le(r->scratch + 24, data_len, 8);
+    ret = r->log->write(r->log, r->next * r->sector, r->scratch, r->sector);
+    if (ret == QED_OK && data_len)
+        ret = r->log->write(r->log, (r->next + 1) * r->sector, data, data_len);
+    if (ret == QED_OK && data_len % r->sector) {
+        /* pad the last data sector so the next entry starts clean */
+        size_t pad = r->sector - data_len % r->sector;
+        memset(r->scratch, 0, pad);
+        ret = r->log->write(r->log, (r->next + 1) * r->sector + data_len,
+                            r->scratch, pad);
+    }
+    if (ret != QED_OK)
+        return ret;
+    r->next += 1 + data_sectors;
+    r->entries++;
+    return QED_OK;
+}
+
+static int rec_read(qed_io *io, uint64_t off, void *buf, size_t len)
+{
+    rec_io *r = (rec_io *)io;
+    return r->inner->read(r->inner, off, buf, len);
+}
+
+/* Read back [first, first+len) of inner, zero past its end. */
+static int rec_read_back(rec_io *r, uint64_t first, uint8_t *buf, size_t len)
+{
+    uint64_t flen;
+    int ret = r->inner->length(r->inner, &flen);
+
+    memset(buf, 0, len);
+    if (ret != QED_OK || first >= flen)
+        return ret;
+    if (len > flen - first)
+        len = (size_t)(flen - first);
+    return r->inner->read(r->inner, first, buf, len);
+}
+
+/* Write through, then log the write widened to whole sectors. */
+static int rec_write(qed_io *io, uint64_t off, const void *buf, size_t len)
+{
+    rec_io *r = (rec_io *)io;
+    uint64_t first, end;
+    uint8_t *copy;
+    int ret = r->inner->write(r->inner, off, buf, len);
+
+    if (ret != QED_OK || len == 0)
+        return ret;
+    first = off / r->sector * r->sector;
+    end = (off + len + r->sector - 1) / r->sector * r->sector;
+    if (end - first > SIZE_MAX)
+        return QED_ERR_NOMEM;
+    copy = malloc((size_t)(end - first));
+    if (!copy)
+        return QED_ERR_NOMEM;
+    ret = rec_read_back(r, first, copy, (size_t)(end - first));
+    if (ret == QED_OK)
+        ret = rec_append(r, first / r->sector, (end - first) / r->sector, 0,
+                         copy, (size_t)(end - first));
+    free(copy);
+    return ret;
+}
+
+/* Flush through, then log a FLUSH entry and update the superblock. */
+static int rec_flush(qed_io *io)
+{
+    rec_io *r = (rec_io *)io;
+    int ret = r->inner->flush(r->inner);
+
+    if (ret == QED_OK)
+        ret = rec_append(r, 0, 0, LOG_FLAG_FLUSH, NULL, 0);
+    if (ret == QED_OK)
+        ret = rec_write_super(r);
+    return ret;
+}
+
+static int rec_length(qed_io *io, uint64_t *len)
+{
+    rec_io *r = (rec_io *)io;
+    return r->inner->length(r->inner, len);
+}
+
+/* Truncate is not part of the dm-log-writes model; it is passed through. */
+static int rec_truncate(qed_io *io, uint64_t len)
+{
+    rec_io *r = (rec_io *)io;
+    return r->inner->truncate(r->inner, len);
+}
+
+static void rec_close(qed_io *io)
+{
+    rec_io *r = (rec_io *)io;
+
+    rec_write_super(r);
+    qed_io_close(r->inner);
+    qed_io_close(r->log);
+    free(r->scratch);
+    free(r);
+}
+
+/* Wrap inner, logging its writes and flushes to log. */
+int qed_io_recorder_new(qed_io *inner, qed_io *log, uint32_t sector_size,
+                        qed_io **out)
+{
+    rec_io *r;
+
+    if (!inner || !log || sector_size < 64 || sector_size > 65536 ||
+        (sector_size & (sector_size - 1)))
+        return QED_ERR_INVAL;
+    r = calloc(1, sizeof(*r));
+    if (!r || !(r->scratch = malloc(sector_size))) {
+        free(r);
+        return QED_ERR_NOMEM;
+    }
+    r->inner = inner;
+    r->log = log;
+    r->sector = sector_size;
+    r->next = 1;
+    r->io.read = rec_read;
+    r->io.write = rec_write;
+    r->io.flush = rec_flush;
+    r->io.length = rec_length;
+    r->io.truncate = rec_truncate;
+    r->io.close = rec_close;
+    if (rec_write_super(r) != QED_OK) {
+        free(r->scratch);
+        free(r);
+        return QED_ERR_IO;
+    }
+    *out = &r->io;
+    return QED_OK;
+}
+
+/* Append a MARK entry carrying text. */
+int qed_io_recorder_mark(qed_io *io, const char *text)
+{
+    rec_io *r = (rec_io *)io;
+
+    return rec_append(r, 0, 0, LOG_FLAG_MARK, text, strlen(text));
+}

@@ -1,0 +1,1530 @@
+/*
+ * qed.c - libqed, the reference codec for the QED image format.
+ *
+ * The file follows spec/qed-spec.md section by section:
+ *
+ *   0. status texts (qed_strerror, qed_rule_id)
+ *   1. layout and byte order                       FILE-1..3
+ *   2. the header                                  HDR-1..14
+ *   3. opening: features and the backing chain     FEAT-1..3, BACK-1..5
+ *   4. tables                                      TBL-1..6, ZERO-1
+ *   5. translation, read and map                   XLT-1..3
+ *   6. writing                                     WR-1..9
+ *   7. check and repair                            CHK-1..7
+ *   8. create, rebase, resize, close
+ *
+ * WRITE-ORDERING INVARIANTS (crash safety; spec section 7).  Every metadata
+ * update keeps these; grep for the tag to find the code that keeps each.
+ *
+ *   WR-1  Before the first metadata change of a session, NEED_CHECK is set
+ *         in the header and flushed: no table write can reach the disk
+ *         before the image is marked dirty.          -> mark_dirty()
+ *   WR-2  A new L2 table is written and flushed before the L1 entry that
+ *         points to it is written.                   -> install_l2_table()
+ *   WR-3  With a backing file, a new data cluster (with the bytes copied
+ *         from the backing file) is written and flushed before the L2 entry
+ *         that points to it.                         -> write_new_clusters()
+ *   WR-4  Clean close: flush, clear NEED_CHECK, flush. -> qed_close()
+ *   WR-5  Read-write open with NEED_CHECK set: check, repair, flush, then
+ *         clear the bit.                             -> repair_on_open()
+ *
+ *   Two more facts make the rules sufficient:
+ *   WR-6  New clusters are only ever appended at the end of the file, so a
+ *         crash can never make a table point at someone else's old bytes.
+ *   WR-7  A new cluster's bytes outside the write come from the backing
+ *         file, or are zero; a zero tail is written explicitly up to the
+ *         cluster's end, so the file's length covers every referenced
+ *         cluster even in a dm-log-writes crash state.
+ */
+#include "qed.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define COPY_CHUNK (1u << 20)   /* bounce buffer for cluster copies */
+
+/* ================================================================== */
+/* 0. Status texts                                                    */
+/* ================================================================== */
+
+static const struct {
+    const char *rule;
+    const char *text;
+} format_errors[QED_E_LAST + 1] = {
+    [QED_OK]                 = { "",       "success" },
+    [QED_E_TRUNCATED]        = { "FILE-2", "file is shorter than the 64-byte QED header" },
+    [QED_E_MAGIC]            = { "HDR-1",  "bad magic: not a QED image" },
+    [QED_E_CLUSTER_SIZE]     = { "HDR-2",  "cluster_size is not a power of two in [4096, 67108864]" },
+    [QED_E_TABLE_SIZE]       = { "HDR-3",  "table_size is not a power of two in [1, 16]" },
+    [QED_E_HEADER_SIZE]      = { "HDR-4",  "header_size is 0" },
+    [QED_E_FEATURES]         = { "HDR-5",  "unknown feature bits set" },
+    [QED_E_COMPAT_REBASE]    = { "HDR-6",  "unknown compat_features bits set: backing file may not change" },
+    [QED_E_L1_OFFSET]        = { "HDR-8",  "l1_table_offset is not a valid table offset" },
+    [QED_E_IMAGE_SIZE_ALIGN] = { "HDR-9",  "image_size is not a multiple of 512" },
+    [QED_E_IMAGE_SIZE_MAX]   = { "HDR-10", "image_size exceeds the maximum for this geometry" },
+    [QED_E_BACKING_RANGE]    = { "HDR-11", "backing file name lies outside the header clusters" },
+    [QED_E_BACKING_EMPTY]    = { "HDR-12", "backing file name is empty" },
+    [QED_E_BACKING_NUL]      = { "HDR-13", "backing file name contains a NUL byte" },
+    [QED_E_RESERVED_BITS]    = { "TBL-2",  "table entry has reserved low bits set" },
+    [QED_E_MISALIGNED]       = { "TBL-3",  "table entry is not cluster-aligned" },
+    [QED_E_TABLE_RANGE]      = { "TBL-4",  "L2 table lies in the header or past the end of the file" },
+    [QED_E_DATA_RANGE]       = { "TBL-6",  "data cluster lies in the header or past the end of the file" },
+    [QED_E_CHAIN_DEPTH]      = { "BACK-4", "backing chain too deep (or a loop)" },
+    [QED_E_CORRUPT]          = { "CHK-1",  "image is corrupt and could not be repaired" },
+    [QED_E_SHRINK]           = { "WR-9",   "image size can only grow" },
+};
+
+static const char *const env_errors[] = {
+    [1] = "I/O error",
+    [2] = "out of memory",
+    [3] = "a configured limit would be exceeded (see qed_limits)",
+    [4] = "invalid argument or request out of range",
+    [5] = "image is open read-only",
+    [6] = "no space left on device",
+    [7] = "cannot open the backing file",
+    [8] = "operation not supported",
+    [9] = "unexpected end of file",
+};
+
+/* Text for any status; never NULL. */
+const char *qed_strerror(int status)
+{
+    static const char unknown[] = "unknown error";
+
+    if (status >= 0 && status <= QED_E_LAST)
+        return format_errors[status].text;
+    if (status < 0 && -status < (int)(sizeof(env_errors) / sizeof(env_errors[0])))
+        return env_errors[-status];
+    return unknown;
+}
+
+/* Spec rule of a status, "" for environment errors; never NULL. */
+const char *qed_rule_id(int status)
+{
+    if (status > 0 && status <= QED_E_LAST)
+        return format_errors[status].rule;
+    return "";
+}
+
+/* ================================================================== */
+/* 1. Layout and byte order (FILE-1)                                  */
+/* ================================================================== */
+
+static uint32_t get_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+    return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+    put_le32(p, (uint32_t)v);
+    put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* log2 of a power of two. */
+static unsigned log2u64(uint64_t v)
+{
+    unsigned n = 0;
+
+    while (v > 1) {
+        v >>= 1;
+        n++;
+    }
+    return n;
+}
+
+static int is_pow2(uint64_t v)
+{
+    return v != 0 && (v & (v - 1)) == 0;
+}
+
+/* ================================================================== */
+/* 2. The header                                                      */
+/* ================================================================== */
+
+/* Header field offsets (FILE-1). */
+enum {
+    OFF_MAGIC = 0, OFF_CLUSTER_SIZE = 4, OFF_TABLE_SIZE = 8,
+    OFF_HEADER_SIZE = 12, OFF_FEATURES = 16, OFF_COMPAT = 24,
+    OFF_AUTOCLEAR = 32, OFF_L1 = 40, OFF_IMAGE_SIZE = 48,
+    OFF_BACKING_OFFSET = 56, OFF_BACKING_SIZE = 60
+};
+
+/* Decode the 64 header bytes; no validation. */
+void qed_header_decode(const uint8_t buf[QED_HEADER_BYTES], qed_header *h)
+{
+    h->magic = get_le32(buf + OFF_MAGIC);
+    h->cluster_size = get_le32(buf + OFF_CLUSTER_SIZE);
+    h->table_size = get_le32(buf + OFF_TABLE_SIZE);
+    h->header_size = get_le32(buf + OFF_HEADER_SIZE);
+    h->features = get_le64(buf + OFF_FEATURES);
+    h->compat_features = get_le64(buf + OFF_COMPAT);
+    h->autoclear_features = get_le64(buf + OFF_AUTOCLEAR);
+    h->l1_table_offset = get_le64(buf + OFF_L1);
+    h->image_size = get_le64(buf + OFF_IMAGE_SIZE);
+    h->backing_filename_offset = get_le32(buf + OFF_BACKING_OFFSET);
+    h->backing_filename_size = get_le32(buf + OFF_BACKING_SIZE);
+}
+
+/* Encode a header into 64 bytes. */
+void qed_header_encode(const qed_header *h, uint8_t buf[QED_HEADER_BYTES])
+{
+    put_le32(buf + OFF_MAGIC, h->magic);
+    put_le32(buf + OFF_CLUSTER_SIZE, h->cluster_size);
+    put_le32(buf + OFF_TABLE_SIZE, h->table_size);
+    put_le32(buf + OFF_HEADER_SIZE, h->header_size);
+    put_le64(buf + OFF_FEATURES, h->features);
+    put_le64(buf + OFF_COMPAT, h->compat_features);
+    put_le64(buf + OFF_AUTOCLEAR, h->autoclear_features);
+    put_le64(buf + OFF_L1, h->l1_table_offset);
+    put_le64(buf + OFF_IMAGE_SIZE, h->image_size);
+    put_le32(buf + OFF_BACKING_OFFSET, h->backing_filename_offset);
+    put_le32(buf + OFF_BACKING_SIZE, h->backing_filename_size);
+}
+
+/* HDR-10: N*N*cluster_size, N = table_size*cluster_size/8, saturating at
+ * UINT64_MAX.  Works in log2 so nothing can wrap. */
+uint64_t qed_max_image_size(uint32_t cluster_size, uint32_t table_size)
+{
+    unsigned cluster_bits = log2u64(cluster_size);
+    unsigned entry_bits = log2u64(table_size) + cluster_bits - 3;  /* log2 N */
+    unsigned bits = 2 * entry_bits + cluster_bits;
+
+    return bits >= 64 ? UINT64_MAX : (uint64_t)1 << bits;
+}
+
+/* 1 if buf starts with the QED magic (BACK-2). */
+int qed_probe(const void *buf, size_t len)
+{
+    return len >= 4 && get_le32(buf) == QED_MAGIC;
+}
+
+/* Bytes covered by the header clusters (HDR-4); cannot wrap (2^32*2^26). */
+static uint64_t header_bytes(const qed_header *h)
+{
+    return (uint64_t)h->header_size * h->cluster_size;
+}
+
+/* Bytes of one table (TBL-1). */
+static uint64_t table_bytes(const qed_header *h)
+{
+    return (uint64_t)h->table_size * h->cluster_size;
+}
+
+/* FILE-3: the part of the file that holds whole clusters. */
+static uint64_t usable_end(const qed_header *h, uint64_t file_size)
+{
+    return file_size - file_size % h->cluster_size;
+}
+
+/* TBL-2, TBL-3: the low bits of a non-zero table entry. */
+static int check_entry_bits(const qed_header *h, uint64_t entry)
+{
+    if (entry & QED_RESERVED_BITS)
+        return QED_E_RESERVED_BITS;               /* TBL-2 */
+    if (entry & (h->cluster_size - 1))
+        return QED_E_MISALIGNED;                  /* TBL-3 */
+    return QED_OK;
+}
+
+/* TBL-4: a whole table at offset lies after the header and in the file. */
+static int check_table_offset(const qed_header *h, uint64_t offset,
+                              uint64_t file_size)
+{
+    uint64_t end = usable_end(h, file_size);
+    int ret = check_entry_bits(h, offset);
+
+    if (ret != QED_OK)
+        return ret;
+    if (offset < header_bytes(h) || offset > end ||
+        table_bytes(h) > end - offset)
+        return QED_E_TABLE_RANGE;
+    return QED_OK;
+}
+
+/* TBL-6: a data cluster at offset lies after the header and in the file. */
+static int check_data_offset(const qed_header *h, uint64_t offset,
+                             uint64_t file_size)
+{
+    int ret = check_entry_bits(h, offset);
+
+    if (ret != QED_OK)
+        return ret;
+    if (offset < header_bytes(h) || offset >= usable_end(h, file_size))
+        return QED_E_DATA_RANGE;
+    return QED_OK;
+}
+
+/* HDR-2, HDR-3, HDR-4: the geometry fields. */
+static int validate_geometry(const qed_header *h)
+{
+    if (!is_pow2(h->cluster_size) || h->cluster_size < QED_MIN_CLUSTER_SIZE ||
+        h->cluster_size > QED_MAX_CLUSTER_SIZE)
+        return QED_E_CLUSTER_SIZE;                /* HDR-2 */
+    if (!is_pow2(h->table_size) || h->table_size > QED_MAX_TABLE_SIZE)
+        return QED_E_TABLE_SIZE;                  /* HDR-3 (0 is no power of two) */
+    if (h->header_size < 1)
+        return QED_E_HEADER_SIZE;                 /* HDR-4 */
+    return QED_OK;
+}
+
+/* HDR-9, HDR-10: a virtual size for a valid geometry. */
+static int validate_image_size(const qed_header *h, uint64_t size)
+{
+    if (size % QED_SECTOR_SIZE)
+        return QED_E_IMAGE_SIZE_ALIGN;            /* HDR-9 */
+    if (size > qed_max_image_size(h->cluster_size, h->table_size))
+        return QED_E_IMAGE_SIZE_MAX;              /* HDR-10 */
+    return QED_OK;
+}
+
+/* HDR-11, HDR-12: where the backing file name is stored. */
+static int validate_backing_fields(const qed_header *h)
+{
+    uint64_t end = (uint64_t)h->backing_filename_offset +
+                   h->backing_filename_size;      /* u32+u32: no wrap */
+
+    if (!(h->features & QED_F_BACKING_FILE))
+        return QED_OK;                            /* HDR-14 */
+    if (end > header_bytes(h))
+        return QED_E_BACKING_RANGE;               /* HDR-11 */
+    if (h->backing_filename_size == 0)
+        return QED_E_BACKING_EMPTY;               /* HDR-12 */
+    return QED_OK;
+}
+
+/* Validate every header field in spec order; first rule broken wins. */
+int qed_header_validate(const qed_header *h, uint64_t file_size)
+{
+    int ret;
+
+    if (h->magic != QED_MAGIC)
+        return QED_E_MAGIC;                       /* HDR-1 */
+    ret = validate_geometry(h);
+    if (ret != QED_OK)
+        return ret;
+    if (h->features & ~(uint64_t)QED_FEATURE_MASK)
+        return QED_E_FEATURES;                    /* HDR-5 */
+    /* HDR-6, HDR-7: compat and autoclear bits never make a header invalid. */
+    if (check_table_offset(h, h->l1_table_offset, file_size) != QED_OK)
+        return QED_E_L1_OFFSET;                   /* HDR-8 */
+    ret = validate_image_size(h, h->image_size);
+    if (ret != QED_OK)
+        return ret;
+    return validate_backing_fields(h);
+}
+
+/* ================================================================== */
+/* 3. Opening: the image object, features and the backing chain       */
+/* ================================================================== */
+
+struct qed_image {
+    qed_io *io;               /* the image file (not owned) */
+    qed_io *own_io;           /* set when the image owns io (backing files) */
+    qed_header h;
+    unsigned flags;           /* enum qed_open_flags */
+    qed_limits lim;
+    unsigned depth;           /* 0 for the top image */
+    uint64_t file_size;       /* current length of the image file */
+    unsigned cluster_bits;    /* log2 cluster_size */
+    unsigned entry_bits;      /* log2 N (TBL-1) */
+    uint64_t nentries;        /* N */
+    uint64_t *l1;             /* the L1 table, host order */
+    uint64_t *l2;             /* one cached L2 table, host order */
+    uint64_t l2_offset;       /* its offset, 0 when the cache is empty */
+    int dirty;                /* this session set NEED_CHECK (WR-1) */
+    char *backing_name;       /* stored name, NUL-terminated, or NULL */
+    int backing_is_qed;       /* BACK-2 outcome */
+    qed_io *backing_io;       /* owned; raw backing, or a QED backing's file */
+    qed_image *backing;       /* QED backing image, or NULL */
+    uint64_t backing_size;    /* bytes readable from the backing file */
+    int backing_open;         /* backing_io is usable */
+};
+
+/* Default limits. */
+void qed_limits_default(qed_limits *lim)
+{
+    lim->max_table_bytes = 64u << 20;
+    lim->max_chain_depth = 16;                    /* BACK-4 */
+    lim->max_check_clusters = (uint64_t)1 << 28;
+}
+
+/* BACK-1: a relative name is taken relative to the image's directory. */
+int qed_resolve_backing(const char *image_path, const char *name, char *out,
+                        size_t out_len)
+{
+    const char *slash = image_path ? strrchr(image_path, '/') : NULL;
+    size_t dir_len = (name[0] == '/' || !slash) ? 0 : (size_t)(slash - image_path) + 1;
+    size_t name_len = strlen(name);
+
+    if (dir_len + name_len + 1 > out_len)
+        return QED_ERR_LIMIT;
+    memcpy(out, image_path, dir_len);
+    memcpy(out + dir_len, name, name_len + 1);
+    return QED_OK;
+}
+
+/* Default backing opener: the POSIX file, read-only. */
+static int open_backing_posix(void *ctx, const char *path, qed_io **out)
+{
+    (void)ctx;
+    return qed_io_posix_open(path, 0, out) == QED_OK ? QED_OK : QED_ERR_BACKING;
+}
+
+/* Read the 64-byte header and validate it (FILE-2, HDR-1..12). */
+static int load_header(qed_image *img)
+{
+    uint8_t buf[QED_HEADER_BYTES];
+    int ret = img->io->length(img->io, &img->file_size);
+
+    if (ret != QED_OK)
+        return ret;
+    if (img->file_size < QED_HEADER_BYTES)
+        return QED_E_TRUNCATED;                   /* FILE-2 */
+    ret = img->io->read(img->io, 0, buf, sizeof(buf));
+    if (ret != QED_OK)
+        return ret;
+    qed_header_decode(buf, &img->h);
+    ret = qed_header_validate(&img->h, img->file_size);
+    if (ret != QED_OK)
+        return ret;
+    if (table_bytes(&img->h) > img->lim.max_table_bytes)
+        return QED_ERR_LIMIT;                     /* bounded allocation */
+    img->cluster_bits = log2u64(img->h.cluster_size);
+    img->entry_bits = log2u64(img->h.table_size) + img->cluster_bits - 3;
+    img->nentries = (uint64_t)1 << img->entry_bits;
+    return QED_OK;
+}
+
+#define MAX_BACKING_NAME 4096u  /* a path longer than this is a limit, not a rule */
+
+/* Read the backing file name (HDR-13) when BACKING_FILE is set. */
+static int load_backing_name(qed_image *img)
+{
+    uint32_t size = img->h.backing_filename_size;
+    int ret;
+
+    if (!(img->h.features & QED_F_BACKING_FILE))
+        return QED_OK;                            /* HDR-14 */
+    if (size >= MAX_BACKING_NAME)
+        return QED_ERR_LIMIT;
+    img->backing_name = malloc(size + 1u);
+    if (!img->backing_name)
+        return QED_ERR_NOMEM;
+    ret = img->io->read(img->io, img->h.backing_filename_offset,
+                        img->backing_name, size);
+    if (ret != QED_OK)
+        return ret;
+    img->backing_name[size] = '\0';
+    if (memchr(img->backing_name, '\0', size))
+        return QED_E_BACKING_NUL;                 /* HDR-13 */
+    return QED_OK;
+}
+
+/* Read a whole table at offset into host-order entries (TBL-1). */
+static int read_table(qed_image *img, uint64_t offset, uint64_t *table)
+{
+    uint8_t *raw = (uint8_t *)table;
+    int ret = img->io->read(img->io, offset, raw, (size_t)table_bytes(&img->h));
+
+    if (ret != QED_OK)
+        return ret;
+    for (uint64_t i = 0; i < img->nentries; i++)
+        table[i] = get_le64(raw + 8 * i);
+    return QED_OK;
+}
+
+/* Allocate one table's worth of entries (bounded by load_header). */
+static uint64_t *alloc_table(const qed_image *img)
+{
+    return calloc((size_t)img->nentries, sizeof(uint64_t));
+}
+
+/* Load the L1 table (HDR-8 has already placed it inside the file). */
+static int load_l1(qed_image *img)
+{
+    img->l1 = alloc_table(img);
+    img->l2 = alloc_table(img);
+    if (!img->l1 || !img->l2)
+        return QED_ERR_NOMEM;
+    return read_table(img, img->h.l1_table_offset, img->l1);
+}
+
+/* Write the 64-byte header from img->h. */
+static int write_header(qed_image *img)
+{
+    uint8_t buf[QED_HEADER_BYTES];
+
+    qed_header_encode(&img->h, buf);
+    return img->io->write(img->io, 0, buf, sizeof(buf));
+}
+
+/* Write the header and flush. */
+static int write_header_sync(qed_image *img)
+{
+    int ret = write_header(img);
+
+    return ret != QED_OK ? ret : img->io->flush(img->io);
+}
+
+static int open_at_depth(qed_io *io, const qed_open_opts *opts, unsigned depth,
+                         qed_image **out);
+
+/* BACK-2: QED if not NO_PROBE and the backing file has the QED magic. */
+static int probe_backing(qed_image *img)
+{
+    uint8_t magic[4];
+    uint64_t len;
+    int ret = img->backing_io->length(img->backing_io, &len);
+
+    if (ret != QED_OK)
+        return ret;
+    img->backing_size = len;
+    img->backing_is_qed = 0;
+    if (img->h.features & QED_F_BACKING_FORMAT_NO_PROBE)
+        return QED_OK;                            /* FEAT-3 */
+    if (len < sizeof(magic))
+        return QED_OK;
+    ret = img->backing_io->read(img->backing_io, 0, magic, sizeof(magic));
+    if (ret == QED_OK)
+        img->backing_is_qed = qed_probe(magic, sizeof(magic));
+    return ret;
+}
+
+/* Open the backing file and, for QED, its own chain (BACK-1..5). */
+static int open_backing(qed_image *img, const qed_open_opts *opts)
+{
+    qed_open_opts sub = *opts;
+    char path[MAX_BACKING_NAME * 2];
+    int ret = qed_resolve_backing(opts->path, img->backing_name, path, sizeof(path));
+
+    if (ret != QED_OK)
+        return ret;
+    if (img->depth + 1 > img->lim.max_chain_depth)
+        return QED_E_CHAIN_DEPTH;                 /* BACK-4 */
+    ret = opts->open_backing(opts->backing_ctx, path, &img->backing_io);
+    if (ret != QED_OK)
+        return ret < 0 ? QED_ERR_BACKING : ret;   /* BACK-5 */
+    img->backing_open = 1;
+    ret = probe_backing(img);
+    if (ret != QED_OK || !img->backing_is_qed)
+        return ret;
+    sub.flags = opts->flags & ~(unsigned)(QED_OPEN_RDWR);
+    sub.path = path;
+    ret = open_at_depth(img->backing_io, &sub, img->depth + 1, &img->backing);
+    if (ret == QED_OK)
+        img->backing_size = img->backing->h.image_size;
+    return ret;
+}
+
+/* HDR-7: clear unknown autoclear bits on read-write open. */
+static int clear_unknown_autoclear(qed_image *img)
+{
+    if (!(img->h.autoclear_features & ~(uint64_t)QED_AUTOCLEAR_FEATURE_MASK))
+        return QED_OK;
+    img->h.autoclear_features &= QED_AUTOCLEAR_FEATURE_MASK;
+    return write_header_sync(img);
+}
+
+/* WR-5: check and repair a NEED_CHECK image before read-write use.  The
+ * check itself repairs, flushes and clears the bit (repair_finish). */
+static int repair_on_open(qed_image *img)
+{
+    qed_check_result res;
+    int ret;
+
+    if (!(img->h.features & QED_F_NEED_CHECK))
+        return QED_OK;
+    ret = qed_check(img, QED_REPAIR_CORRUPT, &res);
+    if (ret != QED_OK)
+        return ret;
+    if (img->h.features & QED_F_NEED_CHECK)
+        return QED_E_CORRUPT;                     /* could not repair */
+    return QED_OK;
+}
+
+/* Free an image and its chain without touching the file. */
+static void free_image(qed_image *img)
+{
+    if (!img)
+        return;
+    free_image(img->backing);
+    qed_io_close(img->backing_io);
+    qed_io_close(img->own_io);
+    free(img->backing_name);
+    free(img->l1);
+    free(img->l2);
+    free(img);
+}
+
+/* The open steps in order: header, name, L1, backing, HDR-7, WR-5. */
+static int open_steps(qed_image *img, const qed_open_opts *opts)
+{
+    int ret = load_header(img);
+
+    if (ret == QED_OK)
+        ret = load_backing_name(img);
+    if (ret == QED_OK)
+        ret = load_l1(img);
+    if (ret == QED_OK && img->backing_name && !(opts->flags & QED_OPEN_NO_BACKING))
+        ret = open_backing(img, opts);
+    if (ret != QED_OK || !(img->flags & QED_OPEN_RDWR))
+        return ret;
+    ret = clear_unknown_autoclear(img);           /* HDR-7 */
+    if (ret == QED_OK && !(opts->flags & QED_OPEN_NO_CHECK))
+        ret = repair_on_open(img);                /* WR-5 */
+    return ret;
+}
+
+/* Open io as an image at a given depth of a chain. */
+static int open_at_depth(qed_io *io, const qed_open_opts *opts, unsigned depth,
+                         qed_image **out)
+{
+    qed_image *img = calloc(1, sizeof(*img));
+    int ret;
+
+    if (!img)
+        return QED_ERR_NOMEM;
+    img->io = io;
+    img->flags = opts->flags;
+    img->depth = depth;
+    if (opts->limits)
+        img->lim = *opts->limits;
+    else
+        qed_limits_default(&img->lim);
+    ret = open_steps(img, opts);
+    if (ret != QED_OK) {
+        free_image(img);
+        return ret;
+    }
+    *out = img;
+    return QED_OK;
+}
+
+/* Open an image (see qed.h). */
+int qed_open(qed_io *io, const qed_open_opts *opts, qed_image **out)
+{
+    qed_open_opts o = { 0 };
+
+    if (!io || !out)
+        return QED_ERR_INVAL;
+    if (opts)
+        o = *opts;
+    if (!o.open_backing)
+        o.open_backing = open_backing_posix;
+    return open_at_depth(io, &o, 0, out);
+}
+
+const qed_header *qed_get_header(const qed_image *img)
+{
+    return &img->h;
+}
+
+const char *qed_backing_name(const qed_image *img)
+{
+    return img->backing_name;
+}
+
+/* "raw" or "qed" for an image with a backing file, else NULL. */
+const char *qed_backing_format(const qed_image *img)
+{
+    if (!img->backing_name)
+        return NULL;
+    if (img->h.features & QED_F_BACKING_FORMAT_NO_PROBE)
+        return "raw";                             /* FEAT-3 */
+    if (img->backing_open)
+        return img->backing_is_qed ? "qed" : "raw";
+    return "qed";  /* not opened: probing would decide; report the default */
+}
+
+/* ================================================================== */
+/* 4. Tables                                                          */
+/* ================================================================== */
+
+/* XLT-1: the index of off in the L1 table, in its L2 table, and the byte. */
+static uint64_t l1_index(const qed_image *img, uint64_t off)
+{
+    return off >> (img->cluster_bits + img->entry_bits);
+}
+
+static uint64_t l2_index(const qed_image *img, uint64_t off)
+{
+    return (off >> img->cluster_bits) & (img->nentries - 1);
+}
+
+static uint64_t cluster_offset_in(const qed_image *img, uint64_t off)
+{
+    return off & (img->h.cluster_size - 1);
+}
+
+/* Load the L2 table named by L1 entry idx into the cache (TBL-4). */
+static int load_l2(qed_image *img, uint64_t idx)
+{
+    uint64_t offset = img->l1[idx];
+    int ret;
+
+    if (img->l2_offset == offset)
+        return QED_OK;
+    ret = check_table_offset(&img->h, offset, img->file_size);  /* TBL-2/3/4 */
+    if (ret != QED_OK)
+        return ret;
+    img->l2_offset = 0;
+    ret = read_table(img, offset, img->l2);
+    if (ret == QED_OK)
+        img->l2_offset = offset;
+    return ret;
+}
+
+/* What one cluster's L2 entry says. */
+enum cluster_kind { K_UNALLOC, K_ZERO, K_DATA };
+
+/* Classify a (non-L1-unallocated) L2 entry, validating data offsets. */
+static int classify_entry(const qed_image *img, uint64_t entry,
+                          enum cluster_kind *kind)
+{
+    if (entry == 0) {
+        *kind = K_UNALLOC;                        /* TBL-5 */
+        return QED_OK;
+    }
+    if (entry == QED_ZERO_CLUSTER) {
+        *kind = K_ZERO;                           /* ZERO-1 */
+        return QED_OK;
+    }
+    *kind = K_DATA;
+    return check_data_offset(&img->h, entry, img->file_size);  /* TBL-2/3/6 */
+}
+
+/* A run of clusters that read the same way. */
+typedef struct run {
+    enum cluster_kind kind;
+    uint64_t host;      /* K_DATA: file offset of off itself */
+    uint64_t len;       /* bytes from off */
+} run;
+
+/* Find the run at off (at most len bytes, never past one L2 table):
+ * K_DATA runs are physically contiguous; K_UNALLOC and K_ZERO runs are
+ * uniform. */
+static int find_run(qed_image *img, uint64_t off, uint64_t len, run *r)
+{
+    uint64_t cs = img->h.cluster_size, i = l2_index(img, off);
+    uint64_t avail = (img->nentries - i) * cs - cluster_offset_in(img, off);
+    uint64_t first, n = 1;
+    enum cluster_kind k;
+    int ret;
+
+    r->len = MIN(len, avail);
+    if (img->l1[l1_index(img, off)] == 0) {       /* TBL-5, XLT-2 */
+        r->kind = K_UNALLOC;
+        return QED_OK;
+    }
+    ret = load_l2(img, l1_index(img, off));
+    if (ret == QED_OK)
+        ret = classify_entry(img, first = img->l2[i], &r->kind);
+    if (ret != QED_OK)
+        return ret;
+    r->host = r->kind == K_DATA ? first + cluster_offset_in(img, off) : 0;
+    while (n * cs - cluster_offset_in(img, off) < r->len) {
+        uint64_t e = img->l2[i + n];
+        if (classify_entry(img, e, &k) != QED_OK || k != r->kind ||
+            (k == K_DATA && e != first + n * cs))
+            break;
+        n++;
+    }
+    r->len = MIN(r->len, n * cs - cluster_offset_in(img, off));
+    return QED_OK;
+}
+
+/* ================================================================== */
+/* 5. Translation, read and map                                       */
+/* ================================================================== */
+
+/* XLT-3: off+len must lie within the virtual disk. */
+static int check_request(const qed_image *img, uint64_t off, uint64_t len)
+{
+    if (len > img->h.image_size || off > img->h.image_size - len)
+        return QED_ERR_INVAL;
+    return QED_OK;
+}
+
+/* XLT-2, BACK-3: read from the backing file, zeroes past its end. */
+static int read_backing(qed_image *img, uint64_t off, uint8_t *buf, size_t len)
+{
+    size_t have = 0;
+
+    if (img->backing_name && !img->backing_open)
+        return QED_ERR_BACKING;
+    if (img->backing_open && off < img->backing_size)
+        have = (size_t)MIN((uint64_t)len, img->backing_size - off);
+    memset(buf + have, 0, len - have);            /* BACK-3 */
+    if (have == 0)
+        return QED_OK;
+    if (img->backing)
+        return qed_read(img->backing, off, buf, have);
+    return img->backing_io->read(img->backing_io, off, buf, have);
+}
+
+/* Read len bytes at logical offset off. */
+int qed_read(qed_image *img, uint64_t off, void *buf, size_t len)
+{
+    uint8_t *dst = buf;
+    int ret = check_request(img, off, len);
+
+    while (ret == QED_OK && len > 0) {
+        run r;
+        ret = find_run(img, off, len, &r);
+        if (ret != QED_OK)
+            break;
+        if (r.kind == K_DATA)
+            ret = img->io->read(img->io, r.host, dst, (size_t)r.len);
+        else if (r.kind == K_ZERO)
+            memset(dst, 0, (size_t)r.len);        /* ZERO-1: never the backing file */
+        else
+            ret = read_backing(img, off, dst, (size_t)r.len);  /* XLT-2 */
+        dst += r.len;
+        off += r.len;
+        len -= (size_t)r.len;
+    }
+    return ret;
+}
+
+/* Map one run at off in this image (no merging across runs). */
+static int map_one(qed_image *img, uint64_t off, uint64_t len, qed_extent *e)
+{
+    run r;
+    int ret = find_run(img, off, len, &r);
+
+    if (ret != QED_OK)
+        return ret;
+    e->start = off;
+    e->length = r.len;
+    e->depth = img->depth;
+    e->offset = 0;
+    if (r.kind == K_DATA) {
+        e->flags = QED_MAP_PRESENT | QED_MAP_DATA;
+        e->offset = r.host;
+        return QED_OK;
+    }
+    e->flags = r.kind == K_ZERO ? QED_MAP_PRESENT | QED_MAP_ZERO : QED_MAP_ZERO;
+    if (r.kind == K_ZERO || !img->backing_open || off >= img->backing_size)
+        return QED_OK;          /* zero cluster, no backing, or past its end */
+    e->length = MIN(r.len, img->backing_size - off);
+    if (img->backing)
+        return map_one(img->backing, off, e->length, e);
+    e->depth = img->depth + 1;                    /* raw backing: data at off */
+    e->flags = QED_MAP_PRESENT | QED_MAP_DATA;
+    e->offset = off;
+    return QED_OK;
+}
+
+/* True if b continues a with the same status. */
+static int extends(const qed_extent *a, const qed_extent *b)
+{
+    if (a->depth != b->depth || a->flags != b->flags)
+        return 0;
+    return !(a->flags & QED_MAP_DATA) || b->offset == a->offset + a->length;
+}
+
+/* Longest run at off with one status, at most max_len bytes. */
+int qed_map(qed_image *img, uint64_t off, uint64_t max_len, qed_extent *ext)
+{
+    qed_extent next;
+    int ret;
+
+    if (off >= img->h.image_size || max_len == 0)
+        return QED_ERR_INVAL;
+    max_len = MIN(max_len, img->h.image_size - off);
+    ret = map_one(img, off, max_len, ext);
+    if (ret != QED_OK)
+        return ret;
+    while (ext->length < max_len) {
+        /* an error further on ends the extent; the next call reports it */
+        if (map_one(img, off + ext->length, max_len - ext->length, &next) != QED_OK ||
+            !extends(ext, &next))
+            break;
+        ext->length += next.length;
+    }
+    return QED_OK;
+}
+
+/* ================================================================== */
+/* 6. Writing                                                         */
+/* ================================================================== */
+
+/* Refuse writes to a read-only image. */
+static int check_writable(const qed_image *img)
+{
+    return (img->flags & QED_OPEN_RDWR) ? QED_OK : QED_ERR_RDONLY;
+}
+
+/* WR-1: set NEED_CHECK and flush before the first metadata change. */
+static int mark_dirty(qed_image *img)
+{
+    int ret;
+
+    if (img->h.features & QED_F_NEED_CHECK)
+        return QED_OK;
+    img->h.features |= QED_F_NEED_CHECK;
+    ret = write_header_sync(img);                 /* WR-1 */
+    if (ret != QED_OK)
+        return ret;
+    img->dirty = 1;
+    return QED_OK;
+}
+
+/* WR-6: reserve n clusters at the first cluster boundary at or after the
+ * end of the file. */
+static int alloc_clusters(qed_image *img, uint64_t n, uint64_t *offset)
+{
+    uint64_t cs = img->h.cluster_size;
+    uint64_t start = img->file_size + (cs - img->file_size % cs) % cs;
+
+    if (start < img->file_size || n > (UINT64_MAX - start) / cs)
+        return QED_ERR_NOSPC;
+    *offset = start;
+    img->file_size = start + n * cs;
+    return QED_OK;
+}
+
+/* Write count host-order entries of a table, starting at entry first. */
+static int write_entries(qed_image *img, uint64_t table_off, const uint64_t *t,
+                         uint64_t first, uint64_t count)
+{
+    uint8_t *raw = malloc((size_t)count * 8);
+    int ret;
+
+    if (!raw)
+        return QED_ERR_NOMEM;
+    for (uint64_t i = 0; i < count; i++)
+        put_le64(raw + 8 * i, t[first + i]);
+    ret = img->io->write(img->io, table_off + first * 8, raw, (size_t)count * 8);
+    free(raw);
+    return ret;
+}
+
+/* WR-2: write a new L2 table (already filled in img->l2) at the end of the
+ * file, flush, then point L1 entry idx at it. */
+static int install_l2_table(qed_image *img, uint64_t idx)
+{
+    uint64_t offset;
+    int ret = alloc_clusters(img, img->h.table_size, &offset);
+
+    if (ret == QED_OK)
+        ret = write_entries(img, offset, img->l2, 0, img->nentries);
+    if (ret == QED_OK)
+        ret = img->io->flush(img->io);            /* WR-2 */
+    if (ret != QED_OK) {
+        img->l2_offset = 0;
+        return ret;
+    }
+    img->l2_offset = offset;
+    img->l1[idx] = offset;
+    return write_entries(img, img->h.l1_table_offset, img->l1, idx, 1);
+}
+
+/* Point entries [i, i+n) of the L2 table for off at values, creating the
+ * table if needed; value_step is added per cluster (data) or 0 (zero). */
+static int update_l2(qed_image *img, uint64_t off, uint64_t n, uint64_t value,
+                     uint64_t value_step)
+{
+    uint64_t idx = l1_index(img, off), i = l2_index(img, off);
+    int ret = mark_dirty(img);                    /* WR-1 */
+
+    if (ret != QED_OK)
+        return ret;
+    if (img->l1[idx] == 0) {
+        memset(img->l2, 0, (size_t)img->nentries * 8);
+        img->l2_offset = 0;
+    } else if ((ret = load_l2(img, idx)) != QED_OK) {
+        return ret;
+    }
+    for (uint64_t k = 0; k < n; k++)
+        img->l2[i + k] = value + k * value_step;
+    if (img->l1[idx] == 0)
+        return install_l2_table(img, idx);        /* WR-2 */
+    return write_entries(img, img->l2_offset, img->l2, i, n);
+}
+
+/* The fill for a partial cluster of a new run: backing bytes, or zero for
+ * a zero cluster or without a backing file (WR-7). Returns 1 if it is
+ * all zero without reading anything. */
+static int fill_is_zero(const qed_image *img, enum cluster_kind kind)
+{
+    return kind == K_ZERO || !img->backing_name;
+}
+
+/* Write the bytes of a new cluster range [lo, hi) (logical) that the write
+ * does not cover, at host offset host: from the backing file, or zero. */
+static int write_fill(qed_image *img, uint64_t lo, uint64_t hi, uint64_t host,
+                      enum cluster_kind kind)
+{
+    uint8_t *buf;
+    int ret;
+
+    if (hi <= lo)
+        return QED_OK;
+    buf = calloc(1, (size_t)(hi - lo));
+    if (!buf)
+        return QED_ERR_NOMEM;
+    ret = fill_is_zero(img, kind) ? QED_OK
+                                  : read_backing(img, lo, buf, (size_t)(hi - lo));
+    if (ret == QED_OK)
+        ret = img->io->write(img->io, host, buf, (size_t)(hi - lo));
+    free(buf);
+    return ret;
+}
+
+/* Write a new run: n fresh clusters at host for logical [start, start+n*cs)
+ * holding data at [off, off+len).  Head and tail fill per WR-7; a zero head
+ * is skipped (the space past the old end of file reads as zero) but the
+ * tail always reaches the run's end so the file covers every cluster. */
+static int write_new_clusters(qed_image *img, const run *r, uint64_t start,
+                              uint64_t n, uint64_t host, uint64_t off,
+                              const uint8_t *data, uint64_t len)
+{
+    uint64_t end = start + n * img->h.cluster_size, tail = off + len;
+    int ret = QED_OK;
+
+    if (!fill_is_zero(img, r->kind))
+        ret = write_fill(img, start, off, host, r->kind);
+    if (ret == QED_OK)
+        ret = img->io->write(img->io, host + (off - start), data, (size_t)len);
+    if (ret == QED_OK && tail < end) {
+        if (fill_is_zero(img, r->kind) && end - tail > QED_SECTOR_SIZE)
+            tail = end - QED_SECTOR_SIZE;         /* WR-7: zero tail, last sector */
+        ret = write_fill(img, tail, end, host + (tail - start), r->kind);
+    }
+    if (ret == QED_OK && img->backing_name)
+        ret = img->io->flush(img->io);            /* WR-3 */
+    return ret;
+}
+
+/* Write one run that needs new clusters (unallocated or zero clusters). */
+static int write_allocating(qed_image *img, const run *r, uint64_t off,
+                            const uint8_t *data)
+{
+    uint64_t cs = img->h.cluster_size;
+    uint64_t start = off - cluster_offset_in(img, off);
+    uint64_t n = (off + r->len - start + cs - 1) / cs;
+    uint64_t host;
+    int ret = mark_dirty(img);                    /* WR-1, before any new cluster */
+
+    if (ret == QED_OK)
+        ret = alloc_clusters(img, n, &host);
+    if (ret == QED_OK)
+        ret = write_new_clusters(img, r, start, n, host, off, data, r->len);
+    if (ret == QED_OK)
+        ret = update_l2(img, start, n, host, cs); /* after WR-3 */
+    return ret;
+}
+
+/* Write len bytes at logical offset off. */
+int qed_write(qed_image *img, uint64_t off, const void *buf, size_t len)
+{
+    const uint8_t *src = buf;
+    int ret = check_writable(img);
+
+    if (ret == QED_OK)
+        ret = check_request(img, off, len);
+    while (ret == QED_OK && len > 0) {
+        run r;
+        ret = find_run(img, off, len, &r);
+        if (ret != QED_OK)
+            break;
+        if (r.kind == K_DATA)
+            ret = img->io->write(img->io, r.host, src, (size_t)r.len);  /* in place */
+        else
+            ret = write_allocating(img, &r, off, src);
+        src += r.len;
+        off += r.len;
+        len -= (size_t)r.len;
+    }
+    return ret;
+}
+
+/* Write zero bytes [off, off+len) as data (partial clusters, WR-8). */
+static int write_zero_bytes(qed_image *img, uint64_t off, uint64_t len)
+{
+    size_t chunk = (size_t)MIN(len, (uint64_t)COPY_CHUNK);
+    uint8_t *zero = calloc(1, chunk ? chunk : 1);
+    int ret = zero ? QED_OK : QED_ERR_NOMEM;
+
+    while (ret == QED_OK && len > 0) {
+        size_t n = (size_t)MIN(len, (uint64_t)chunk);
+        ret = qed_write(img, off, zero, n);
+        off += n;
+        len -= n;
+    }
+    free(zero);
+    return ret;
+}
+
+/* WR-8 over whole clusters [off, off+len): ZERO-1 entries where nothing is
+ * allocated, zeroes written in place where data clusters exist. */
+static int zero_whole_clusters(qed_image *img, uint64_t off, uint64_t len)
+{
+    int ret = QED_OK;
+
+    while (ret == QED_OK && len > 0) {
+        run r;
+        ret = find_run(img, off, len, &r);
+        if (ret != QED_OK)
+            break;
+        if (r.kind == K_DATA)
+            ret = write_zero_bytes(img, off, r.len);
+        else if (r.kind == K_UNALLOC)
+            ret = update_l2(img, off, r.len >> img->cluster_bits,
+                            QED_ZERO_CLUSTER, 0);  /* ZERO-1 */
+        off += r.len;
+        len -= r.len;
+    }
+    return ret;
+}
+
+/* Write zeroes over [off, off+len) (WR-8). */
+int qed_write_zeroes(qed_image *img, uint64_t off, uint64_t len)
+{
+    uint64_t cs, head, body;
+    int ret = check_writable(img);
+
+    if (ret == QED_OK)
+        ret = check_request(img, off, len);
+    if (ret != QED_OK)
+        return ret;
+    cs = img->h.cluster_size;
+    head = MIN(len, (cs - off % cs) % cs);
+    ret = write_zero_bytes(img, off, head);
+    off += head;
+    len -= head;
+    body = len - len % cs;
+    if (ret == QED_OK)
+        ret = zero_whole_clusters(img, off, body);
+    if (ret == QED_OK)
+        ret = write_zero_bytes(img, off + body, len - body);
+    return ret;
+}
+
+/* Flush the image file. */
+int qed_flush(qed_image *img)
+{
+    return img->io->flush(img->io);
+}
+
+/* ================================================================== */
+/* 7. Check and repair                                                */
+/* ================================================================== */
+
+typedef struct check_state {
+    qed_image *img;
+    unsigned repair;
+    qed_check_result *res;
+    uint64_t nclusters;   /* whole clusters in the file when the check began */
+    uint8_t *used;        /* one bit per cluster: referenced */
+    uint8_t *descend;     /* one byte per L1 entry: an L2 table to scan */
+    int l1_changed;
+    int relocated;        /* repair appended clusters */
+    uint64_t last_data;   /* for fragmentation */
+} check_state;
+
+static int bit_test(const uint8_t *map, uint64_t n)
+{
+    return (map[n / 8] >> (n % 8)) & 1;
+}
+
+static void bit_set(uint8_t *map, uint64_t n)
+{
+    map[n / 8] = (uint8_t)(map[n / 8] | 1u << (n % 8));
+}
+
+/* CHK-1: claim clusters [first, first+n) of the scanned range; returns 1
+ * if all were free (and marks them), 0 if any was referenced already. */
+static int claim_clusters(check_state *cs, uint64_t offset, uint64_t n)
+{
+    uint64_t first = offset >> cs->img->cluster_bits;
+
+    for (uint64_t k = 0; k < n; k++)
+        if (first + k < cs->nclusters && bit_test(cs->used, first + k))
+            return 0;
+    for (uint64_t k = 0; k < n; k++)
+        if (first + k < cs->nclusters)
+            bit_set(cs->used, first + k);
+    return 1;
+}
+
+/* CHK-5: copy n clusters at src to fresh clusters at the end of the file. */
+static int copy_clusters(check_state *cs, uint64_t src, uint64_t n, uint64_t *dst)
+{
+    qed_image *img = cs->img;
+    uint64_t bytes = n * img->h.cluster_size, done = 0;
+    uint8_t *buf = malloc(MIN(bytes, (uint64_t)COPY_CHUNK));
+    int ret = buf ? alloc_clusters(img, n, dst) : QED_ERR_NOMEM;
+
+    while (ret == QED_OK && done < bytes) {
+        size_t k = (size_t)MIN(bytes - done, (uint64_t)COPY_CHUNK);
+        ret = img->io->read(img->io, src + done, buf, k);
+        if (ret == QED_OK)
+            ret = img->io->write(img->io, *dst + done, buf, k);
+        done += k;
+    }
+    free(buf);
+    cs->relocated = 1;
+    return ret;
+}
+
+/* Count (and with repair, fix) one corruption in *entry: invalid entries
+ * become 0, duplicates get a copy of n clusters (CHK-2, CHK-5). */
+static int fix_entry(check_state *cs, uint64_t *entry, int duplicate, uint64_t n)
+{
+    cs->res->corruptions++;
+    if (!(cs->repair & QED_REPAIR_CORRUPT))
+        return QED_OK;
+    if (!duplicate) {
+        *entry = 0;                               /* CHK-5: invalid -> unallocated */
+        return QED_OK;
+    }
+    return copy_clusters(cs, *entry, n, entry);   /* CHK-5, CHK-6 */
+}
+
+/* Pass 1: validate every L1 entry and claim its L2 table (CHK-1, CHK-3). */
+static int check_l1(check_state *cs)
+{
+    qed_image *img = cs->img;
+    int ret = QED_OK;
+
+    for (uint64_t i = 0; i < img->nentries && ret == QED_OK; i++) {
+        uint64_t e = img->l1[i];
+        int dup = 0;
+        if (e == 0)
+            continue;                             /* TBL-5 */
+        if (check_table_offset(&img->h, e, img->file_size) == QED_OK) {
+            if (claim_clusters(cs, e, img->h.table_size)) {
+                cs->descend[i] = 1;
+                continue;
+            }
+            dup = 1;                              /* CHK-1 */
+        }
+        ret = fix_entry(cs, &img->l1[i], dup, img->h.table_size);  /* CHK-3 */
+        cs->l1_changed |= (cs->repair & QED_REPAIR_CORRUPT) != 0;
+        cs->descend[i] = dup && img->l1[i] != e;  /* scan the copy */
+    }
+    return ret;
+}
+
+/* Check one data entry of an L2 table; returns 1 in *changed on repair. */
+static int check_data_entry(check_state *cs, uint64_t *entry, int *changed)
+{
+    qed_image *img = cs->img;
+    uint64_t e = *entry;
+    int ret, dup = 0;
+
+    if (e == 0 || e == QED_ZERO_CLUSTER)
+        return QED_OK;                            /* TBL-5, ZERO-1 */
+    if (check_data_offset(&img->h, e, img->file_size) == QED_OK) {
+        if (claim_clusters(cs, e, 1)) {
+            cs->res->allocated_clusters++;
+            if (cs->last_data && e != cs->last_data + img->h.cluster_size)
+                cs->res->fragmented_clusters++;
+            cs->last_data = e;
+            return QED_OK;
+        }
+        dup = 1;                                  /* CHK-1 */
+    }
+    ret = fix_entry(cs, entry, dup, 1);           /* CHK-2 */
+    *changed |= *entry != e;
+    if (*entry != e && dup)
+        cs->res->allocated_clusters++;
+    return ret;
+}
+
+/* Pass 2 for one L2 table: check its entries, write it back if repaired. */
+static int check_l2(check_state *cs, uint64_t idx, uint64_t *table)
+{
+    qed_image *img = cs->img;
+    int changed = 0, ret = read_table(img, img->l1[idx], table);
+
+    if (ret != QED_OK) {
+        cs->res->check_errors++;
+        return QED_OK;                            /* keep checking */
+    }
+    for (uint64_t i = 0; i < img->nentries && ret == QED_OK; i++)
+        ret = check_data_entry(cs, &table[i], &changed);
+    if (ret == QED_OK && changed)
+        ret = write_entries(img, img->l1[idx], table, 0, img->nentries);
+    return ret;
+}
+
+/* CHK-4, CHK-7: count leaks; with leak repair truncate the trailing ones. */
+static int check_leaks(check_state *cs)
+{
+    qed_image *img = cs->img;
+    uint64_t first = MIN((uint64_t)img->h.header_size, cs->nclusters);
+    uint64_t last_used = first, trailing = 0;
+
+    for (uint64_t c = first; c < cs->nclusters; c++) {
+        if (bit_test(cs->used, c)) {
+            last_used = c + 1;
+            trailing = 0;
+        } else {
+            cs->res->leaks++;                     /* CHK-4 */
+            trailing++;
+        }
+    }
+    if (!(cs->repair & QED_REPAIR_LEAKS) || trailing == 0 || cs->relocated)
+        return QED_OK;
+    img->file_size = last_used << img->cluster_bits;
+    cs->res->leaks_fixed = trailing;              /* CHK-7 */
+    return img->io->truncate(img->io, img->file_size);
+}
+
+/* After repair: flush L2 tables, write L1, flush, clear NEED_CHECK (CHK-5,
+ * WR-5). */
+static int repair_finish(check_state *cs)
+{
+    qed_image *img = cs->img;
+    int ret = img->io->flush(img->io);            /* CHK-5: L2 before L1 */
+
+    if (ret == QED_OK && cs->l1_changed)
+        ret = write_entries(img, img->h.l1_table_offset, img->l1, 0, img->nentries);
+    if (ret == QED_OK)
+        ret = img->io->flush(img->io);
+    if (ret != QED_OK || cs->res->check_errors || !(img->h.features & QED_F_NEED_CHECK))
+        return ret;
+    img->h.features &= ~(uint64_t)QED_F_NEED_CHECK;   /* WR-5 */
+    ret = write_header_sync(img);
+    img->dirty = 0;
+    return ret;
+}
+
+/* Both passes over the tables. */
+static int check_tables(check_state *cs, uint64_t *table)
+{
+    qed_image *img = cs->img;
+    int ret;
+
+    claim_clusters(cs, 0, img->h.header_size);
+    claim_clusters(cs, img->h.l1_table_offset, img->h.table_size);
+    ret = check_l1(cs);
+    for (uint64_t i = 0; i < img->nentries && ret == QED_OK; i++)
+        if (cs->descend[i])
+            ret = check_l2(cs, i, table);
+    img->l2_offset = 0;                           /* cache may be stale */
+    return ret;
+}
+
+/* Allocate the check's bitmaps within the configured limits. */
+static int check_init(check_state *cs, qed_image *img, unsigned repair,
+                      qed_check_result *res)
+{
+    cs->img = img;
+    cs->repair = repair;
+    cs->res = res;
+    cs->nclusters = usable_end(&img->h, img->file_size) >> img->cluster_bits;
+    if (cs->nclusters > img->lim.max_check_clusters)
+        return QED_ERR_LIMIT;
+    cs->used = calloc((size_t)(cs->nclusters / 8 + 1), 1);
+    cs->descend = calloc((size_t)img->nentries, 1);
+    return cs->used && cs->descend ? QED_OK : QED_ERR_NOMEM;
+}
+
+/* Check the image, repairing what repair asks for (spec section 8). */
+int qed_check(qed_image *img, unsigned repair, qed_check_result *res)
+{
+    check_state cs = { 0 };
+    uint64_t *table = NULL;
+    int ret = repair ? check_writable(img) : QED_OK;
+
+    memset(res, 0, sizeof(*res));
+    if (ret == QED_OK)
+        ret = check_init(&cs, img, repair, res);
+    if (ret == QED_OK && !(table = alloc_table(img)))
+        ret = QED_ERR_NOMEM;
+    if (ret == QED_OK)
+        ret = check_tables(&cs, table);
+    if (ret == QED_OK && !res->check_errors)
+        ret = check_leaks(&cs);
+    if (ret == QED_OK && (repair & QED_REPAIR_CORRUPT)) {
+        res->corruptions_fixed = res->corruptions;
+        ret = repair_finish(&cs);
+    }
+    res->total_clusters = (img->h.image_size + img->h.cluster_size - 1) >> img->cluster_bits;
+    res->image_end_offset = img->file_size;
+    free(table);
+    free(cs.used);
+    free(cs.descend);
+    return ret;
+}
+
+/* ================================================================== */
+/* 8. Create, rebase, resize, close                                   */
+/* ================================================================== */
+
+/* Fill a header for qed_create from its options (HDR-2..13). */
+static int create_header(const qed_create_opts *o, qed_header *h)
+{
+    size_t name_len = o->backing_file ? strlen(o->backing_file) : 0;
+    int ret;
+
+    memset(h, 0, sizeof(*h));
+    h->magic = QED_MAGIC;
+    h->cluster_size = o->cluster_size ? o->cluster_size : QED_DEFAULT_CLUSTER_SIZE;
+    h->table_size = o->table_size ? o->table_size : QED_DEFAULT_TABLE_SIZE;
+    h->header_size = 1;
+    ret = validate_geometry(h);
+    if (ret != QED_OK)
+        return ret;
+    if (name_len >= MAX_BACKING_NAME)
+        return QED_ERR_LIMIT;
+    h->header_size = (uint32_t)((QED_HEADER_BYTES + name_len + h->cluster_size - 1) /
+                                h->cluster_size);
+    h->l1_table_offset = header_bytes(h);
+    h->image_size = o->image_size;
+    if (o->backing_file) {
+        if (name_len == 0)
+            return QED_E_BACKING_EMPTY;           /* HDR-12 */
+        h->features = QED_F_BACKING_FILE;
+        if (o->backing_format && strcmp(o->backing_format, "raw") == 0)
+            h->features |= QED_F_BACKING_FORMAT_NO_PROBE;   /* FEAT-3 */
+        h->backing_filename_offset = QED_HEADER_BYTES;
+        h->backing_filename_size = (uint32_t)name_len;
+    }
+    return validate_image_size(h, h->image_size);
+}
+
+/* Create a fresh image: header (+ name) in the header clusters, a zero L1
+ * table after it.  The L1 table's last sector is written explicitly so the
+ * file's length is right even in a trace (WR-7's reasoning). */
+int qed_create(qed_io *io, const qed_create_opts *opts)
+{
+    uint8_t buf[QED_HEADER_BYTES], zero[QED_SECTOR_SIZE] = { 0 };
+    qed_header h;
+    uint64_t end;
+    int ret = opts && io ? create_header(opts, &h) : QED_ERR_INVAL;
+
+    if (ret != QED_OK)
+        return ret;
+    end = h.l1_table_offset + table_bytes(&h);
+    qed_header_encode(&h, buf);
+    ret = io->truncate(io, 0);
+    if (ret == QED_OK)
+        ret = io->write(io, 0, buf, sizeof(buf));
+    if (ret == QED_OK && opts->backing_file)
+        ret = io->write(io, QED_HEADER_BYTES, opts->backing_file,
+                        h.backing_filename_size);
+    if (ret == QED_OK)
+        ret = io->truncate(io, end);
+    if (ret == QED_OK)
+        ret = io->write(io, end - sizeof(zero), zero, sizeof(zero));
+    if (ret == QED_OK)
+        ret = io->flush(io);
+    return ret;
+}
+
+/* Take a rewritten header as the image's own after rebase: the old backing
+ * chain is closed; the new backing file is opened by the next qed_open
+ * (until then, reading an unallocated cluster fails with QED_ERR_BACKING). */
+static int adopt_backing(qed_image *img, const qed_header *h, const char *name)
+{
+    char *copy = NULL;
+
+    if (name && !(copy = malloc(strlen(name) + 1)))
+        return QED_ERR_NOMEM;
+    if (copy)
+        memcpy(copy, name, strlen(name) + 1);
+    free_image(img->backing);
+    qed_io_close(img->backing_io);
+    free(img->backing_name);
+    img->backing = NULL;
+    img->backing_io = NULL;
+    img->backing_open = 0;
+    img->backing_size = 0;
+    img->backing_name = copy;
+    img->h = *h;
+    return QED_OK;
+}
+
+/* Change the backing file name and format (rebase -u). */
+int qed_set_backing(qed_image *img, const char *name, const char *format)
+{
+    size_t len = name ? strlen(name) : 0;
+    qed_header h = img->h;
+    uint8_t *buf;
+    int ret = check_writable(img);
+
+    if (ret != QED_OK)
+        return ret;
+    if (img->h.compat_features & ~(uint64_t)QED_COMPAT_FEATURE_MASK)
+        return QED_E_COMPAT_REBASE;               /* HDR-6 */
+    if (name && len == 0)
+        return QED_E_BACKING_EMPTY;               /* HDR-12 */
+    if (len >= MAX_BACKING_NAME || QED_HEADER_BYTES + len > header_bytes(&h))
+        return QED_ERR_LIMIT;                     /* HDR-11: must fit */
+    h.features &= ~(uint64_t)(QED_F_BACKING_FILE | QED_F_BACKING_FORMAT_NO_PROBE);
+    if (name)
+        h.features |= QED_F_BACKING_FILE;
+    if (name && format && strcmp(format, "raw") == 0)
+        h.features |= QED_F_BACKING_FORMAT_NO_PROBE;
+    h.backing_filename_offset = name ? QED_HEADER_BYTES : 0;
+    h.backing_filename_size = (uint32_t)len;
+    buf = malloc(QED_HEADER_BYTES + len);
+    if (!buf)
+        return QED_ERR_NOMEM;
+    qed_header_encode(&h, buf);
+    memcpy(buf + QED_HEADER_BYTES, name ? name : "", len);
+    ret = img->io->write(img->io, 0, buf, QED_HEADER_BYTES + len);
+    free(buf);
+    if (ret == QED_OK)
+        ret = img->io->flush(img->io);
+    if (ret != QED_OK)
+        return ret;
+    return adopt_backing(img, &h, name);
+}
+
+/* Grow the virtual size (WR-9). */
+int qed_resize(qed_image *img, uint64_t new_size)
+{
+    uint64_t old = img->h.image_size;
+    int ret = check_writable(img);
+
+    if (ret != QED_OK)
+        return ret;
+    if (new_size < old)
+        return QED_E_SHRINK;                      /* WR-9 */
+    ret = validate_image_size(&img->h, new_size); /* HDR-9, HDR-10 */
+    if (ret != QED_OK || new_size == old)
+        return ret;
+    img->h.image_size = new_size;
+    ret = write_header_sync(img);
+    if (ret != QED_OK)
+        img->h.image_size = old;
+    return ret;
+}
+
+/* Close: WR-4 when this session dirtied the image, then free it. */
+int qed_close(qed_image *img)
+{
+    int ret = QED_OK;
+
+    if (!img)
+        return QED_OK;
+    if ((img->flags & QED_OPEN_RDWR) && img->dirty) {
+        ret = img->io->flush(img->io);            /* WR-4 */
+        if (ret == QED_OK) {
+            img->h.features &= ~(uint64_t)QED_F_NEED_CHECK;
+            ret = write_header_sync(img);         /* WR-4 */
+        }
+    }
+    free_image(img);
+    return ret;
+}
