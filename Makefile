@@ -56,6 +56,7 @@ include ref/build.mk
 -include conformance/build.mk
 -include fuzz/build.mk
 -include ci/build.mk
+-include spec/spec.mk
 
 all: $(ALL_TARGETS)
 

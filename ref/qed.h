@@ -302,7 +302,9 @@ int qed_create(qed_io *io, const qed_create_opts *opts);
 /* Change the backing file name and format without touching data (rebase -u).
  * name NULL removes the backing file.  HDR-6: refused while unknown compat
  * bits are set.  Fails with QED_ERR_LIMIT when the name does not fit in the
- * header clusters. */
+ * header clusters.  The old backing chain is closed; the new backing file is
+ * opened by the next qed_open (until then reading an unallocated cluster
+ * fails with QED_ERR_BACKING). */
 int qed_set_backing(qed_image *img, const char *name, const char *format);
 
 /* Grow the virtual size (WR-9). */
