@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# run.sh - build every mutant of the reference and run the conformance
+# suite against it.  A mutant is "killed" when the suite reports at least
+# one failed case; the run fails unless every mutant is killed.
+#
+# usage: conformance/mutants/run.sh [BUILDDIR] [PATCH...]
+#   BUILDDIR   the build directory holding qed-conform (default: build)
+#   PATCH      mutant patches to run (default: conformance/mutants/*.patch)
+#
+# Each mutant is a copy of the source tree under BUILDDIR/mutants/NAME with
+# one patch applied (git apply, which works outside a repository), built
+# with the project's own Makefile, and run as `qed-conform --impl
+# cmd:BUILDDIR/mutants/NAME/build/qedtool`.  The log of each run is kept in
+# BUILDDIR/mutants/NAME.log.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+builddir=${1:-build}
+shift || true
+cd "$top" || exit 1
+patches=("$@")
+[ ${#patches[@]} -gt 0 ] || patches=(conformance/mutants/*.patch)
+conform="$top/$builddir/qed-conform"
+[ -x "$conform" ] || { echo "mutants: $conform not built (run make first)" >&2; exit 1; }
+
+killed=0 total=0 survivors=()
+for patch in "${patches[@]}"; do
+    name=$(basename "$patch" .patch)
+    dir="$top/$builddir/mutants/$name"
+    log="$top/$builddir/mutants/$name.log"
+    total=$((total + 1))
+    rm -rf "$dir" && mkdir -p "$dir"
+    # the sources a qedtool build needs, nothing else
+    tar -cf - Makefile ref conformance spec fuzz/build.mk ci/build.mk 2>/dev/null |
+        tar -xf - -C "$dir"
+    if ! (cd "$dir" && git apply "$top/$patch") >"$log" 2>&1; then
+        echo "mutants: $name: patch does not apply (see $log)" >&2
+        survivors+=("$name(patch-failed)")
+        continue
+    fi
+    if ! make -s -C "$dir" BUILDDIR=build build/qedtool >>"$log" 2>&1; then
+        echo "mutants: $name: build failed (see $log)" >&2
+        survivors+=("$name(build-failed)")
+        continue
+    fi
+    "$conform" --impl "cmd:$dir/build/qedtool" --random 1:50 >>"$log" 2>&1
+    rc=$?
+    summary=$(tail -n 1 "$log")
+    if [ "$rc" -ne 0 ] && [[ "$summary" =~ ^[0-9]+\ passed,\ ([1-9][0-9]*)\ failed ]]; then
+        killed=$((killed + 1))
+        printf '  killed    %-28s %s\n' "$name" "$summary"
+    else
+        survivors+=("$name")
+        printf '  SURVIVED  %-28s %s\n' "$name" "$summary"
+    fi
+done
+echo "$killed/$total mutants killed"
+if [ ${#survivors[@]} -gt 0 ]; then
+    echo "mutants: not killed: ${survivors[*]}" >&2
+    exit 1
+fi
