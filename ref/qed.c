@@ -731,8 +731,10 @@ static int find_run(qed_image *img, uint64_t off, uint64_t len, run *r)
         return QED_OK;
     }
     ret = load_l2(img, l1_index(img, off));
-    if (ret == QED_OK)
-        ret = classify_entry(img, first = img->l2[i], &r->kind);
+    if (ret != QED_OK)
+        return ret;
+    first = img->l2[i];
+    ret = classify_entry(img, first, &r->kind);
     if (ret != QED_OK)
         return ret;
     r->host = r->kind == K_DATA ? first + cluster_offset_in(img, off) : 0;
@@ -1260,7 +1262,11 @@ static int check_l2(check_state *cs, uint64_t idx, uint64_t *table)
     }
     for (uint64_t i = 0; i < img->nentries && ret == QED_OK; i++)
         ret = check_data_entry(cs, &table[i], &changed);
-    if (ret == QED_OK && changed)
+    if (ret != QED_OK || !changed)
+        return ret;
+    if (cs->relocated)
+        ret = img->io->flush(img->io);            /* copies before the entries */
+    if (ret == QED_OK)
         ret = write_entries(img, img->l1[idx], table, 0, img->nentries);
     return ret;
 }

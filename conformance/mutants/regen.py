@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+# regen.py - regenerate conformance/mutants/*.patch from ref/qed.c after the
+# reference changes: each mutant is (name, what it breaks, exact old text,
+# replacement).  A mutant whose old text no longer occurs stops the script.
+# Run from the top of the tree: python3 conformance/mutants/regen.py
+import subprocess, sys, os
+src = open('ref/qed.c').read()
+muts = [
+ ("accept-unknown-features", "HDR-5: an image with unknown feature bits is opened",
+  "    if (h->features & ~(uint64_t)QED_FEATURE_MASK)\n        return QED_E_FEATURES;                    /* HDR-5 */\n", ""),
+ ("refuse-unknown-compat", "HDR-6: unknown compat_features bits make the image unopenable",
+  "    /* HDR-6, HDR-7: compat and autoclear bits never make a header invalid. */\n",
+  "    if (h->compat_features)\n        return QED_E_FEATURES;\n"),
+ ("keep-unknown-autoclear", "HDR-7: unknown autoclear bits survive a read-write open",
+  "    img->h.autoclear_features &= QED_AUTOCLEAR_FEATURE_MASK;\n    return write_header_sync(img);\n",
+  "    return QED_OK;\n"),
+ ("table-offset-off-by-one", "TBL-4/HDR-8: a table may end one cluster past the end of the file",
+  "        table_bytes(h) > end - offset)\n        return QED_E_TABLE_RANGE;\n",
+  "        table_bytes(h) > end - offset + h->cluster_size)\n        return QED_E_TABLE_RANGE;\n"),
+ ("zero-cluster-reads-backing", "ZERO-1: a zero cluster reads from the backing file",
+  "        else if (r.kind == K_ZERO)\n            memset(dst, 0, (size_t)r.len);        /* ZERO-1: never the backing file */\n",
+  ""),
+ ("backing-past-end-not-zero", "BACK-3: a read past the end of a shorter backing file is not zero-filled",
+  "    if (img->backing_open && off < img->backing_size)\n        have = (size_t)MIN((uint64_t)len, img->backing_size - off);\n",
+  "    if (img->backing_open)\n        have = len;\n"),
+ ("wrong-l2-index", "XLT-1: the L2 index drops its top bit",
+  "    return (off >> img->cluster_bits) & (img->nentries - 1);\n",
+  "    return (off >> img->cluster_bits) & ((img->nentries - 1) >> 1);\n"),
+ ("need-check-no-repair", "WR-5/FEAT-2: a NEED_CHECK image is opened read-write without check and repair",
+  "        ret = repair_on_open(img);                /* WR-5 */\n", "        ret = QED_OK;\n"),
+ ("repair-drops-duplicate", "CHK-5/CHK-6: repair drops a duplicate reference instead of copying it",
+  "    if (!duplicate) {\n", "    if (1) {\n"),
+ ("leaks-not-counted", "CHK-4: leaked clusters are not counted",
+  "            cs->res->leaks++;                     /* CHK-4 */\n", ""),
+ ("duplicates-not-detected", "CHK-1: a cluster referenced twice is not reported",
+  "        if (first + k < cs->nclusters && bit_test(cs->used, first + k))\n            return 0;\n", ""),
+ ("no-probe-ignored", "FEAT-3/BACK-2: a NO_PROBE raw backing file is probed anyway",
+  "    if (img->h.features & QED_F_BACKING_FORMAT_NO_PROBE)\n        return QED_OK;                            /* FEAT-3 */\n", ""),
+ ("max-size-wraps", "HDR-10: the maximum image size is computed with 64-bit wrap-around",
+  "    return bits >= 64 ? UINT64_MAX : (uint64_t)1 << bits;\n",
+  "    return (uint64_t)1 << (bits & 63);\n"),
+ ("reserved-bits-ignored", "TBL-2: reserved low bits of a table entry are masked off instead of refused",
+  "    if (entry & QED_RESERVED_BITS)\n        return QED_E_RESERVED_BITS;               /* TBL-2 */\n", ""),
+ ("backing-name-empty-ok", "HDR-12: an empty backing file name is accepted",
+  "    if (h->backing_filename_size == 0)\n        return QED_E_BACKING_EMPTY;               /* HDR-12 */\n", ""),
+ ("chain-depth-unbounded", "BACK-4: no bound on the backing chain depth (a loop recurses until limits)",
+  "    if (img->depth + 1 > img->lim.max_chain_depth)\n        return QED_E_CHAIN_DEPTH;                 /* BACK-4 */\n",
+  "    if (img->depth + 1 > 4096)\n        return QED_E_CHAIN_DEPTH;\n"),
+ ("cow-ignores-backing", "WR-7: a new cluster's unwritten part is zero instead of the backing file's data",
+  "    return kind == K_ZERO || !img->backing_name;\n", "    (void)img;\n    return 1;\n"),
+]
+os.makedirs('/tmp/mk/a/ref', exist_ok=True); os.makedirs('/tmp/mk/b/ref', exist_ok=True)
+open('/tmp/mk/a/ref/qed.c','w').write(src)
+for name, why, old, new in muts:
+    assert src.count(old) == 1, name
+    open('/tmp/mk/b/ref/qed.c','w').write(src.replace(old, new))
+    d = subprocess.run(['diff','-u','--label','a/ref/qed.c','--label','b/ref/qed.c','/tmp/mk/a/ref/qed.c','/tmp/mk/b/ref/qed.c'],capture_output=True,text=True).stdout
+    open(f'conformance/mutants/{name}.patch','w').write(f"Mutant: {name}\nBreaks: {why}\n\n" + d)
+print(len(muts))
