@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# bench/bench.sh - time qedtool against QEMU's qemu-img/qemu-io, side by side.
+#
+# Usage: bench/bench.sh [QEDTOOL]        (default QEDTOOL: build/qedtool)
+#
+# Cases (each tool gets the same input and the same commands):
+#   convert qed->raw   a fully written 512 MiB QED image to raw
+#   convert raw->qed   a 512 MiB raw image of non-zero data to QED
+#   alloc writes       WRITES random 4 KiB writes, each into a different
+#                      unallocated 64 KiB cluster of a fresh 1 GiB image,
+#                      as `io -c 'write -P 0xNN OFF 4k' ...`
+#
+# Runs alternate between the tools, after one untimed warm-up run of each,
+# which is also checked for correct output (cmp of raw files, qemu-img
+# compare and qemu-img check of QED files). The table gives median wall
+# times in seconds and the ratio qedtool/QEMU. See bench/README.md.
+#
+# Environment: BENCH_DIR (scratch directory, default build/bench; needs about
+# 3 GiB), RUNS (timed runs per tool, default 5), CONVERT_RUNS (for the two
+# 512 MiB converts, default 3), WRITES (default 3000), SEED (default 1),
+# SIZE_MIB (convert image size, default 512), BENCH_KEEP=1 keeps the files.
+#
+# Exit status: 0 when every output checked out, 1 when one did not, 2 when
+# a tool is missing.
+
+set -euo pipefail
+
+QEDTOOL=${1:-build/qedtool}
+BENCH_DIR=${BENCH_DIR:-build/bench}
+RUNS=${RUNS:-5}
+CONVERT_RUNS=${CONVERT_RUNS:-3}
+WRITES=${WRITES:-3000}
+SEED=${SEED:-1}
+SIZE_MIB=${SIZE_MIB:-512}
+IMAGE_SIZE=1G          # alloc writes: virtual size, default geometry
+CLUSTERS=16384         # 1 GiB / 64 KiB
+SANITY_FAILED=0
+RESULTS=()             # "name|qedtool median|qemu median|target"
+
+die() { echo "bench: $*" >&2; exit 2; }
+
+# now: wall clock in seconds with nanoseconds.
+now() { date +%s.%N; }
+
+# time_cmd CMD...: run CMD quietly, print its wall time in seconds.
+time_cmd() {
+	local t0 t1
+	t0=$(now)
+	"$@" >/dev/null
+	t1=$(now)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
+}
+
+# median: print the median of the numbers on stdin, one per line.
+median() {
+	sort -g | awk '{ v[NR] = $1 }
+		END { if (NR % 2) print v[(NR + 1) / 2];
+		      else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# check_ok WHAT CMD...: run a sanity check; report and count a failure.
+check_ok() {
+	local what=$1; shift
+	if ! "$@" >/dev/null 2>&1; then
+		echo "bench: SANITY FAILED: $what ($*)" >&2
+		SANITY_FAILED=1
+	fi
+}
+
+# make_raw FILE MIB: write MIB MiB of non-zero, repeatable data to FILE.
+make_raw() {
+	local bytes=$(($2 << 20))
+	if command -v openssl >/dev/null; then
+		# head closes the pipe early: openssl's SIGPIPE is expected.
+		(set +o pipefail
+		 openssl enc -aes-128-ctr -nosalt -pass "pass:qedref-bench-$SEED" \
+			-pbkdf2 </dev/zero 2>/dev/null | head -c "$bytes" >"$1")
+	else
+		head -c "$bytes" /dev/urandom >"$1"
+	fi
+	[[ $(stat -c %s "$1") -eq $bytes ]] || die "could not write $1"
+}
+
+# --- the two converts -------------------------------------------------------
+
+# bench_pair NAME RUNS TARGET QCMD -- EMUCMD: warm up and time two commands
+# alternately (each a bash function name plus arguments), record medians.
+bench_pair() {
+	local name=$1 runs=$2 target=$3 qcmd=$4 ecmd=$5 i tq=() te=()
+	"$qcmd" warm >/dev/null; "$ecmd" warm >/dev/null
+	for ((i = 0; i < runs; i++)); do
+		tq+=("$(time_cmd "$qcmd" timed)")
+		te+=("$(time_cmd "$ecmd" timed)")
+	done
+	RESULTS+=("$name|$(printf '%s\n' "${tq[@]}" | median)|$(printf '%s\n' "${te[@]}" | median)|$target")
+}
+
+to_raw_qedtool() { rm -f "$W/q.raw"; "$QEDTOOL" convert -O raw "$W/src.qed" "$W/q.raw"; }
+to_raw_qemu()    { rm -f "$W/e.raw"; qemu-img convert -f qed -O raw "$W/src.qed" "$W/e.raw"; }
+to_qed_qedtool() { rm -f "$W/q.qed"; "$QEDTOOL" convert -O qed "$W/src.raw" "$W/q.qed"; }
+to_qed_qemu()    { rm -f "$W/e.qed"; qemu-img convert -f raw -O qed "$W/src.raw" "$W/e.qed"; }
+
+# bench_converts: cases (a) and (b), with their output checks.
+bench_converts() {
+	echo "bench: preparing ${SIZE_MIB} MiB raw and QED sources in $W" >&2
+	make_raw "$W/src.raw" "$SIZE_MIB"
+	qemu-img convert -f raw -O qed "$W/src.raw" "$W/src.qed"
+
+	bench_pair "convert qed->raw ${SIZE_MIB} MiB" "$CONVERT_RUNS" 1.0 \
+		to_raw_qedtool to_raw_qemu
+	check_ok "qedtool raw output = source" cmp "$W/q.raw" "$W/src.raw"
+	check_ok "qemu-img raw output = source" cmp "$W/e.raw" "$W/src.raw"
+	rm -f "$W/q.raw" "$W/e.raw"
+
+	bench_pair "convert raw->qed ${SIZE_MIB} MiB" "$CONVERT_RUNS" 1.0 \
+		to_qed_qedtool to_qed_qemu
+	check_ok "qedtool qed output = source" \
+		qemu-img compare -f qed -F raw "$W/q.qed" "$W/src.raw"
+	check_ok "qedtool qed output = qemu-img's" \
+		qemu-img compare -f qed -F qed "$W/q.qed" "$W/e.qed"
+	check_ok "qemu-img check of qedtool's output" qemu-img check -f qed "$W/q.qed"
+	rm -f "$W/q.qed" "$W/e.qed" "$W/src.raw" "$W/src.qed"
+}
+
+# --- allocating writes ------------------------------------------------------
+
+# gen_writes N SEED: print N qemu-io write commands, 4 KiB each, 4 KiB
+# aligned, in N distinct clusters picked by a partial Fisher-Yates shuffle
+# driven by the minstd LCG (exact in awk's doubles, so the same list on
+# every awk).
+gen_writes() {
+	awk -v n="$1" -v seed="$2" -v clusters="$CLUSTERS" '
+	function rnd(m) { s = (s * 48271) % 2147483647; return s % m }
+	BEGIN {
+		s = seed % 2147483646 + 1
+		for (i = 0; i < clusters; i++) c[i] = i
+		for (i = 0; i < n; i++) {
+			j = i + rnd(clusters - i); t = c[i]; c[i] = c[j]; c[j] = t
+			off = c[i] * 65536 + rnd(16) * 4096
+			printf "write -P 0x%02x %d 4k\n", i % 255 + 1, off
+		}
+	}'
+}
+
+# split_commands FILE: split FILE's command lines into chunk files
+# FILE.NNN, each small enough for one command line (a quarter of ARG_MAX,
+# counting "-c", the pointer and the NUL of every argument). Prints the
+# chunk count.
+split_commands() {
+	local budget
+	budget=$(($(getconf ARG_MAX) / 4))
+	awk -v budget="$budget" -v base="$1" '
+	{ cost = length($0) + 3 + 2 * 8 + 1
+	  if (used + cost > budget || chunk == 0) {
+		if (chunk) close(out)
+		out = sprintf("%s.%03d", base, chunk++); used = 0 }
+	  print > out; used += cost }
+	END { print chunk }' "$1"
+}
+
+# run_io TOOL IMG: issue every chunk's commands with TOOL (qedtool|qemu).
+run_io() {
+	local tool=$1 img=$2 chunk args line
+	for chunk in "$W"/writes.cmd.[0-9]*; do
+		args=()
+		while IFS= read -r line; do args+=(-c "$line"); done <"$chunk"
+		if [[ $tool == qedtool ]]; then
+			"$QEDTOOL" io "$img" "${args[@]}"
+		else
+			qemu-io -f qed -t writeback "${args[@]}" "$img"
+		fi
+	done
+}
+
+fresh_image() { rm -f "$1"; qemu-img create -q -f qed "$1" "$IMAGE_SIZE"; }
+io_qedtool() { run_io qedtool "$W/q.img"; }
+io_qemu()    { run_io qemu "$W/e.img"; }
+
+# bench_writes: case (c); fresh images are made outside the timed part.
+bench_writes() {
+	local i chunks tq=() te=()
+	gen_writes "$WRITES" "$SEED" >"$W/writes.cmd"
+	chunks=$(split_commands "$W/writes.cmd")
+	echo "bench: $WRITES writes in $chunks invocation(s) per run" >&2
+
+	fresh_image "$W/q.img"; io_qedtool >/dev/null
+	fresh_image "$W/e.img"; io_qemu >/dev/null
+	check_ok "qedtool and qemu-io images hold the same data" \
+		qemu-img compare -f qed -F qed "$W/q.img" "$W/e.img"
+	check_ok "qemu-img check of qedtool's image" qemu-img check -f qed "$W/q.img"
+	check_ok "qedtool check of qemu-io's image" "$QEDTOOL" check "$W/e.img"
+
+	for ((i = 0; i < RUNS; i++)); do
+		fresh_image "$W/q.img"; tq+=("$(time_cmd io_qedtool)")
+		fresh_image "$W/e.img"; te+=("$(time_cmd io_qemu)")
+	done
+	RESULTS+=("$WRITES alloc 4k writes, 1 GiB|$(printf '%s\n' "${tq[@]}" | median)|$(printf '%s\n' "${te[@]}" | median)|0.5")
+	rm -f "$W/q.img" "$W/e.img" "$W"/writes.cmd*
+}
+
+# --- report -----------------------------------------------------------------
+
+# print_table: the results, one row per case.
+print_table() {
+	local row name tq te target
+	printf '%-30s %10s %10s %8s %8s\n' case "qedtool s" "QEMU s" ratio target
+	for row in "${RESULTS[@]}"; do
+		IFS='|' read -r name tq te target <<<"$row"
+		awk -v n="$name" -v q="$tq" -v e="$te" -v t="$target" 'BEGIN {
+			r = e > 0 ? q / e : 0
+			printf "%-30s %10.3f %10.3f %8.2f %6s %s\n", n, q, e, r,
+			       "<=" t, r <= t ? "" : "  (over target)" }'
+	done
+}
+
+main() {
+	[[ ${1:-} == -h || ${1:-} == --help ]] && { sed -n '2,/^$/{s/^# \{0,1\}//;p}' "$0"; exit 0; }
+	[[ -x $QEDTOOL ]] || die "no executable qedtool at '$QEDTOOL' (run make first)"
+	command -v qemu-img >/dev/null && command -v qemu-io >/dev/null ||
+		die "SKIPPED: qemu-img/qemu-io not installed (apt-get install qemu-utils)"
+	mkdir -p "$BENCH_DIR"
+	W=$(mktemp -d "$BENCH_DIR/run.XXXXXX")
+	[[ ${BENCH_KEEP:-0} == 1 ]] || trap 'rm -rf "$W"' EXIT
+
+	echo "bench: qedtool=$QEDTOOL vs $(qemu-img --version | head -1)" >&2
+	echo "bench: runs=$RUNS (converts $CONVERT_RUNS), medians of wall time" >&2
+	bench_converts
+	bench_writes
+	print_table
+	if [[ $SANITY_FAILED -ne 0 ]]; then
+		echo "bench: some outputs did not check out: the times above are not valid" >&2
+		exit 1
+	fi
+}
+
+main "$@"
