@@ -346,6 +346,7 @@ struct qed_image {
     uint64_t *l2;             /* one cached L2 table, host order */
     uint64_t l2_offset;       /* its offset, 0 when the cache is empty */
     int dirty;                /* this session set NEED_CHECK (WR-1) */
+    int failed;               /* a write failed: leave NEED_CHECK set (WR-4) */
     char *backing_name;       /* stored name, NUL-terminated, or NULL */
     int backing_is_qed;       /* BACK-2 outcome */
     qed_io *backing_io;       /* owned; raw backing, or a QED backing's file */
@@ -880,8 +881,10 @@ static int mark_dirty(qed_image *img)
         return QED_OK;
     img->h.features |= QED_F_NEED_CHECK;
     ret = write_header_sync(img);                 /* WR-1 */
-    if (ret != QED_OK)
+    if (ret != QED_OK) {
+        img->h.features &= ~(uint64_t)QED_F_NEED_CHECK;  /* not known durable */
         return ret;
+    }
     img->dirty = 1;
     return QED_OK;
 }
@@ -1053,6 +1056,7 @@ int qed_write(qed_image *img, uint64_t off, const void *buf, size_t len)
         off += r.len;
         len -= (size_t)r.len;
     }
+    img->failed |= ret < 0;                       /* WR-4 */
     return ret;
 }
 
@@ -1115,6 +1119,7 @@ int qed_write_zeroes(qed_image *img, uint64_t off, uint64_t len)
         ret = zero_whole_clusters(img, off, body);
     if (ret == QED_OK)
         ret = write_zero_bytes(img, off + body, len - body);
+    img->failed |= ret < 0;                       /* WR-4 */
     return ret;
 }
 
@@ -1517,7 +1522,9 @@ int qed_resize(qed_image *img, uint64_t new_size)
     return ret;
 }
 
-/* Close: WR-4 when this session dirtied the image, then free it. */
+/* Close: WR-4 when this session dirtied the image, then free it.  After a
+ * failed write the metadata may be half-written, so NEED_CHECK stays set and
+ * the next read-write open checks and repairs (WR-5). */
 int qed_close(qed_image *img)
 {
     int ret = QED_OK;
@@ -1526,7 +1533,7 @@ int qed_close(qed_image *img)
         return QED_OK;
     if ((img->flags & QED_OPEN_RDWR) && img->dirty) {
         ret = img->io->flush(img->io);            /* WR-4 */
-        if (ret == QED_OK) {
+        if (ret == QED_OK && !img->failed) {
             img->h.features &= ~(uint64_t)QED_F_NEED_CHECK;
             ret = write_header_sync(img);         /* WR-4 */
         }
