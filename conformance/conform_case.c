@@ -1,0 +1,788 @@
+/*
+ * conform_case.c - run one manifest case against an adapter: scratch
+ * directory, adapter calls, the checks of each family (MANIFEST.md), and
+ * --keep-failures.
+ */
+#include "conform.h"
+#include "conform_fs.h"
+#include "conform_map.h"
+#include "conform_proc.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__GNUC__)
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#else
+#define PRINTF_LIKE(f, a)
+#endif
+
+#define LOG_MAX 16384
+#define MAX_ARGS 4096
+
+enum { TOOL_ADAPTER, TOOL_REFERENCE };
+
+/* Everything one case run needs. */
+typedef struct {
+    const conform_config *cfg;
+    const conform_case *c;
+    case_result *r;
+    char dir[PATH_MAX];     /* scratch directory ("" before it exists) */
+    double deadline;        /* monotonic time the case must end by */
+    char log[LOG_MAX];      /* the command lines run, for --keep-failures */
+    size_t log_len;
+} case_ctx;
+
+static const char *const cap_names[] = {
+    "create", "info", "check", "map", "convert", "io", "rebase", "resize"
+};
+
+const char *conform_cap_name(unsigned cap)
+{
+    for (unsigned i = 0; i < sizeof cap_names / sizeof cap_names[0]; i++)
+        if (cap == 1u << i)
+            return cap_names[i];
+    return "?";
+}
+
+unsigned conform_cap_from_name(const char *name)
+{
+    for (unsigned i = 0; i < sizeof cap_names / sizeof cap_names[0]; i++)
+        if (strcmp(name, cap_names[i]) == 0)
+            return 1u << i;
+    return 0;
+}
+
+const char *conform_status_name(case_status s)
+{
+    return s == CS_PASS ? "pass" : s == CS_FAIL ? "fail" : "skip";
+}
+
+/* Append formatted text to buf (size cap), keeping it NUL-terminated and
+ * silently cutting what does not fit. */
+static void PRINTF_LIKE(3, 0) vappend(char *buf, size_t cap, const char *fmt, va_list ap)
+{
+    size_t len = strlen(buf);
+    if (len + 1 < cap)
+        vsnprintf(buf + len, cap - len, fmt, ap);
+}
+
+/* Record a failure; several failures of one case are joined with "; ". */
+static void PRINTF_LIKE(2, 3) fail(case_ctx *x, const char *fmt, ...)
+{
+    va_list ap;
+    if (x->r->status == CS_FAIL)
+        strncat(x->r->message, "; ", CR_MESSAGE_MAX - strlen(x->r->message) - 1);
+    else
+        x->r->message[0] = '\0';
+    x->r->status = CS_FAIL;
+    va_start(ap, fmt);
+    vappend(x->r->message, CR_MESSAGE_MAX, fmt, ap);
+    va_end(ap);
+}
+
+/* Mark the case skipped with a reason (unless it already failed). */
+static void PRINTF_LIKE(2, 3) skip(case_ctx *x, const char *fmt, ...)
+{
+    va_list ap;
+    if (x->r->status == CS_FAIL)
+        return;
+    x->r->status = CS_SKIP;
+    x->r->message[0] = '\0';
+    va_start(ap, fmt);
+    vappend(x->r->message, CR_MESSAGE_MAX, fmt, ap);
+    va_end(ap);
+}
+
+/* 1 when an argument needs quoting for a POSIX shell. */
+static int needs_quote(const char *s)
+{
+    return s[0] == '\0' || s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                       "0123456789_./=,:+-@%")] != '\0';
+}
+
+/* Append text to buf (size cap), cutting what does not fit. */
+static void append(char *buf, size_t cap, const char *text)
+{
+    size_t len = strlen(buf);
+    if (len + 1 < cap)
+        snprintf(buf + len, cap - len, "%s", text);
+}
+
+/* Write argv as one shell-quoted command line into buf. */
+static void format_command(char *const argv[], char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; argv[i] != NULL; i++) {
+        if (i > 0)
+            append(buf, cap, " ");
+        if (!needs_quote(argv[i])) {
+            append(buf, cap, argv[i]);
+            continue;
+        }
+        append(buf, cap, "'");
+        for (const char *p = argv[i]; *p; p++) {
+            char one[2] = { *p, '\0' };
+            append(buf, cap, *p == '\'' ? "'\\''" : one);
+        }
+        append(buf, cap, "'");
+    }
+}
+
+/* First line of a tool's stderr, printable ASCII only, at most 200 bytes. */
+static void first_line(const char *text, char *out, size_t cap)
+{
+    size_t n = 0;
+    while (*text == '\n' || *text == ' ')
+        text++;
+    for (; *text && *text != '\n' && n + 1 < cap && n < 200; text++)
+        out[n++] = (*text >= 0x20 && *text < 0x7F) ? *text : '?';
+    out[n] = '\0';
+}
+
+/* The command line as shown in messages: argv without the tool path. */
+static void short_command(char *const argv[], char *buf, size_t cap)
+{
+    format_command(argv + 1, buf, cap);
+}
+
+/* Run one adapter or reference command in the scratch directory.
+ * Returns 0 when it ran to an exit (any code; *res filled, caller frees),
+ * or -1 after recording a failure: timeout (hang), crash, not executable. */
+static int run_tool(case_ctx *x, int tool, const char *const args[], cp_result *res)
+{
+    char *argv[MAX_ARGS + 2], line[1024];
+    size_t n = 0;
+    argv[n++] = (char *)(uintptr_t)(tool == TOOL_ADAPTER ? x->cfg->adapter : x->cfg->reference);
+    for (; args[n - 1] != NULL && n < MAX_ARGS + 1; n++)
+        argv[n] = (char *)(uintptr_t)args[n - 1];
+    argv[n] = NULL;
+    format_command(argv, line, sizeof line);
+    if (x->log_len + strlen(line) + 2 < LOG_MAX)
+        x->log_len += (size_t)sprintf(x->log + x->log_len, "%s\n", line);
+    short_command(argv, line, sizeof line);
+    const char *who = tool == TOOL_ADAPTER ? "" : "reference ";
+    double left = x->deadline - cp_now();
+    if (left <= 0) {
+        fail(x, "timeout (hang): case time limit spent before %s`%s`", who, line);
+        return -1;
+    }
+    if (cp_run(argv, x->dir, left, res) < 0) {
+        fail(x, "runner could not start %s`%s`", who, line);
+        return -1;
+    }
+    if (!res->timed_out && !res->signal && !res->spawn_failed)
+        return 0;
+    if (res->timed_out)
+        fail(x, "timeout (hang) in %s`%s` after %.1f s", who, line, res->seconds);
+    else if (res->signal)
+        fail(x, "crash (signal %d: %s) in %s`%s`", res->signal, cp_signal_name(res->signal), who, line);
+    else
+        fail(x, "cannot execute %s: %s", argv[0], res->err);
+    cp_result_free(res);
+    return -1;
+}
+
+/* Run a command that must exit 0; returns 0 with *res to free, else -1
+ * after recording the failure (exit code and the first stderr line). */
+static int run_ok(case_ctx *x, int tool, const char *const args[], cp_result *res)
+{
+    if (run_tool(x, tool, args, res) < 0)
+        return -1;
+    if (res->exit_code == 0)
+        return 0;
+    char line[512], err[256];
+    format_command((char *const *)(uintptr_t)args, line, sizeof line);
+    first_line(res->err, err, sizeof err);
+    fail(x, "%s`%s` exited %d, expected 0 (%s)", tool == TOOL_ADAPTER ? "" : "reference ", line,
+         res->exit_code, err[0] ? err : "no message");
+    cp_result_free(res);
+    return -1;
+}
+
+/* Parse a command's stdout as JSON; records a failure on bad output. */
+static cj_value *parse_output(case_ctx *x, const cp_result *res, const char *what)
+{
+    char err[160];
+    cj_value *v;
+    if (cj_parse(res->out, res->out_len, &v, err, sizeof err) == 0)
+        return v;
+    fail(x, "`%s` printed no valid JSON (%s)", what, err);
+    return NULL;
+}
+
+/* Run a JSON-printing command that must exit 0 and return its output
+ * (free with cj_free), or NULL after recording a failure. */
+static cj_value *run_json(case_ctx *x, int tool, const char *const args[])
+{
+    cp_result res;
+    if (run_ok(x, tool, args, &res) < 0)
+        return NULL;
+    cj_value *v = parse_output(x, &res, args[0]);
+    cp_result_free(&res);
+    return v;
+}
+
+/* The u64 member key of the test object; 0 and *out set when present. */
+static int test_u64(const case_ctx *x, const char *key, uint64_t *out)
+{
+    return cj_u64(cj_get(x->c->test, key), out);
+}
+
+/* Convert img to raw (by tool) and compare size and SHA-256 with the
+ * test's image_size and sha_key ("content_sha256" ...). */
+static void verify_content(case_ctx *x, int tool, const char *img, const char *sha_key)
+{
+    static int serial;
+    char raw[64], hex[65];
+    uint64_t size, want_size;
+    const char *want = cj_str(cj_get(x->c->test, sha_key));
+    cp_result res;
+    if (want == NULL) {
+        fail(x, "manifest: case has no %s", sha_key);
+        return;
+    }
+    snprintf(raw, sizeof raw, "qed-conform-out%d.raw", ++serial);
+    const char *args[] = { "convert", "-O", "raw", img, raw, NULL };
+    if (run_ok(x, tool, args, &res) < 0)
+        return;
+    cp_result_free(&res);
+    char path[PATH_MAX];
+    if (cf_join(path, sizeof path, x->dir, raw) < 0 || cf_hash_file(path, hex, &size) < 0) {
+        fail(x, "`convert -O raw %s %s` exited 0 but wrote no readable %s", img, raw, raw);
+        return;
+    }
+    if (test_u64(x, "image_size", &want_size) == 0 && size != want_size)
+        fail(x, "raw export of %s is %llu bytes, expected image_size %llu", img,
+             (unsigned long long)size, (unsigned long long)want_size);
+    else if (strcmp(hex, want) != 0)
+        fail(x, "%s: raw export sha256 %.16s..., expected %.16s...", sha_key, hex, want);
+}
+
+/* info --output=json: virtual-size must equal image_size. */
+static void verify_info_size(case_ctx *x, const char *img)
+{
+    const char *args[] = { "info", "--output=json", img, NULL };
+    uint64_t want, got;
+    if (test_u64(x, "image_size", &want) < 0) {
+        fail(x, "manifest: case has no image_size");
+        return;
+    }
+    cj_value *info = run_json(x, TOOL_ADAPTER, args);
+    if (info == NULL)
+        return;
+    if (cj_u64(cj_get(info, "virtual-size"), &got) < 0)
+        fail(x, "info: no numeric \"virtual-size\"");
+    else if (got != want)
+        fail(x, "info: virtual-size %llu, expected image_size %llu", (unsigned long long)got,
+             (unsigned long long)want);
+    cj_free(info);
+}
+
+/* map --output=json, normalised, must equal the manifest's map. */
+static void verify_map(case_ctx *x, const char *img)
+{
+    const char *args[] = { "map", "--output=json", img, NULL };
+    char err[512];
+    cm_map want, got;
+    if (cm_from_json(cj_get(x->c->test, "map"), &want, err, sizeof err) < 0) {
+        fail(x, "manifest: %s", err);
+        return;
+    }
+    cj_value *out = run_json(x, TOOL_ADAPTER, args);
+    if (out != NULL && cm_from_json(out, &got, err, sizeof err) < 0)
+        fail(x, "map output: %s", err);
+    else if (out != NULL) {
+        cm_normalise(&want);
+        cm_normalise(&got);
+        if (cm_compare(&want, &got, err, sizeof err) < 0)
+            fail(x, "%s", err);
+        cm_free(&got);
+    }
+    cj_free(out);
+    cm_free(&want);
+}
+
+/* Counts from check JSON; a missing field counts 0 (qemu-img omits them). */
+static int read_counts(const cj_value *j, uint64_t *corruptions, uint64_t *leaks)
+{
+    *corruptions = *leaks = 0;
+    const cj_value *c = cj_get(j, "corruptions"), *l = cj_get(j, "leaks");
+    if ((c != NULL && cj_u64(c, corruptions) < 0) || (l != NULL && cj_u64(l, leaks) < 0))
+        return -1;
+    return 0;
+}
+
+/* Expected counts of the test's "check" object (missing: 0). */
+static int expected_counts(const case_ctx *x, uint64_t *corruptions, uint64_t *leaks)
+{
+    const cj_value *want = cj_get(x->c->test, "check");
+    if (want == NULL) {
+        *corruptions = *leaks = 0;
+        return 0;
+    }
+    return read_counts(want, corruptions, leaks);
+}
+
+/* Run `check [repair] --output=json img` with tool; *corr and *leaks get the
+ * counts and *code the exit code.  Returns -1 after recording a failure. */
+static int run_check(case_ctx *x, int tool, const char *repair, const char *img,
+                     uint64_t *corr, uint64_t *leaks, int *code)
+{
+    const char *plain[] = { "check", "--output=json", img, NULL };
+    const char *fix[] = { "check", "-r", repair, "--output=json", img, NULL };
+    cp_result res;
+    if (run_tool(x, tool, repair ? fix : plain, &res) < 0)
+        return -1;
+    *code = res.exit_code;
+    cj_value *j = parse_output(x, &res, repair ? "check -r" : "check");
+    int rc = j ? read_counts(j, corr, leaks) : -1;
+    if (j != NULL && rc < 0)
+        fail(x, "check: \"corruptions\"/\"leaks\" are not counts");
+    cj_free(j);
+    cp_result_free(&res);
+    return rc;
+}
+
+/* The exit code `qemu-img check` gives for these counts. */
+static int check_exit_code(uint64_t corruptions, uint64_t leaks)
+{
+    return corruptions ? 2 : leaks ? 3 : 0;
+}
+
+/* Compare a check run's counts (and exit code) with the expected ones. */
+static void compare_counts(case_ctx *x, const char *who, uint64_t corr, uint64_t leaks, int code,
+                           uint64_t want_corr, uint64_t want_leaks)
+{
+    if (corr != want_corr || leaks != want_leaks)
+        fail(x, "%scheck: %llu corruptions, %llu leaks; expected %llu and %llu", who,
+             (unsigned long long)corr, (unsigned long long)leaks,
+             (unsigned long long)want_corr, (unsigned long long)want_leaks);
+    else if (code != check_exit_code(want_corr, want_leaks))
+        fail(x, "%scheck: exit code %d, expected %d", who, code,
+             check_exit_code(want_corr, want_leaks));
+}
+
+/* The image the case works on, relative to the scratch directory. */
+static const char *case_file(const case_ctx *x)
+{
+    const char *f = cj_str(cj_get(x->c->test, "file"));
+    return f ? f : "image.qed";
+}
+
+/* Family read (and random): content, size and map. */
+static void run_read(case_ctx *x)
+{
+    uint64_t want_corr, want_leaks, corr, leaks;
+    int code;
+    verify_content(x, TOOL_ADAPTER, case_file(x), "content_sha256");
+    verify_info_size(x, case_file(x));
+    verify_map(x, case_file(x));
+    if (cj_get(x->c->test, "check") == NULL || !(x->cfg->caps & CAP_CHECK))
+        return;
+    if (expected_counts(x, &want_corr, &want_leaks) < 0)
+        fail(x, "manifest: bad \"check\" counts");
+    else if (run_check(x, TOOL_ADAPTER, NULL, case_file(x), &corr, &leaks, &code) == 0)
+        compare_counts(x, "", corr, leaks, code, want_corr, want_leaks);
+}
+
+/* Run a command that must refuse the image: exit non-zero, no crash. */
+static void expect_refusal(case_ctx *x, const char *const args[])
+{
+    cp_result res;
+    if (run_tool(x, TOOL_ADAPTER, args, &res) < 0)
+        return;
+    if (res.exit_code == 0) {
+        char line[512];
+        format_command((char *const *)(uintptr_t)args, line, sizeof line);
+        fail(x, "`%s` accepted the invalid image (exit 0), expected a refusal", line);
+    }
+    cp_result_free(&res);
+}
+
+/* Family reject: info and convert must both refuse. */
+static void run_reject(case_ctx *x)
+{
+    const char *info[] = { "info", "--output=json", case_file(x), NULL };
+    const char *conv[] = { "convert", "-O", "raw", case_file(x), "qed-conform-reject.raw", NULL };
+    expect_refusal(x, info);
+    expect_refusal(x, conv);
+}
+
+/* result acceptable: refusing is fine, accepting must give the content. */
+static void run_acceptable(case_ctx *x)
+{
+    const char *conv[] = { "convert", "-O", "raw", case_file(x), "qed-conform-probe.raw", NULL };
+    cp_result res;
+    if (run_tool(x, TOOL_ADAPTER, conv, &res) < 0)
+        return;
+    int accepted = res.exit_code == 0;
+    cp_result_free(&res);
+    if (!accepted) {
+        snprintf(x->r->message, CR_MESSAGE_MAX, "refused (allowed)");
+        return;
+    }
+    if (cj_get(x->c->test, "content_sha256") != NULL)
+        verify_content(x, TOOL_ADAPTER, case_file(x), "content_sha256");
+    if (x->r->status != CS_FAIL)
+        snprintf(x->r->message, CR_MESSAGE_MAX, "accepted with the expected content");
+}
+
+/* Copy the case image to a sibling name for a destructive step. */
+static int copy_sibling(case_ctx *x, const char *img, const char *suffix, char *out, size_t cap)
+{
+    char src[PATH_MAX], dst[PATH_MAX], hex[65], err[256];
+    if ((size_t)snprintf(out, cap, "%s%s", img, suffix) >= cap ||
+        cf_join(src, sizeof src, x->dir, img) < 0 || cf_join(dst, sizeof dst, x->dir, out) < 0 ||
+        cf_copy_file(src, dst, hex, err, sizeof err) < 0) {
+        fail(x, "runner: cannot copy %s for repair", img);
+        return -1;
+    }
+    return 0;
+}
+
+/* Family check: counts and exit code; then repair a copy, re-check it
+ * and compare its content with repaired_content_sha256. */
+static void run_check_family(case_ctx *x)
+{
+    uint64_t want_corr, want_leaks, corr, leaks;
+    int code;
+    char copy[PATH_MAX];
+    if (expected_counts(x, &want_corr, &want_leaks) < 0 || cj_get(x->c->test, "check") == NULL) {
+        fail(x, "manifest: check case without valid \"check\" counts");
+        return;
+    }
+    if (copy_sibling(x, case_file(x), ".repair", copy, sizeof copy) < 0)
+        return;
+    if (run_check(x, TOOL_ADAPTER, NULL, case_file(x), &corr, &leaks, &code) == 0)
+        compare_counts(x, "", corr, leaks, code, want_corr, want_leaks);
+    if (cj_get(x->c->test, "repaired_content_sha256") == NULL)
+        return;
+    if (run_check(x, TOOL_ADAPTER, "all", copy, &corr, &leaks, &code) < 0)
+        return;
+    if (run_check(x, TOOL_ADAPTER, NULL, copy, &corr, &leaks, &code) < 0)
+        return;
+    if (corr != 0)   /* CHK-5: repair leaves no corruption */
+        fail(x, "re-check after `check -r all`: %llu corruptions, expected 0",
+             (unsigned long long)corr);
+    verify_content(x, TOOL_ADAPTER, copy, "repaired_content_sha256");
+}
+
+/* create -o ... [-b NAME -F FMT] IMG SIZE from the test's create object. */
+static void write_create(case_ctx *x, const cj_value *create, const char *img)
+{
+    char opts[96] = "", size[24];
+    uint64_t v, cs = 0, ts = 0;
+    const char *args[12];
+    size_t n = 0;
+    if (cj_u64(cj_get(create, "size"), &v) < 0) {
+        fail(x, "manifest: create without a numeric size");
+        return;
+    }
+    snprintf(size, sizeof size, "%llu", (unsigned long long)v);
+    int has_cs = cj_u64(cj_get(create, "cluster_size"), &cs) == 0;
+    int has_ts = cj_u64(cj_get(create, "table_size"), &ts) == 0;
+    if (has_cs && has_ts)
+        snprintf(opts, sizeof opts, "cluster_size=%llu,table_size=%llu", (unsigned long long)cs,
+                 (unsigned long long)ts);
+    else if (has_cs)
+        snprintf(opts, sizeof opts, "cluster_size=%llu", (unsigned long long)cs);
+    else if (has_ts)
+        snprintf(opts, sizeof opts, "table_size=%llu", (unsigned long long)ts);
+    args[n++] = "create";
+    if (opts[0]) { args[n++] = "-o"; args[n++] = opts; }
+    const char *backing = cj_str(cj_get(create, "backing"));
+    const char *fmt = cj_str(cj_get(create, "backing_format"));
+    if (backing) { args[n++] = "-b"; args[n++] = backing; }
+    if (backing && fmt) { args[n++] = "-F"; args[n++] = fmt; }
+    args[n++] = img;
+    args[n++] = size;
+    args[n] = NULL;
+    cp_result res;
+    if (run_ok(x, TOOL_ADAPTER, args, &res) == 0)
+        cp_result_free(&res);
+}
+
+/* Run ops[from, to) (all strings) as one `io IMG -c OP ...`. */
+static int write_io_run(case_ctx *x, const cj_value *ops, size_t from, size_t to, const char *img)
+{
+    const char **args = calloc(2 * (to - from) + 3, sizeof *args);
+    size_t n = 0;
+    cp_result res;
+    if (args == NULL || to - from > MAX_ARGS / 2 - 2) {
+        free(args);
+        fail(x, "runner: too many ops");
+        return -1;
+    }
+    args[n++] = "io";
+    args[n++] = img;
+    for (size_t i = from; i < to; i++) {
+        args[n++] = "-c";
+        args[n++] = cj_str(cj_at(ops, i));
+    }
+    args[n] = NULL;
+    int rc = run_ok(x, TOOL_ADAPTER, args, &res);
+    if (rc == 0)
+        cp_result_free(&res);
+    free(args);
+    return rc;
+}
+
+/* Run one step object: resize or rebase. */
+static int write_step(case_ctx *x, const cj_value *step, const char *img)
+{
+    const char *cmd = cj_str(cj_get(step, "cmd"));
+    char size[24];
+    uint64_t v;
+    cp_result res;
+    if (cmd && strcmp(cmd, "resize") == 0 && cj_u64(cj_get(step, "size"), &v) == 0) {
+        snprintf(size, sizeof size, "%llu", (unsigned long long)v);
+        const char *args[] = { "resize", img, size, NULL };
+        if (run_ok(x, TOOL_ADAPTER, args, &res) < 0)
+            return -1;
+    } else if (cmd && strcmp(cmd, "rebase") == 0 && cj_str(cj_get(step, "backing")) != NULL) {
+        const char *fmt = cj_str(cj_get(step, "backing_format"));
+        const char *args[] = { "rebase", "-u", "-b", cj_str(cj_get(step, "backing")),
+                               "-F", fmt ? fmt : "raw", img, NULL };
+        if (run_ok(x, TOOL_ADAPTER, args, &res) < 0)
+            return -1;
+    } else {
+        fail(x, "manifest: unknown or malformed step");
+        return -1;
+    }
+    cp_result_free(&res);
+    return 0;
+}
+
+/* Run the ops list: each run of consecutive strings is one io call. */
+static int write_ops(case_ctx *x, const char *img)
+{
+    const cj_value *ops = cj_get(x->c->test, "ops");
+    size_t i = 0, n = cj_len(ops);
+    while (i < n) {
+        if (cj_at(ops, i)->type == CJ_STRING) {
+            size_t j = i;
+            while (j < n && cj_at(ops, j)->type == CJ_STRING)
+                j++;
+            if (write_io_run(x, ops, i, j, img) < 0)
+                return -1;
+            i = j;
+        } else if (write_step(x, cj_at(ops, i++), img) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Family write: create or copy, run the ops, then the reference checks
+ * the result and its content. */
+static void run_write(case_ctx *x)
+{
+    const cj_value *create = cj_get(x->c->test, "create");
+    const char *img = create ? "new.qed" : case_file(x);
+    uint64_t want_corr, want_leaks, corr, leaks;
+    int code;
+    if (create != NULL)
+        write_create(x, create, img);
+    if (x->r->status == CS_FAIL || write_ops(x, img) < 0)
+        return;
+    if (expected_counts(x, &want_corr, &want_leaks) < 0) {
+        fail(x, "manifest: bad \"check\" counts");
+        return;
+    }
+    if (run_check(x, TOOL_REFERENCE, NULL, img, &corr, &leaks, &code) == 0 &&
+        (corr != want_corr || leaks != want_leaks))
+        fail(x, "reference check of the result: %llu corruptions, %llu leaks; expected %llu and %llu",
+             (unsigned long long)corr, (unsigned long long)leaks,
+             (unsigned long long)want_corr, (unsigned long long)want_leaks);
+    verify_content(x, TOOL_REFERENCE, img, "content_sha256");
+}
+
+/* Capability bits the ops of a write case use. */
+static unsigned write_caps(const case_ctx *x)
+{
+    const cj_value *ops = cj_get(x->c->test, "ops");
+    unsigned caps = cj_get(x->c->test, "create") ? CAP_CREATE : 0;
+    for (size_t i = 0; i < cj_len(ops); i++) {
+        const char *cmd = cj_str(cj_get(cj_at(ops, i), "cmd"));
+        if (cj_at(ops, i)->type == CJ_STRING)
+            caps |= CAP_IO;
+        else if (cmd != NULL)
+            caps |= conform_cap_from_name(cmd);
+    }
+    return caps;
+}
+
+typedef void (*family_fn)(case_ctx *x);
+
+/* The family handler and the capabilities it needs; NULL if unknown.
+ * In the read families the result field decides: invalid images are
+ * handled as rejects, acceptable ones as acceptable. */
+static family_fn pick_family(const case_ctx *x, unsigned *caps)
+{
+    const char *fam = x->c->family, *res = x->c->result ? x->c->result : "valid";
+    int readish = strcmp(fam, "read") == 0 || strcmp(fam, "random") == 0;
+    if (strcmp(fam, "reject") == 0 || (readish && strcmp(res, "invalid") == 0))
+        return *caps = CAP_INFO | CAP_CONVERT, run_reject;
+    if (strcmp(fam, "acceptable") == 0 || (readish && strcmp(res, "acceptable") == 0))
+        return *caps = CAP_CONVERT, run_acceptable;
+    if (readish)
+        return *caps = CAP_CONVERT | CAP_INFO | CAP_MAP, run_read;
+    if (strcmp(fam, "check") == 0) {
+        *caps = CAP_CHECK;
+        if (cj_get(x->c->test, "repaired_content_sha256") != NULL)
+            *caps |= CAP_CONVERT;
+        return run_check_family;
+    }
+    if (strcmp(fam, "write") == 0)
+        return *caps = write_caps(x), run_write;
+    return NULL;
+}
+
+/* Copy one manifest file into the scratch directory, checking its hash. */
+static int stage_file(case_ctx *x, const char *rel, const char *want_sha)
+{
+    char src[PATH_MAX], dst[PATH_MAX], hex[65], err[PATH_MAX + 64];
+    if (!cf_path_is_safe(rel)) {
+        fail(x, "manifest: unsafe path \"%s\"", rel);
+        return -1;
+    }
+    if (cf_join(src, sizeof src, x->c->base_dir, rel) < 0 || cf_join(dst, sizeof dst, x->dir, rel) < 0 ||
+        cf_copy_file(src, dst, hex, err, sizeof err) < 0) {
+        fail(x, "corpus: %s", err);
+        return -1;
+    }
+    if (want_sha != NULL && strcmp(hex, want_sha) != 0) {
+        fail(x, "corpus: %s has sha256 %.16s..., manifest says %.16s... (corpus damaged)", rel, hex,
+             want_sha);
+        return -1;
+    }
+    return 0;
+}
+
+/* Create the scratch directory and copy file + extra_files into it. */
+static int stage_inputs(case_ctx *x)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(x->dir, sizeof x->dir, "%s/qed-conform.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    if (mkdtemp(x->dir) == NULL) {
+        fail(x, "runner: mkdtemp: %s", strerror(errno));
+        x->dir[0] = '\0';
+        return -1;
+    }
+    const char *file = cj_str(cj_get(x->c->test, "file"));
+    if (file != NULL && stage_file(x, file, cj_str(cj_get(x->c->test, "sha256"))) < 0)
+        return -1;
+    const cj_value *extra = cj_get(x->c->test, "extra_files");
+    for (size_t i = 0; i < cj_len(extra); i++) {
+        const char *rel = cj_str(cj_get(cj_at(extra, i), "file"));
+        if (rel == NULL) {
+            fail(x, "manifest: extra_files entry without \"file\"");
+            return -1;
+        }
+        if (stage_file(x, rel, cj_str(cj_get(cj_at(extra, i), "sha256"))) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The case's rule IDs, comma-separated, error_rule first when present. */
+static void collect_rules(const conform_case *c, char *out, size_t cap)
+{
+    const char *err_rule = cj_str(cj_get(c->test, "error_rule"));
+    const cj_value *rules = cj_get(c->test, "rules");
+    out[0] = '\0';
+    if (err_rule != NULL)
+        snprintf(out, cap, "%s", err_rule);
+    for (size_t i = 0; i < cj_len(rules); i++) {
+        const char *id = cj_str(cj_at(rules, i));
+        if (id == NULL || (err_rule != NULL && strcmp(id, err_rule) == 0))
+            continue;
+        size_t len = strlen(out);
+        snprintf(out + len, cap - len, "%s%s", len ? "," : "", id);
+    }
+}
+
+/* Write README of a kept failure: what failed and how to reproduce it. */
+static void write_keep_readme(const case_ctx *x, const char *dir)
+{
+    char path[PATH_MAX];
+    if (cf_join(path, sizeof path, dir, "README") < 0)
+        return;
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return;
+    fprintf(f, "qed-conform case %s failed with --impl %s\n\n%s\n\n", x->c->id, x->cfg->impl,
+            x->r->message);
+    fprintf(f, "This directory holds the case's original input files; after/ holds the\n"
+               "scratch directory as the failing run left it.  To reproduce, run these\n"
+               "commands, in this order, from a fresh copy of this directory:\n\n%s",
+            x->log);
+    fclose(f);
+}
+
+/* --keep-failures: DIR/<id with '/' as '_'>/ gets inputs, after/, README. */
+static void keep_failure(case_ctx *x)
+{
+    char name[PATH_MAX], dir[PATH_MAX], after[PATH_MAX];
+    snprintf(name, sizeof name, "%s", x->c->id);
+    for (char *p = name; *p; p++)
+        if (*p == '/' || *p == '\\')
+            *p = '_';
+    if (cf_join(dir, sizeof dir, x->cfg->keep_dir, name) < 0 ||
+        cf_join(after, sizeof after, dir, "after") < 0)
+        return;
+    cf_remove_tree(dir);
+    if (cf_make_parents(after) < 0 || cf_copy_tree(x->dir, after) < 0) {
+        fprintf(stderr, "qed-conform: cannot keep %s in %s\n", x->c->id, dir);
+        return;
+    }
+    const char *file = cj_str(cj_get(x->c->test, "file"));
+    const cj_value *extra = cj_get(x->c->test, "extra_files");
+    char src[PATH_MAX], dst[PATH_MAX], hex[65], err[256];
+    for (size_t i = 0; i <= cj_len(extra); i++) {
+        const char *rel = i == 0 ? file : cj_str(cj_get(cj_at(extra, i - 1), "file"));
+        if (rel != NULL && cf_path_is_safe(rel) && cf_join(src, sizeof src, x->c->base_dir, rel) == 0 &&
+            cf_join(dst, sizeof dst, dir, rel) == 0)
+            cf_copy_file(src, dst, hex, err, sizeof err);
+    }
+    write_keep_readme(x, dir);
+}
+
+/* The lowest set bit of a non-zero mask. */
+static unsigned lowest_bit(unsigned mask)
+{
+    return mask & (~mask + 1u);
+}
+
+void conform_run_case(const conform_config *cfg, const conform_case *c, case_result *r)
+{
+    static case_ctx x;   /* large (log buffer): one case at a time per process */
+    unsigned need = 0;
+    memset(&x, 0, sizeof x);
+    memset(r, 0, sizeof *r);
+    x.cfg = cfg;
+    x.c = c;
+    x.r = r;
+    double start = cp_now();
+    x.deadline = start + cfg->timeout;
+    collect_rules(c, r->rules, sizeof r->rules);
+    family_fn run = pick_family(&x, &need);
+    if (run == NULL)
+        fail(&x, "manifest: unknown family \"%s\"", c->family);
+    else if (need & ~cfg->caps)
+        skip(&x, "adapter lacks '%s'", conform_cap_name(lowest_bit(need & ~cfg->caps)));
+    else if (run == run_write && cfg->reference[0] == '\0')
+        skip(&x, "the reference build/qedtool (needed to verify writes) was not found");
+    else if (stage_inputs(&x) == 0)
+        run(&x);
+    if (r->status == CS_FAIL && cfg->keep_dir != NULL && x.dir[0])
+        keep_failure(&x);
+    if (x.dir[0])
+        cf_remove_tree(x.dir);
+    r->seconds = cp_now() - start;
+}

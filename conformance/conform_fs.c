@@ -1,0 +1,213 @@
+/*
+ * conform_fs.c - file helpers for qed-conform.  See conform_fs.h.
+ */
+#include "conform_fs.h"
+
+#include "sha256.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int cf_join(char *out, size_t outlen, const char *dir, const char *rel)
+{
+    int n = snprintf(out, outlen, "%s/%s", dir, rel);
+    return (n < 0 || (size_t)n >= outlen) ? -1 : 0;
+}
+
+int cf_path_is_safe(const char *rel)
+{
+    if (rel == NULL || rel[0] == '\0' || rel[0] == '/')
+        return 0;
+    for (const char *p = rel; *p; ) {
+        size_t n = strcspn(p, "/");
+        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+            return 0;
+        p += n;
+        if (*p == '/')
+            p++;
+        if (*p == '\0' && p[-1] == '/')
+            return 0;   /* trailing slash: an empty last component */
+    }
+    return 1;
+}
+
+int cf_make_parents(const char *path)
+{
+    char buf[PATH_MAX];
+    if (strlen(path) >= sizeof buf)
+        return errno = ENAMETOOLONG, -1;
+    strcpy(buf, path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return 0;
+}
+
+/* Write all n bytes of buf to fd. */
+static int write_all(int fd, const char *buf, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, buf, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        buf += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Stream in_fd to out_fd (if >= 0) and into the hash; -1 on I/O error. */
+static int stream_fd(int in_fd, int out_fd, qed_sha256_ctx *ctx, uint64_t *size)
+{
+    static char buf[1 << 16];
+    *size = 0;
+    for (;;) {
+        ssize_t n = read(in_fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            return 0;
+        qed_sha256_update(ctx, buf, (size_t)n);
+        *size += (uint64_t)n;
+        if (out_fd >= 0 && write_all(out_fd, buf, (size_t)n) < 0)
+            return -1;
+    }
+}
+
+/* Finish a hash into lower-case hex. */
+static void finish_hex(qed_sha256_ctx *ctx, char hex[65])
+{
+    uint8_t digest[32];
+    qed_sha256_final(ctx, digest);
+    qed_sha256_hex(digest, hex);
+}
+
+int cf_hash_file(const char *path, char hex[65], uint64_t *size)
+{
+    qed_sha256_ctx ctx;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    qed_sha256_init(&ctx);
+    int rc = stream_fd(fd, -1, &ctx, size);
+    int saved = errno;
+    close(fd);
+    if (rc < 0)
+        return errno = saved, -1;
+    finish_hex(&ctx, hex);
+    return 0;
+}
+
+int cf_copy_file(const char *src, const char *dst, char hex[65], char *err, size_t errlen)
+{
+    qed_sha256_ctx ctx;
+    uint64_t size;
+    int in = open(src, O_RDONLY);
+    if (in < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", src, strerror(errno));
+        return -1;
+    }
+    int out = -1;
+    if (cf_make_parents(dst) == 0)
+        out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (out < 0) {
+        snprintf(err, errlen, "cannot create %s: %s", dst, strerror(errno));
+        close(in);
+        return -1;
+    }
+    qed_sha256_init(&ctx);
+    int rc = stream_fd(in, out, &ctx, &size);
+    if (rc < 0)
+        snprintf(err, errlen, "cannot copy %s: %s", src, strerror(errno));
+    close(in);
+    if (close(out) < 0 && rc == 0) {
+        snprintf(err, errlen, "cannot write %s: %s", dst, strerror(errno));
+        rc = -1;
+    }
+    if (rc == 0)
+        finish_hex(&ctx, hex);
+    return rc;
+}
+
+/* Apply fn to each entry of directory dir except . and ..; stops at the
+ * first failure. */
+static int for_each_entry(const char *dir,
+                          int (*fn)(const char *path, const char *name, const void *arg),
+                          const void *arg)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return -1;
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        char path[PATH_MAX];
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (cf_join(path, sizeof path, dir, e->d_name) < 0)
+            rc = -1;
+        else
+            rc = fn(path, e->d_name, arg);
+    }
+    closedir(d);
+    return rc;
+}
+
+/* for_each_entry callback of cf_remove_tree. */
+static int remove_entry(const char *path, const char *name, const void *arg)
+{
+    (void)name;
+    (void)arg;
+    return cf_remove_tree(path);
+}
+
+int cf_remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode))
+        return unlink(path);
+    if (for_each_entry(path, remove_entry, NULL) < 0)
+        return -1;
+    return rmdir(path);
+}
+
+/* for_each_entry callback of cf_copy_tree: arg is the destination dir. */
+static int copy_entry(const char *path, const char *name, const void *arg)
+{
+    char dst[PATH_MAX];
+    if (cf_join(dst, sizeof dst, (const char *)arg, name) < 0)
+        return -1;
+    return cf_copy_tree(path, dst);
+}
+
+int cf_copy_tree(const char *src, const char *dst)
+{
+    struct stat st;
+    char hex[65], err[256];
+    if (lstat(src, &st) < 0)
+        return -1;
+    if (S_ISREG(st.st_mode))
+        return cf_copy_file(src, dst, hex, err, sizeof err);
+    if (!S_ISDIR(st.st_mode))
+        return 0;   /* links, fifos ...: nothing an adapter needs */
+    if (mkdir(dst, 0755) < 0 && errno != EEXIST)
+        return -1;
+    return for_each_entry(src, copy_entry, dst);
+}

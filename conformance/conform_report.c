@@ -1,0 +1,428 @@
+/*
+ * conform_report.c - summary, JSON, JUnit XML and HTML reports.  See
+ * conform_report.h.
+ */
+#include "conform_report.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FAMILIES 32
+#define RESULT_FILE_MAX ((size_t)256 << 20)
+
+/* Counts of one family. */
+typedef struct {
+    const char *name;
+    size_t n[3];   /* indexed by case_status */
+} family_count;
+
+/* Tally rows per family, in order of first appearance. */
+static size_t count_families(const report_run *run, family_count *fams)
+{
+    size_t nf = 0;
+    for (size_t i = 0; i < run->count; i++) {
+        size_t f = 0;
+        while (f < nf && strcmp(fams[f].name, run->rows[i].family) != 0)
+            f++;
+        if (f == nf) {
+            if (nf == MAX_FAMILIES)
+                f = nf - 1;   /* lump any excess families into the last */
+            else
+                fams[nf++] = (family_count){ run->rows[i].family, { 0, 0, 0 } };
+        }
+        fams[f].n[run->rows[i].status]++;
+    }
+    return nf;
+}
+
+void report_summary(FILE *f, const report_run *run)
+{
+    family_count fams[MAX_FAMILIES];
+    size_t nf = count_families(run, fams), shown = 0;
+    fprintf(f, "\nqed-conform --impl %s: %zu cases in %.1f s\n", run->impl, run->count,
+            run->seconds);
+    for (size_t i = 0; i < nf; i++)
+        fprintf(f, "  %-12s %4zu passed %4zu failed %4zu skipped\n", fams[i].name,
+                fams[i].n[CS_PASS], fams[i].n[CS_FAIL], fams[i].n[CS_SKIP]);
+    for (size_t i = 0; i < run->count; i++) {
+        const report_row *r = &run->rows[i];
+        if (r->status != CS_FAIL)
+            continue;
+        if (shown++ == 0)
+            fprintf(f, "Failures:\n");
+        fprintf(f, "  FAIL %s [%s]: %s\n", r->id, r->rules, r->message);
+    }
+}
+
+/* Open path for writing, with a one-line error on failure. */
+static FILE *open_report(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        fprintf(stderr, "qed-conform: cannot write %s: %s\n", path, strerror(errno));
+    return f;
+}
+
+/* Close a report file, reporting a write error. */
+static int close_report(FILE *f, const char *path)
+{
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
+        fprintf(stderr, "qed-conform: error writing %s\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* One case as a JSON object. */
+static void json_row(FILE *f, const report_row *r)
+{
+    fputs("    {\"id\": ", f);
+    cj_write_string(f, r->id);
+    fputs(", \"family\": ", f);
+    cj_write_string(f, r->family);
+    fprintf(f, ", \"status\": \"%s\", \"rules\": [", conform_status_name(r->status));
+    for (const char *p = r->rules; *p; ) {
+        char id[CR_RULES_MAX];
+        size_t n = strcspn(p, ",");
+        snprintf(id, sizeof id, "%.*s", (int)n, p);
+        fputs(p == r->rules ? "" : ", ", f);
+        cj_write_string(f, id);
+        p += n + (p[n] == ',');
+    }
+    fputs("], \"message\": ", f);
+    cj_write_string(f, r->message);
+    fprintf(f, ", \"seconds\": %.3f}", r->seconds);
+}
+
+int report_json(const char *path, const report_run *run)
+{
+    size_t n[3] = { 0, 0, 0 };
+    FILE *f = open_report(path);
+    if (f == NULL)
+        return -1;
+    for (size_t i = 0; i < run->count; i++)
+        n[run->rows[i].status]++;
+    fputs("{\n  \"schema\": \"qed-conform-results-1\",\n  \"impl\": ", f);
+    cj_write_string(f, run->impl);
+    fprintf(f, ",\n  \"seconds\": %.3f,\n  \"passed\": %zu, \"failed\": %zu, \"skipped\": %zu,\n"
+               "  \"cases\": [\n", run->seconds, n[CS_PASS], n[CS_FAIL], n[CS_SKIP]);
+    for (size_t i = 0; i < run->count; i++) {
+        json_row(f, &run->rows[i]);
+        fputs(i + 1 < run->count ? ",\n" : "\n", f);
+    }
+    fputs("  ]\n}\n", f);
+    return close_report(f, path);
+}
+
+/* Write s escaped for XML text and attribute values; control characters
+ * XML 1.0 cannot carry become '?'. */
+static void xml_escape(FILE *f, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        case '\n': fputs("&#10;", f); break;
+        case '\t': fputs("&#9;", f); break;
+        default: fputc(*p < 0x20 ? '?' : *p, f);
+        }
+    }
+}
+
+/* The <testcase> of one row. */
+static void junit_case(FILE *f, const report_row *r)
+{
+    fputs("    <testcase classname=\"", f);
+    xml_escape(f, r->family);
+    fputs("\" name=\"", f);
+    xml_escape(f, r->id);
+    fprintf(f, "\" time=\"%.3f\"", r->seconds);
+    if (r->status == CS_PASS) {
+        fputs("/>\n", f);
+        return;
+    }
+    fputs(">\n      ", f);
+    fputs(r->status == CS_FAIL ? "<failure message=\"" : "<skipped message=\"", f);
+    xml_escape(f, r->message);
+    if (r->status == CS_FAIL) {
+        fputs("\" type=\"", f);
+        xml_escape(f, r->rules);
+        fputs("\">rules: ", f);
+        xml_escape(f, r->rules);
+        fputs("&#10;", f);
+        xml_escape(f, r->message);
+        fputs("</failure>\n", f);
+    } else {
+        fputs("\"/>\n", f);
+    }
+    fputs("    </testcase>\n", f);
+}
+
+/* One <testsuite> holding the rows of one family. */
+static void junit_suite(FILE *f, const report_run *run, const family_count *fam)
+{
+    double secs = 0;
+    for (size_t i = 0; i < run->count; i++)
+        if (strcmp(run->rows[i].family, fam->name) == 0)
+            secs += run->rows[i].seconds;
+    fputs("  <testsuite name=\"", f);
+    xml_escape(f, fam->name);
+    fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\">\n",
+            fam->n[0] + fam->n[1] + fam->n[2], fam->n[CS_FAIL], fam->n[CS_SKIP], secs);
+    for (size_t i = 0; i < run->count; i++)
+        if (strcmp(run->rows[i].family, fam->name) == 0)
+            junit_case(f, &run->rows[i]);
+    fputs("  </testsuite>\n", f);
+}
+
+int report_junit(const char *path, const report_run *run)
+{
+    family_count fams[MAX_FAMILIES];
+    size_t nf = count_families(run, fams), n[3] = { 0, 0, 0 };
+    FILE *f = open_report(path);
+    if (f == NULL)
+        return -1;
+    for (size_t i = 0; i < nf; i++)
+        for (int s = 0; s < 3; s++)
+            n[s] += fams[i].n[s];
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"qed-conform ", f);
+    xml_escape(f, run->impl);
+    fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\">\n",
+            run->count, n[CS_FAIL], n[CS_SKIP], run->seconds);
+    for (size_t i = 0; i < nf; i++)
+        junit_suite(f, run, &fams[i]);
+    fputs("</testsuites>\n", f);
+    return close_report(f, path);
+}
+
+/* ---- HTML matrix ---- */
+
+/* The row of case id in run, or NULL. */
+static const report_row *find_row(const report_run *run, const char *id)
+{
+    for (size_t i = 0; i < run->count; i++)
+        if (strcmp(run->rows[i].id, id) == 0)
+            return &run->rows[i];
+    return NULL;
+}
+
+/* 1 when some run failed case id; *disagree set when the runs differ
+ * (a case missing from a run counts as a difference). */
+static int any_failure(const report_run *runs, size_t nruns, const char *id, int *disagree)
+{
+    int failed = 0;
+    const report_row *first = find_row(&runs[0], id);
+    *disagree = 0;
+    for (size_t k = 0; k < nruns; k++) {
+        const report_row *r = find_row(&runs[k], id);
+        if (r == NULL || first == NULL || r->status != first->status)
+            *disagree = 1;
+        if (r != NULL && r->status == CS_FAIL)
+            failed = 1;
+    }
+    return failed;
+}
+
+static const char html_head[] =
+    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+    "<title>qed-conform results</title>\n<style>\n"
+    "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}\n"
+    "table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:3px 8px;"
+    "vertical-align:top}\n"
+    "th{background:#eee;position:sticky;top:0}td.id{font-family:monospace}\n"
+    "td.pass{background:#d9f2d9}td.fail{background:#f8d0d0}td.skip{background:#eee;color:#666}\n"
+    "td.none{background:#fff}.msg{font-size:12px;color:#444;max-width:40em}\n"
+    "tr.hidden{display:none}\n</style></head><body>\n"
+    "<h1>qed-conform: implementations side by side</h1>\n";
+
+static const char html_script[] =
+    "<script>\n"
+    "function applyFilter(){\n"
+    "  var only=document.getElementById('only').checked;\n"
+    "  var rows=document.querySelectorAll('tbody tr');\n"
+    "  for(var i=0;i<rows.length;i++){\n"
+    "    var hide=only&&rows[i].getAttribute('data-disagree')!=='1';\n"
+    "    rows[i].className=hide?'hidden':'';\n"
+    "  }\n"
+    "}\n"
+    "</script>\n</body></html>\n";
+
+/* The summary line and header row, one column per run. */
+static void html_header(FILE *f, const report_run *runs, size_t nruns)
+{
+    fputs("<p>", f);
+    for (size_t k = 0; k < nruns; k++) {
+        size_t n[3] = { 0, 0, 0 };
+        for (size_t i = 0; i < runs[k].count; i++)
+            n[runs[k].rows[i].status]++;
+        fputs("<b>", f);
+        xml_escape(f, runs[k].impl);
+        fprintf(f, "</b>: %zu passed, %zu failed, %zu skipped.&nbsp; ", n[0], n[1], n[2]);
+    }
+    fputs("</p>\n<p><label><input type=\"checkbox\" id=\"only\" onchange=\"applyFilter()\"> "
+          "only disagreements</label> (cases whose status differs between implementations)</p>\n"
+          "<table><thead><tr><th>case</th><th>family</th><th>rules</th>", f);
+    for (size_t k = 0; k < nruns; k++) {
+        fputs("<th>", f);
+        xml_escape(f, runs[k].impl);
+        fputs("</th>", f);
+    }
+    fputs("</tr></thead><tbody>\n", f);
+}
+
+/* One matrix row: the case and its status under every run. */
+static void html_row(FILE *f, const report_run *runs, size_t nruns, const report_row *base)
+{
+    int disagree;
+    any_failure(runs, nruns, base->id, &disagree);
+    fprintf(f, "<tr data-disagree=\"%d\"><td class=\"id\">", disagree);
+    xml_escape(f, base->id);
+    fputs("</td><td>", f);
+    xml_escape(f, base->family);
+    fputs("</td><td>", f);
+    xml_escape(f, base->rules);
+    fputs("</td>", f);
+    for (size_t k = 0; k < nruns; k++) {
+        const report_row *r = find_row(&runs[k], base->id);
+        if (r == NULL) {
+            fputs("<td class=\"none\">not run</td>", f);
+            continue;
+        }
+        fprintf(f, "<td class=\"%s\">%s", conform_status_name(r->status),
+                conform_status_name(r->status));
+        if (r->message[0] != '\0' && r->status != CS_PASS) {
+            fputs("<div class=\"msg\">", f);
+            xml_escape(f, r->message);
+            fputs("</div>", f);
+        }
+        fputs("</td>", f);
+    }
+    fputs("</tr>\n", f);
+}
+
+/* Rows of every run (first occurrence of each id), failures first when
+ * want_failed is 1, the others when 0. */
+static void html_rows(FILE *f, const report_run *runs, size_t nruns, int want_failed)
+{
+    for (size_t k = 0; k < nruns; k++) {
+        for (size_t i = 0; i < runs[k].count; i++) {
+            const report_row *r = &runs[k].rows[i];
+            int disagree, seen = 0;
+            for (size_t j = 0; j < k && !seen; j++)
+                seen = find_row(&runs[j], r->id) != NULL;
+            if (!seen && any_failure(runs, nruns, r->id, &disagree) == want_failed)
+                html_row(f, runs, nruns, r);
+        }
+    }
+}
+
+int report_html(const char *path, const report_run *runs, size_t nruns)
+{
+    FILE *f = open_report(path);
+    if (f == NULL)
+        return -1;
+    fputs(html_head, f);
+    html_header(f, runs, nruns);
+    html_rows(f, runs, nruns, 1);
+    html_rows(f, runs, nruns, 0);
+    fputs("</tbody></table>\n", f);
+    fputs(html_script, f);
+    return close_report(f, path);
+}
+
+/* ---- loading a results file (for --html-merge) ---- */
+
+/* Read a whole file (at most RESULT_FILE_MAX bytes) into memory. */
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0;
+    *len = 0;
+    if (f == NULL)
+        return NULL;
+    for (;;) {
+        if (*len == cap) {
+            char *nb = cap < RESULT_FILE_MAX ? realloc(buf, cap ? cap * 2 : 65536) : NULL;
+            if (nb == NULL) { free(buf); fclose(f); return NULL; }
+            buf = nb;
+            cap = cap ? cap * 2 : 65536;
+        }
+        size_t n = fread(buf + *len, 1, cap - *len, f);
+        *len += n;
+        if (n == 0)
+            break;
+    }
+    fclose(f);
+    return buf;
+}
+
+/* Join a JSON array of rule strings into a new comma-separated string
+ * (malloc'd; NULL when out of memory). */
+static char *join_rules(const cj_value *rules)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < cj_len(rules); i++)
+        len += (cj_str(cj_at(rules, i)) ? strlen(cj_str(cj_at(rules, i))) : 0) + 1;
+    char *out = calloc(1, len);
+    for (size_t i = 0; out != NULL && i < cj_len(rules); i++) {
+        if (cj_str(cj_at(rules, i)) == NULL)
+            continue;
+        if (out[0])
+            strcat(out, ",");
+        strcat(out, cj_str(cj_at(rules, i)));
+    }
+    return out;
+}
+
+/* Fill one row from a case object; -1 if a field is missing. */
+static int row_from_json(const cj_value *c, report_row *r)
+{
+    const char *status = cj_str(cj_get(c, "status"));
+    r->id = cj_str(cj_get(c, "id"));
+    r->family = cj_str(cj_get(c, "family"));
+    r->message = cj_str(cj_get(c, "message"));
+    if (r->id == NULL || r->family == NULL || r->message == NULL || status == NULL)
+        return -1;
+    if (strcmp(status, "pass") == 0) r->status = CS_PASS;
+    else if (strcmp(status, "fail") == 0) r->status = CS_FAIL;
+    else if (strcmp(status, "skip") == 0) r->status = CS_SKIP;
+    else return -1;
+    if (cj_double(cj_get(c, "seconds"), &r->seconds) < 0)
+        r->seconds = 0;
+    r->rules = join_rules(cj_get(c, "rules"));
+    return r->rules ? 0 : -1;
+}
+
+int report_load_json(const char *path, report_run *run, cj_value **doc)
+{
+    char err[160];
+    size_t len;
+    char *text = slurp(path, &len);
+    memset(run, 0, sizeof *run);
+    if (text == NULL || cj_parse(text, len, doc, err, sizeof err) < 0) {
+        fprintf(stderr, "qed-conform: %s: %s\n", path, text ? err : strerror(errno));
+        free(text);
+        return -1;
+    }
+    free(text);
+    const cj_value *cases = cj_get(*doc, "cases");
+    run->impl = cj_str(cj_get(*doc, "impl"));
+    run->rows = calloc(cj_len(cases) + 1, sizeof *run->rows);
+    if (run->impl == NULL || cases == NULL || run->rows == NULL) {
+        fprintf(stderr, "qed-conform: %s: not a qed-conform results file\n", path);
+        return -1;
+    }
+    for (; run->count < cj_len(cases); run->count++) {
+        if (row_from_json(cj_at(cases, run->count), &run->rows[run->count]) < 0) {
+            fprintf(stderr, "qed-conform: %s: case %zu is malformed\n", path, run->count);
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,694 @@
+/*
+ * qed-conform.c - the QED conformance runner: loads a case manifest
+ * (conformance/MANIFEST.md), runs every selected case against one
+ * implementation through its adapter (conformance/ADAPTERS.md), and
+ * reports pass / fail / skip per case.
+ */
+/* realpath() is XSI in glibc's headers. */
+#define _XOPEN_SOURCE 700
+
+#include "conform.h"
+#include "conform_fs.h"
+#include "conform_proc.h"
+#include "conform_report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MANIFEST_MAX ((size_t)64 << 20)
+#define MAX_JOBS 64
+
+static const char usage_text[] =
+"Usage: qed-conform [OPTION]...\n"
+"       qed-conform --html-merge OUT.html RESULT.json...\n"
+"\n"
+"Run the QED conformance suite against one implementation and report every\n"
+"case as passed, failed (with the spec rule IDs and what differed) or\n"
+"skipped (with the reason).  The last line printed is\n"
+"'N passed, N failed, N skipped'; the exit status is 0 only when no case\n"
+"failed, 1 when some did, 2 on a usage or setup error.\n"
+"\n"
+"Options:\n"
+"  --impl ref|qemu|cmd:PATH  implementation to test (default ref).  ref is\n"
+"                      build/qedtool; qemu is conformance/adapters/qemu\n"
+"                      (qemu-img and qemu-io); cmd:PATH is any adapter\n"
+"                      executable (see conformance/ADAPTERS.md), for example\n"
+"                      a mutant qedtool build.\n"
+"  --manifest FILE     case manifest (default corpus/golden/manifest.json)\n"
+"  --random SEED:COUNT also run COUNT random read cases that\n"
+"                      'build/qedtool golden --random SEED' generates\n"
+"  --filter GLOB       only cases whose id matches GLOB (fnmatch), e.g. 'read/*'\n"
+"  --shard K/N         only cases whose index i (0-based) has i %% N == K-1\n"
+"  -j N                run N cases in parallel (default 1); output order is\n"
+"                      always the case order\n"
+"  --timeout SECONDS   time limit per case (default 20); on expiry the\n"
+"                      adapter's process group is killed and the case fails\n"
+"  --keep-failures DIR keep each failing case's files in DIR/<id>/ with a\n"
+"                      README giving the exact adapter command lines\n"
+"  --json FILE         write every case's result as JSON\n"
+"  --junit FILE        write JUnit XML (one testsuite per family)\n"
+"  --html FILE         write a static HTML report of this run\n"
+"  --html-merge OUT.html RESULT.json...\n"
+"                      merge --json files of several runs (e.g. ref and qemu)\n"
+"                      into one HTML matrix, case x implementation\n"
+"  --list              print the selected case ids, one per line; run nothing\n"
+"  -v, --verbose       print one line per case, not only per failure\n"
+"  -h, --help          print this help\n"
+"\n"
+"Examples:\n"
+"  qed-conform                                   # the reference, full corpus\n"
+"  qed-conform --impl qemu --filter 'read/*' -j 2\n"
+"  qed-conform --impl cmd:./myadapter --junit out.xml --keep-failures fails/\n";
+
+/* Parsed command line. */
+typedef struct {
+    const char *impl, *manifest, *filter, *json, *junit, *html, *keep_dir;
+    unsigned long shard_k, shard_n, jobs;
+    double timeout;
+    int list, verbose, has_random;
+    unsigned long long random_seed, random_count;
+} options;
+
+/* A loaded manifest: its tree and its cases. */
+typedef struct {
+    cj_value *doc;
+    char base_dir[PATH_MAX];
+} manifest;
+
+/* All cases of the run, in order. */
+typedef struct {
+    conform_case *cases;
+    size_t count, cap;
+} case_list;
+
+#if defined(__GNUC__)
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#else
+#define PRINTF_LIKE(f, a)
+#endif
+
+/* Print a one-line error and return exit status 2. */
+static int PRINTF_LIKE(1, 2) setup_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("qed-conform: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 2;
+}
+
+/* Parse an unsigned decimal number filling the whole string. */
+static int parse_ulong(const char *s, unsigned long long *out)
+{
+    char *end;
+    if (s == NULL || *s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    *out = strtoull(s, &end, 10);
+    return (errno != 0 || *end != '\0') ? -1 : 0;
+}
+
+/* Parse "A<sep>B" into two unsigned numbers. */
+static int parse_pair(const char *s, char sep, unsigned long long *a, unsigned long long *b)
+{
+    char buf[64];
+    const char *mid = strchr(s, sep);
+    if (mid == NULL || (size_t)(mid - s) >= sizeof buf)
+        return -1;
+    memcpy(buf, s, (size_t)(mid - s));
+    buf[mid - s] = '\0';
+    return (parse_ulong(buf, a) < 0 || parse_ulong(mid + 1, b) < 0) ? -1 : 0;
+}
+
+/* The value of option name at argv[*i] ("--name=V" or "--name V"). */
+static const char *option_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) == 0 && argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (strcmp(argv[*i], name) == 0 && *i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
+/* Apply one option that takes a value; 1 if recognised, -1 if bad. */
+static int value_option(options *o, const char *name, const char *v)
+{
+    unsigned long long a, b;
+    if (strcmp(name, "--impl") == 0) o->impl = v;
+    else if (strcmp(name, "--manifest") == 0) o->manifest = v;
+    else if (strcmp(name, "--filter") == 0) o->filter = v;
+    else if (strcmp(name, "--json") == 0) o->json = v;
+    else if (strcmp(name, "--junit") == 0) o->junit = v;
+    else if (strcmp(name, "--html") == 0) o->html = v;
+    else if (strcmp(name, "--keep-failures") == 0) o->keep_dir = v;
+    else if (strcmp(name, "--timeout") == 0) {
+        char *end;
+        o->timeout = strtod(v, &end);
+        if (*end != '\0' || !(o->timeout > 0 && o->timeout <= 86400))
+            return -1;
+    } else if (strcmp(name, "--shard") == 0) {
+        if (parse_pair(v, '/', &a, &b) < 0 || b == 0 || a == 0 || a > b || b > 1000000)
+            return -1;
+        o->shard_k = (unsigned long)a;
+        o->shard_n = (unsigned long)b;
+    } else if (strcmp(name, "-j") == 0) {
+        if (parse_ulong(v, &a) < 0 || a == 0 || a > MAX_JOBS)
+            return -1;
+        o->jobs = (unsigned long)a;
+    } else if (strcmp(name, "--random") == 0) {
+        if (parse_pair(v, ':', &o->random_seed, &o->random_count) < 0 ||
+            o->random_count == 0 || o->random_count > 100000)
+            return -1;
+        o->has_random = 1;
+    } else
+        return 0;
+    return 1;
+}
+
+static const char *const value_options[] = {
+    "--impl", "--manifest", "--filter", "--json", "--junit", "--html", "--keep-failures",
+    "--timeout", "--shard", "-j", "--random",
+};
+
+/* Parse argv into o; returns 0, 1 after --help, or 2 on a usage error. */
+static int parse_options(int argc, char **argv, options *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+            return fputs(usage_text, stdout), 1;
+        if (strcmp(a, "--list") == 0) { o->list = 1; continue; }
+        if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) { o->verbose = 1; continue; }
+        if (strncmp(a, "-j", 2) == 0 && a[2] >= '0' && a[2] <= '9') {
+            if (value_option(o, "-j", a + 2) < 0)
+                return setup_error("bad -j value: %s (1..64)", a + 2);
+            continue;
+        }
+        size_t k = 0, nk = sizeof value_options / sizeof value_options[0];
+        const char *v = NULL;
+        while (k < nk && (v = option_value(argc, argv, &i, value_options[k])) == NULL)
+            k++;
+        if (k == nk)
+            return setup_error("unknown option or missing value: %s (see --help)", a);
+        if (value_option(o, value_options[k], v) < 0)
+            return setup_error("bad value for %s (see --help)", value_options[k]);
+    }
+    return 0;
+}
+
+/* Directory holding this executable ("" if unknown). */
+static void self_dir(char *out, size_t cap)
+{
+    ssize_t n = readlink("/proc/self/exe", out, cap - 1);
+    out[n > 0 ? n : 0] = '\0';
+    char *slash = strrchr(out, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    else
+        out[0] = '\0';
+}
+
+/* Find a project file: beside the runner (build/), one level up from it
+ * (the source tree), then relative to the cwd.  Absolute path in out. */
+static int find_project_file(const char *rel_from_build, const char *rel_from_top, int want_exec,
+                             char *out, size_t cap)
+{
+    char dir[PATH_MAX], cand[3][PATH_MAX + 64];
+    self_dir(dir, sizeof dir);
+    snprintf(cand[0], sizeof cand[0], "%s/%s", dir, rel_from_build);
+    snprintf(cand[1], sizeof cand[1], "%s/../%s", dir, rel_from_top);
+    snprintf(cand[2], sizeof cand[2], "%s", rel_from_top);
+    for (int i = 0; i < 3; i++) {
+        if (rel_from_build == NULL && i == 0)
+            continue;
+        if (access(cand[i], want_exec ? X_OK : R_OK) == 0 && realpath(cand[i], out) != NULL)
+            return strlen(out) < cap ? 0 : -1;
+    }
+    return -1;
+}
+
+/* The reference qedtool (build/qedtool), "" when it is not built. */
+static void find_reference(char *out, size_t cap)
+{
+    if (find_project_file("qedtool", "build/qedtool", 1, out, cap) < 0)
+        out[0] = '\0';
+}
+
+/* Resolve --impl into the adapter path; 0 or 2 on error. */
+static int resolve_impl(const options *o, conform_config *cfg)
+{
+    snprintf(cfg->impl, sizeof cfg->impl, "%s", o->impl);
+    if (strcmp(o->impl, "ref") == 0) {
+        if (cfg->reference[0] == '\0')
+            return setup_error("%s: build/qedtool not found (run make)", o->impl);
+        snprintf(cfg->adapter, sizeof cfg->adapter, "%s", cfg->reference);
+        return 0;
+    }
+    if (strcmp(o->impl, "qemu") == 0) {
+        if (find_project_file(NULL, "conformance/adapters/qemu", 1, cfg->adapter, sizeof cfg->adapter) < 0)
+            return setup_error("%s: conformance/adapters/qemu not found", o->impl);
+        return 0;
+    }
+    if (strncmp(o->impl, "cmd:", 4) == 0) {
+        if (access(o->impl + 4, X_OK) != 0 || realpath(o->impl + 4, cfg->adapter) == NULL)
+            return setup_error("%s: not an executable file", o->impl + 4);
+        return 0;
+    }
+    return setup_error("unknown --impl %s (ref, qemu or cmd:PATH)", o->impl);
+}
+
+/* Ask the adapter for its subcommands; without `capabilities`, all. */
+static unsigned query_caps(const conform_config *cfg)
+{
+    char *argv[] = { (char *)(uintptr_t)cfg->adapter, (char *)(uintptr_t)"capabilities", NULL };
+    cp_result res;
+    unsigned caps = 0;
+    if (cp_run(argv, NULL, 10.0, &res) < 0)
+        return CAP_ALL;
+    if (!res.exited || res.exit_code != 0) {
+        cp_result_free(&res);
+        return CAP_ALL;
+    }
+    for (char *line = strtok(res.out, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        line[strcspn(line, " \t\r")] = '\0';
+        caps |= conform_cap_from_name(line);
+    }
+    cp_result_free(&res);
+    return caps;
+}
+
+/* Read a whole file of at most MANIFEST_MAX bytes. */
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    char *buf = malloc(MANIFEST_MAX + 1);
+    *len = buf ? fread(buf, 1, MANIFEST_MAX + 1, f) : 0;
+    int bad = ferror(f) || *len > MANIFEST_MAX;
+    fclose(f);
+    if (buf == NULL || bad) {
+        free(buf);
+        errno = bad ? EFBIG : ENOMEM;
+        return NULL;
+    }
+    return buf;
+}
+
+/* Append a case to the list. */
+static int add_case(case_list *list, const conform_case *c)
+{
+    if (list->count == list->cap) {
+        size_t ncap = list->cap ? list->cap * 2 : 256;
+        conform_case *n = realloc(list->cases, ncap * sizeof *n);
+        if (n == NULL)
+            return -1;
+        list->cases = n;
+        list->cap = ncap;
+    }
+    list->cases[list->count++] = *c;
+    return 0;
+}
+
+/* 1 when id is already in the list. */
+static int has_id(const case_list *list, const char *id)
+{
+    for (size_t i = 0; i < list->count; i++)
+        if (strcmp(list->cases[i].id, id) == 0)
+            return 1;
+    return 0;
+}
+
+/* Add the tests of one group; 0 or 2 on a malformed manifest. */
+static int add_group(const manifest *m, const cj_value *group, case_list *list, const char *path)
+{
+    const char *family = cj_str(cj_get(group, "family"));
+    const cj_value *tests = cj_get(group, "tests");
+    if (family == NULL || tests == NULL || tests->type != CJ_ARRAY)
+        return setup_error("%s: a testGroup lacks \"family\" or \"tests\"", path);
+    for (size_t i = 0; i < cj_len(tests); i++) {
+        const cj_value *t = cj_at(tests, i);
+        conform_case c = { cj_str(cj_get(t, "id")), family, cj_str(cj_get(t, "result")), t,
+                           m->base_dir };
+        if (c.id == NULL)
+            return setup_error("%s: a test lacks its \"id\"", path);
+        if (has_id(list, c.id))
+            return setup_error("duplicate case id %s", c.id);
+        if (add_case(list, &c) < 0)
+            return setup_error("%s: out of memory", path);
+    }
+    return 0;
+}
+
+/* Load a manifest and append its cases; 0 or 2. */
+static int load_manifest(const char *path, manifest *m, case_list *list)
+{
+    char err[160], abs[PATH_MAX];
+    size_t len;
+    char *text = read_file(path, &len);
+    if (text == NULL)
+        return setup_error("cannot read manifest %s", path);
+    int rc = cj_parse(text, len, &m->doc, err, sizeof err);
+    free(text);
+    if (rc < 0) {
+        fprintf(stderr, "qed-conform: %s: %s\n", path, err);
+        return 2;
+    }
+    const char *schema = cj_str(cj_get(m->doc, "schema"));
+    if (schema == NULL || strcmp(schema, "qedref-manifest-1") != 0)
+        return setup_error("%s: not a qedref-manifest-1 manifest", path);
+    if (realpath(path, abs) == NULL)
+        return setup_error("cannot resolve %s", path);
+    *strrchr(abs, '/') = '\0';
+    snprintf(m->base_dir, sizeof m->base_dir, "%s", abs);
+    const cj_value *groups = cj_get(m->doc, "testGroups");
+    for (size_t g = 0; g < cj_len(groups); g++)
+        if ((rc = add_group(m, cj_at(groups, g), list, path)) != 0)
+            return rc;
+    return 0;
+}
+
+/* Generate the random cases with the reference into dir; 0 or 2. */
+static int generate_random(const options *o, const conform_config *cfg, const char *dir)
+{
+    char seed[32], count[32];
+    snprintf(seed, sizeof seed, "%llu", o->random_seed);
+    snprintf(count, sizeof count, "%llu", o->random_count);
+    char *argv[] = { (char *)(uintptr_t)cfg->reference, (char *)(uintptr_t)"golden",
+                     (char *)(uintptr_t)"--random", seed, (char *)(uintptr_t)"--count", count,
+                     (char *)(uintptr_t)"--out", (char *)(uintptr_t)dir, NULL };
+    cp_result res;
+    if (cfg->reference[0] == '\0')
+        return setup_error("--random needs build/qedtool (run make)");
+    if (cp_run(argv, NULL, 600.0, &res) < 0)
+        return 2;
+    int ok = res.exited && res.exit_code == 0;
+    if (!ok)
+        fprintf(stderr, "qed-conform: `qedtool golden --random %s --count %s` failed: %s\n", seed,
+                count, res.err);
+    cp_result_free(&res);
+    return ok ? 0 : 2;
+}
+
+/* Keep the cases selected by --filter and --shard (shard by index in the
+ * full list, so the shards of one manifest partition it). */
+static void select_cases(const options *o, case_list *list)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        if (o->shard_n && i % o->shard_n != o->shard_k - 1)
+            continue;
+        if (o->filter && fnmatch(o->filter, list->cases[i].id, 0) != 0)
+            continue;
+        list->cases[out++] = list->cases[i];
+    }
+    list->count = out;
+}
+
+/* ---- running: up to -j worker processes, results in case order ---- */
+
+typedef struct {
+    pid_t pid;
+    int fd;               /* read end of the result pipe, -1 when idle */
+    size_t idx;           /* case index */
+    case_result r;        /* bytes received so far */
+    size_t got;
+} worker;
+
+/* Fork a worker for case idx; its result arrives on w->fd. */
+static int start_worker(const conform_config *cfg, const case_list *list, size_t idx, worker *w)
+{
+    int p[2];
+    if (pipe(p) < 0)
+        return -1;
+    fcntl(p[0], F_SETFD, FD_CLOEXEC);
+    fcntl(p[1], F_SETFD, FD_CLOEXEC);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        case_result r;
+        close(p[0]);
+        conform_run_case(cfg, &list->cases[idx], &r);
+        const char *b = (const char *)&r;
+        for (size_t off = 0; off < sizeof r; ) {
+            ssize_t n = write(p[1], b + off, sizeof r - off);
+            if (n <= 0 && errno != EINTR)
+                _exit(1);
+            off += n > 0 ? (size_t)n : 0;
+        }
+        _exit(0);
+    }
+    close(p[1]);
+    *w = (worker){ pid, p[0], idx, { 0 }, 0 };
+    return 0;
+}
+
+/* Read from a worker; when it is done, store its result in results[].
+ * Returns 1 when the worker finished. */
+static int drain_worker(worker *w, case_result *results, char *done)
+{
+    ssize_t n = read(w->fd, (char *)&w->r + w->got, sizeof w->r - w->got);
+    if (n < 0 && errno == EINTR)
+        return 0;
+    if (n > 0) {
+        w->got += (size_t)n;
+        if (w->got < sizeof w->r)
+            return 0;
+    }
+    int status = 0;
+    close(w->fd);
+    w->fd = -1;
+    while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (w->got != sizeof w->r) {   /* the worker itself died: a runner bug */
+        memset(&w->r, 0, sizeof w->r);
+        w->r.status = CS_FAIL;
+        snprintf(w->r.message, sizeof w->r.message, "runner worker died (status 0x%x)", status);
+    }
+    results[w->idx] = w->r;
+    done[w->idx] = 1;
+    return 1;
+}
+
+/* Progress and per-case output, in case order. */
+typedef struct {
+    const options *o;
+    int tty;
+    size_t total;
+} progress;
+
+/* Report one finished case (called in case order). */
+static void report_case(const progress *pg, size_t i, const conform_case *c, const case_result *r)
+{
+    if (pg->tty)
+        fprintf(stderr, "\r\033[K");
+    if (r->status == CS_FAIL)
+        printf("FAIL %s [%s]: %s\n", c->id, r->rules, r->message);
+    else if (pg->o->verbose)
+        printf("%s %s%s%s\n", conform_status_name(r->status), c->id, r->message[0] ? ": " : "",
+               r->message);
+    fflush(stdout);
+    if (pg->tty)
+        fprintf(stderr, "[%3zu/%zu] %.60s %s", i + 1, pg->total, c->id, conform_status_name(r->status));
+}
+
+/* Wait for any busy worker to make progress. */
+static void wait_workers(worker *ws, size_t nw, case_result *results, char *done, size_t *active)
+{
+    struct pollfd pf[MAX_JOBS];
+    for (size_t k = 0; k < nw; k++)
+        pf[k] = (struct pollfd){ ws[k].fd, POLLIN, 0 };
+    if (poll(pf, (nfds_t)nw, -1) < 0)
+        return;
+    for (size_t k = 0; k < nw; k++)
+        if (ws[k].fd >= 0 && (pf[k].revents & (POLLIN | POLLHUP | POLLERR)) &&
+            drain_worker(&ws[k], results, done))
+            (*active)--;
+}
+
+/* Run every case with up to jobs workers; results[] in case order. */
+static int run_all(const options *o, const conform_config *cfg, const case_list *list,
+                   case_result *results)
+{
+    worker ws[MAX_JOBS];
+    char *done = calloc(list->count + 1, 1);
+    size_t next = 0, printed = 0, active = 0, nw = o->jobs;
+    progress pg = { o, isatty(2), list->count };
+    if (done == NULL)
+        return -1;
+    for (size_t k = 0; k < nw; k++)
+        ws[k].fd = -1;
+    while (printed < list->count) {
+        for (size_t k = 0; k < nw && next < list->count; k++) {
+            if (ws[k].fd >= 0)
+                continue;
+            if (start_worker(cfg, list, next, &ws[k]) < 0) {
+                perror("qed-conform: fork");
+                free(done);
+                return -1;
+            }
+            next++;
+            active++;
+        }
+        if (active > 0)
+            wait_workers(ws, nw, results, done, &active);
+        for (; printed < list->count && done[printed]; printed++)
+            report_case(&pg, printed, &list->cases[printed], &results[printed]);
+    }
+    if (pg.tty)
+        fprintf(stderr, "\r\033[K");
+    free(done);
+    return 0;
+}
+
+/* Build the report view of this run. */
+static report_run make_run(const conform_config *cfg, const case_list *list,
+                           const case_result *results, double seconds)
+{
+    report_run run = { cfg->impl, calloc(list->count + 1, sizeof(report_row)), list->count, seconds };
+    for (size_t i = 0; run.rows != NULL && i < list->count; i++)
+        run.rows[i] = (report_row){ list->cases[i].id, list->cases[i].family, results[i].status,
+                                    results[i].rules, results[i].message, results[i].seconds };
+    if (run.rows == NULL)
+        run.count = 0;
+    return run;
+}
+
+/* Write the requested report files; 0 or -1. */
+static int write_reports(const options *o, const report_run *run)
+{
+    int rc = 0;
+    report_summary(stdout, run);
+    if (o->json && report_json(o->json, run) < 0)
+        rc = -1;
+    if (o->junit && report_junit(o->junit, run) < 0)
+        rc = -1;
+    if (o->html && report_html(o->html, run, 1) < 0)
+        rc = -1;
+    return rc;
+}
+
+/* --html-merge OUT.html RESULT.json...: 0, or 2 on error. */
+static int html_merge(int argc, char **argv)
+{
+    if (argc < 4)
+        return setup_error("%s", "usage: qed-conform --html-merge OUT.html RESULT.json...");
+    size_t n = (size_t)argc - 3;
+    report_run *runs = calloc(n, sizeof *runs);
+    cj_value **docs = calloc(n, sizeof *docs);
+    int rc = (runs && docs) ? 0 : 2;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (report_load_json(argv[3 + i], &runs[i], &docs[i]) < 0)
+            rc = 2;
+    if (rc == 0 && report_html(argv[2], runs, n) < 0)
+        rc = 2;
+    for (size_t i = 0; docs && i < n; i++)
+        cj_free(docs[i]);
+    return rc;
+}
+
+/* Load the fixed manifest and the random cases as the options say. */
+static int load_cases(const options *o, const conform_config *cfg, manifest *m, char *rand_dir,
+                      case_list *list)
+{
+    char path[PATH_MAX];
+    int rc;
+    if (o->manifest != NULL)
+        rc = load_manifest(o->manifest, &m[0], list);
+    else if (find_project_file(NULL, "corpus/golden/manifest.json", 0, path, sizeof path) == 0)
+        rc = load_manifest(path, &m[0], list);
+    else
+        rc = o->has_random ? 0 : setup_error("%s", "corpus/golden/manifest.json not found (use --manifest)");
+    if (rc != 0 || !o->has_random)
+        return rc;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(rand_dir, PATH_MAX, "%s/qed-conform-random.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    if (mkdtemp(rand_dir) == NULL) {
+        rand_dir[0] = '\0';
+        return setup_error("mkdtemp: %s", strerror(errno));
+    }
+    if ((rc = generate_random(o, cfg, rand_dir)) != 0)
+        return rc;
+    if (cf_join(path, sizeof path, rand_dir, "manifest.json") < 0)
+        return 2;
+    return load_manifest(path, &m[1], list);
+}
+
+/* Run the selected cases and report; returns the exit status. */
+static int run_suite(const options *o, const conform_config *cfg, const case_list *list)
+{
+    size_t n[3] = { 0, 0, 0 };
+    case_result *results = calloc(list->count + 1, sizeof *results);
+    double start = cp_now();
+    if (results == NULL || run_all(o, cfg, list, results) < 0)
+        return setup_error("%s", "cannot run the cases");
+    report_run run = make_run(cfg, list, results, cp_now() - start);
+    int rc = write_reports(o, &run);
+    for (size_t i = 0; i < list->count; i++)
+        n[results[i].status]++;
+    if (list->count == 0)
+        fprintf(stderr, "qed-conform: warning: no case selected\n");
+    printf("%zu passed, %zu failed, %zu skipped\n", n[CS_PASS], n[CS_FAIL], n[CS_SKIP]);
+    free(run.rows);
+    free(results);
+    return (n[CS_FAIL] == 0 && rc == 0) ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    options o = { .impl = "ref", .jobs = 1, .timeout = 20.0 };
+    conform_config cfg;
+    manifest m[2];
+    case_list list = { NULL, 0, 0 };
+    char rand_dir[PATH_MAX] = "";
+    if (argc > 1 && strcmp(argv[1], "--html-merge") == 0)
+        return html_merge(argc, argv);
+    int rc = parse_options(argc, argv, &o);
+    if (rc != 0)
+        return rc == 1 ? 0 : rc;
+    signal(SIGPIPE, SIG_IGN);
+    memset(&cfg, 0, sizeof cfg);
+    memset(m, 0, sizeof m);
+    cfg.timeout = o.timeout;
+    cfg.keep_dir = o.keep_dir;
+    find_reference(cfg.reference, sizeof cfg.reference);
+    if ((rc = resolve_impl(&o, &cfg)) != 0)
+        return rc;
+    if (o.keep_dir != NULL && mkdir(o.keep_dir, 0755) < 0 && errno != EEXIST)
+        return setup_error("cannot create %s", o.keep_dir);
+    rc = load_cases(&o, &cfg, m, rand_dir, &list);
+    if (rc == 0) {
+        select_cases(&o, &list);
+        if (o.list)
+            for (size_t i = 0; i < list.count; i++)
+                printf("%s\n", list.cases[i].id);
+        else {
+            cfg.caps = query_caps(&cfg);
+            rc = run_suite(&o, &cfg, &list);
+        }
+    }
+    if (rand_dir[0])
+        cf_remove_tree(rand_dir);
+    cj_free(m[0].doc);
+    cj_free(m[1].doc);
+    free(list.cases);
+    return rc;
+}
