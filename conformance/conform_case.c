@@ -35,6 +35,7 @@ typedef struct {
     double deadline;        /* monotonic time the case must end by */
     char log[LOG_MAX];      /* the command lines run, for --keep-failures */
     size_t log_len;
+    int timed_out;          /* a command hung: run nothing more */
 } case_ctx;
 
 static const char *const cap_names[] = {
@@ -150,6 +151,15 @@ static void short_command(char *const argv[], char *buf, size_t cap)
     format_command(argv + 1, buf, cap);
 }
 
+/* Add a command line to the case's log (for the --keep-failures README). */
+static void log_command(case_ctx *x, char *const argv[])
+{
+    char line[1024];
+    format_command(argv, line, sizeof line);
+    if (x->log_len + strlen(line) + 2 < LOG_MAX)
+        x->log_len += (size_t)snprintf(x->log + x->log_len, LOG_MAX - x->log_len, "%s\n", line);
+}
+
 /* Run one adapter or reference command in the scratch directory.
  * Returns 0 when it ran to an exit (any code; *res filled, caller frees),
  * or -1 after recording a failure: timeout (hang), crash, not executable. */
@@ -161,22 +171,24 @@ static int run_tool(case_ctx *x, int tool, const char *const args[], cp_result *
     for (; args[n - 1] != NULL && n < MAX_ARGS + 1; n++)
         argv[n] = (char *)(uintptr_t)args[n - 1];
     argv[n] = NULL;
-    format_command(argv, line, sizeof line);
-    if (x->log_len + strlen(line) + 2 < LOG_MAX)
-        x->log_len += (size_t)sprintf(x->log + x->log_len, "%s\n", line);
     short_command(argv, line, sizeof line);
     const char *who = tool == TOOL_ADAPTER ? "" : "reference ";
     double left = x->deadline - cp_now();
+    if (x->timed_out)
+        return -1;
     if (left <= 0) {
         fail(x, "timeout (hang): case time limit spent before %s`%s`", who, line);
+        x->timed_out = 1;
         return -1;
     }
+    log_command(x, argv);
     if (cp_run(argv, x->dir, left, res) < 0) {
         fail(x, "runner could not start %s`%s`", who, line);
         return -1;
     }
     if (!res->timed_out && !res->signal && !res->spawn_failed)
         return 0;
+    x->timed_out = res->timed_out;
     if (res->timed_out)
         fail(x, "timeout (hang) in %s`%s` after %.1f s", who, line, res->seconds);
     else if (res->signal)
@@ -211,7 +223,8 @@ static cj_value *parse_output(case_ctx *x, const cp_result *res, const char *wha
     cj_value *v;
     if (cj_parse(res->out, res->out_len, &v, err, sizeof err) == 0)
         return v;
-    fail(x, "`%s` printed no valid JSON (%s)", what, err);
+    fail(x, "`%s` printed no valid JSON (%s%s)", what, err,
+         res->truncated ? "; output cut at 16 MiB" : "");
     return NULL;
 }
 
