@@ -216,8 +216,9 @@ print_table() {
 main() {
 	[[ ${1:-} == -h || ${1:-} == --help ]] && { sed -n '2,/^$/{s/^# \{0,1\}//;p}' "$0"; exit 0; }
 	[[ -x $QEDTOOL ]] || die "no executable qedtool at '$QEDTOOL' (run make first)"
-	command -v qemu-img >/dev/null && command -v qemu-io >/dev/null ||
+	if ! command -v qemu-img >/dev/null || ! command -v qemu-io >/dev/null; then
 		die "SKIPPED: qemu-img/qemu-io not installed (apt-get install qemu-utils)"
+	fi
 	mkdir -p "$BENCH_DIR"
 	W=$(mktemp -d "$BENCH_DIR/run.XXXXXX")
 	[[ ${BENCH_KEEP:-0} == 1 ]] || trap 'rm -rf "$W"' EXIT

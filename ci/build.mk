@@ -1,0 +1,57 @@
+# ci/build.mk - coverage, the sanitizer and valgrind passes, the benchmark.
+# Included from the top-level Makefile with `-include ci/build.mk`.
+#
+#   make coverage       gcov build in build/cov, runs the unit tests, the CLI
+#                       tests and the conformance suite there, lcov over ref/
+#                       (not ref/tests/), HTML in build/coverage/index.html
+#   make test-asan      unit tests and conformance suite built with
+#                       -fsanitize=address,undefined in build/asan
+#   make test-valgrind  unit tests under valgrind --leak-check=full
+#   make bench          $(BUILDDIR)/qedtool against qemu-img/qemu-io; see
+#                       bench/README.md (knobs: RUNS, CONVERT_RUNS, WRITES)
+#
+# None of these is in TEST_TARGETS: .ci/run calls them as stages of their own.
+# A target whose tool is missing prints SKIPPED with the reason and fails.
+
+ASAN_BUILDDIR ?= build/asan
+
+coverage:
+	$(Q)ci/coverage.sh
+
+# Conformance against the ASan qedtool too, when the suite exists.
+test-asan:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined \
+	    BUILDDIR=$(ASAN_BUILDDIR) test-unit
+	$(Q)if $(MAKE) -n conform >/dev/null 2>&1; then \
+	    $(MAKE) --no-print-directory SANITIZE=address,undefined \
+	        BUILDDIR=$(ASAN_BUILDDIR) conform; \
+	fi
+
+# ref/tests/tests.mk's test-unit-valgrind when it has one, else the same
+# run here. (Decided at parse time: a recursive make in the recipe would run
+# under `make -n` too.)
+VALGRIND_CMD := valgrind -q --error-exitcode=99 --leak-check=full \
+                --errors-for-leak-kinds=definite,indirect
+test-valgrind: need-valgrind
+ifneq ($(shell grep -s '^test-unit-valgrind:' ref/tests/tests.mk),)
+test-valgrind: test-unit-valgrind
+else
+test-valgrind: $(BUILDDIR)/unit-tests
+	$(Q)cd $(BUILDDIR) && $(VALGRIND_CMD) ./unit-tests
+endif
+
+need-valgrind:
+	$(Q)command -v valgrind >/dev/null || \
+	    { echo 'test-valgrind: SKIPPED: valgrind not installed (run ci/install-deps)'; exit 1; }
+
+bench: $(BUILDDIR)/qedtool
+	$(Q)bench/bench.sh $(BUILDDIR)/qedtool
+
+# For .ci/run: which targets `make test` runs.
+print-test-targets:
+	@echo $(TEST_TARGETS)
+
+CLEAN_FILES += build/coverage
+
+.PHONY: coverage test-asan test-valgrind need-valgrind bench \
+        print-test-targets
