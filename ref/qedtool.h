@@ -1,0 +1,137 @@
+/*
+ * qedtool.h - shared declarations of the qedtool command-line tool.
+ *
+ * qedtool is a client of libqed's public API (qed.h) only.  The files:
+ *   qedtool.c          dispatch, usage text, help, version, capabilities
+ *   qedtool_util.c     errors, argument scanner, sizes, opening images
+ *   qedtool_json.c     JSON and human-readable output helpers
+ *   qedtool_img.c      create, rebase, resize
+ *   qedtool_info.c     info, check, map
+ *   qedtool_convert.c  convert, compare (raw or QED sources)
+ *   qedtool_io.c       io, the qemu-io command interpreter
+ *   qedtool_dump.c     dump, the raw header and table printer
+ */
+#ifndef QEDTOOL_H
+#define QEDTOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "qed.h"
+
+/* Exit statuses shared by every subcommand (qemu-img uses 1 for usage and
+ * open failures). */
+enum { QT_EXIT_OK = 0, QT_EXIT_FAIL = 1 };
+
+/* ---- errors (qedtool_util.c) ---------------------------------------- */
+
+/* Print "qedtool: " + the formatted text + newline on stderr. */
+void qt_err(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+/* Print "qedtool: WHAT: <qed_strerror(status)>" on stderr. */
+void qt_err_status(const char *what, int status);
+/* Print "qedtool: CMD: TEXT" and the hint to run `qedtool help CMD`;
+ * returns QT_EXIT_FAIL so callers can `return qt_usage_error(...)`. */
+int qt_usage_error(const char *cmd, const char *text);
+
+/* ---- argument scanner (qedtool_util.c) ------------------------------ */
+
+/* One option a subcommand accepts: a short name ("f" for -f) or a long
+ * one ("output" for --output), whether it takes a value, and the id the
+ * scanner returns for it. */
+typedef struct qt_option {
+    const char *name;
+    int takes_value;
+    int id;
+} qt_option;
+
+enum { QT_OPT_END = 0, QT_OPT_ERROR = -1, QT_OPT_HELP = -2 };
+
+/* Scanner state over argv[1..argc-1] of a subcommand (argv[0] is its
+ * name).  Options and operands may be interleaved; "--" ends options. */
+typedef struct qt_args {
+    int argc;
+    char **argv;
+    int next;             /* next argv index to look at */
+    const char **operands;/* operands in order (argc slots) */
+    int n_operands;
+    int options_done;     /* "--" was seen */
+} qt_args;
+
+/* Set up a scanner; returns 0 or -1 when out of memory. */
+int qt_args_init(qt_args *a, int argc, char **argv);
+void qt_args_free(qt_args *a);
+/* Next option: its id with *value set (or NULL), QT_OPT_END when argv is
+ * used up, QT_OPT_HELP for -h/--help, QT_OPT_ERROR after printing why. */
+int qt_args_next(qt_args *a, const qt_option *opts, const char **value);
+
+/* ---- numbers and sizes (qedtool_util.c) ----------------------------- */
+
+/* Parse a byte count: decimal or 0x-hex, optional suffix b/k/M/G/T/P/E
+ * (case-insensitive, powers of 1024).  Returns 0 or -1 (bad text or
+ * overflow). */
+int qt_parse_size(const char *text, uint64_t *out);
+/* Round up to a multiple of 512 (HDR-9); -1 on overflow. */
+int qt_round_up_sector(uint64_t size, uint64_t *out);
+/* Parse "-o key=value,key=value" into cluster_size / table_size (and the
+ * backing file and format when allowed is non-zero).  -1 after printing
+ * why. */
+int qt_parse_create_options(const char *cmd, const char *text,
+                            qed_create_opts *co, int allow_backing);
+
+/* ---- opening images (qedtool_util.c) -------------------------------- */
+
+/* An open QED image with the file object it lives on. */
+typedef struct qt_image {
+    qed_io *io;
+    qed_image *img;
+} qt_image;
+
+/* Open path as a QED image with qed_open flags (QED_OPEN_*); the path is
+ * passed as opts.path so relative backing names resolve (BACK-1).  Prints
+ * "qedtool: PATH: reason" and returns non-zero on failure. */
+int qt_image_open(const char *path, unsigned flags, qt_image *out);
+/* Close; prints and returns non-zero when qed_close reports an error. */
+int qt_image_close(qt_image *im, const char *path);
+/* 1 if the file at path starts with the QED magic, 0 if not, -1 when it
+ * cannot be read (printing why when report is non-zero). */
+int qt_probe_file(const char *path, int report);
+/* Check that a -f/-F value names a format this command accepts: "qed", or
+ * also "raw" when raw_ok.  Prints a usage error and returns -1 if not. */
+int qt_check_format(const char *cmd, const char *fmt, int raw_ok);
+
+/* ---- output helpers (qedtool_json.c) -------------------------------- */
+
+/* Print s as a JSON string literal (quotes included). */
+void qt_json_string(FILE *out, const char *s);
+/* Print a size as qemu-img does: "1 MiB", "32 KiB", "512 B". */
+void qt_human_size(FILE *out, uint64_t bytes);
+
+/* ---- output format option ------------------------------------------- */
+
+enum qt_output { QT_OUTPUT_HUMAN, QT_OUTPUT_JSON };
+/* Parse --output's value; -1 after a usage error. */
+int qt_parse_output(const char *cmd, const char *value, enum qt_output *out);
+
+/* ---- subcommands ---------------------------------------------------- */
+
+int qt_cmd_create(int argc, char **argv);
+int qt_cmd_info(int argc, char **argv);
+int qt_cmd_check(int argc, char **argv);
+int qt_cmd_map(int argc, char **argv);
+int qt_cmd_convert(int argc, char **argv);
+int qt_cmd_compare(int argc, char **argv);
+int qt_cmd_rebase(int argc, char **argv);
+int qt_cmd_resize(int argc, char **argv);
+int qt_cmd_io(int argc, char **argv);
+int qt_cmd_dump(int argc, char **argv);
+
+/* Print the usage text of a subcommand (qedtool.c); returns 0, or -1 for
+ * an unknown name. */
+int qt_print_help(FILE *out, const char *cmd);
+
+#endif /* QEDTOOL_H */

@@ -1,0 +1,505 @@
+/*
+ * qedtool_convert.c - convert and compare: whole-image copies and
+ * comparisons between raw files and QED images.
+ *
+ * Both read in large chunks.  Runs a QED source maps as zero (unallocated
+ * without a backing file, or zero clusters) are skipped without reading.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qedtool.h"
+
+enum { CHUNK_BYTES = 2 * 1024 * 1024 };    /* read/compare granularity */
+enum { RAW_ZERO_BLOCK = 4096 };            /* sparse raw output granularity */
+
+enum { OPT_FORMAT = 1, OPT_OUT_FORMAT, OPT_OPTIONS, OPT_PROGRESS, OPT_QUIET,
+       OPT_FORMAT2 };
+
+/* ------------------------------------------------------------------ */
+/* Sources: a raw file or a QED image, read by logical offset         */
+/* ------------------------------------------------------------------ */
+
+typedef struct qt_source {
+    const char *path;
+    qed_io *io;
+    qed_image *img;     /* NULL: the file is read as raw */
+    uint64_t size;      /* logical size in bytes */
+} qt_source;
+
+/* Open path as fmt ("raw", "qed", or NULL to probe, BACK-2 style). */
+static int source_open(const char *path, const char *fmt, qt_source *s)
+{
+    qt_image im;
+    int is_qed = fmt ? strcmp(fmt, "qed") == 0 : qt_probe_file(path, 1);
+    int rc;
+
+    memset(s, 0, sizeof(*s));
+    s->path = path;
+    if (is_qed < 0)
+        return -1;
+    if (is_qed) {
+        if (qt_image_open(path, 0, &im) != QED_OK)
+            return -1;
+        s->io = im.io;
+        s->img = im.img;
+        s->size = qed_get_header(im.img)->image_size;
+        return 0;
+    }
+    rc = qed_io_posix_open(path, 0, &s->io);
+    if (rc == QED_OK)
+        rc = s->io->length(s->io, &s->size);
+    if (rc != QED_OK) {
+        qt_err_status(path, rc);
+        return -1;
+    }
+    return 0;
+}
+
+/* Close whatever source_open opened (safe after a failed open). */
+static void source_close(qt_source *s)
+{
+    qed_close(s->img);
+    qed_io_close(s->io);
+    s->img = NULL;
+    s->io = NULL;
+}
+
+/* Read len bytes at logical offset off (off + len <= size). */
+static int source_read(qt_source *s, uint64_t off, void *buf, size_t len)
+{
+    int rc = s->img ? qed_read(s->img, off, buf, len)
+                    : s->io->read(s->io, off, buf, len);
+
+    if (rc != QED_OK)
+        qt_err("%s: read at offset %" PRIu64 " failed: %s", s->path, off,
+               qed_strerror(rc));
+    return rc;
+}
+
+/* Bytes from off (< size) that are known to read as zeroes without
+ * reading them: a QED extent with QED_MAP_ZERO; 0 when not known. */
+static uint64_t source_zero_run(qt_source *s, uint64_t off, uint64_t max)
+{
+    qed_extent e;
+
+    if (!s->img || qed_map(s->img, off, max, &e) != QED_OK)
+        return 0;
+    if (!(e.flags & QED_MAP_ZERO) || e.length > max)
+        return 0;
+    return e.length;
+}
+
+/* 1 if all len bytes of buf are zero. */
+static int is_zero(const uint8_t *buf, size_t len)
+{
+    return len == 0 || (buf[0] == 0 && memcmp(buf, buf + 1, len - 1) == 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Sinks: the output of convert                                       */
+/* ------------------------------------------------------------------ */
+
+typedef struct qt_sink {
+    const char *path;
+    qed_io *io;
+    qed_image *img;     /* NULL: raw output */
+    size_t zero_block;  /* runs of all-zero blocks this big are skipped */
+} qt_sink;
+
+/* Create a sparse raw file of size bytes. */
+static int sink_create_raw(qt_sink *k, uint64_t size)
+{
+    int rc = qed_io_posix_create(k->path, &k->io);
+
+    if (rc == QED_OK)
+        rc = k->io->truncate(k->io, size);
+    k->zero_block = RAW_ZERO_BLOCK;
+    return rc;
+}
+
+/* Create a QED image (its size rounded up to whole sectors, HDR-9) and
+ * open it read-write. */
+static int sink_create_qed(qt_sink *k, qed_create_opts *co, uint64_t size)
+{
+    qed_open_opts oo;
+    int rc = qed_io_posix_create(k->path, &k->io);
+
+    if (rc == QED_OK && qt_round_up_sector(size, &co->image_size) != 0)
+        rc = QED_E_IMAGE_SIZE_MAX;
+    if (rc == QED_OK)
+        rc = qed_create(k->io, co);
+    memset(&oo, 0, sizeof(oo));
+    oo.flags = QED_OPEN_RDWR;
+    oo.path = k->path;
+    if (rc == QED_OK)
+        rc = qed_open(k->io, &oo, &k->img);
+    if (rc == QED_OK)
+        k->zero_block = qed_get_header(k->img)->cluster_size;
+    return rc;
+}
+
+/* Write buf (len bytes at off) to the sink. */
+static int sink_write(qt_sink *k, uint64_t off, const uint8_t *buf,
+                      size_t len)
+{
+    return k->img ? qed_write(k->img, off, buf, len)
+                  : k->io->write(k->io, off, buf, len);
+}
+
+/* Write the chunk at off, skipping blocks of zero_block bytes (aligned to
+ * the logical offset) that are all zero; each non-zero run is one call. */
+static int sink_write_sparse(qt_sink *k, uint64_t off, const uint8_t *buf,
+                             size_t len)
+{
+    size_t pos = 0, run_start = 0;
+    int in_run = 0, rc = QED_OK;
+
+    while (pos < len && rc == QED_OK) {
+        size_t n = k->zero_block - (size_t)((off + pos) % k->zero_block);
+        int zero;
+
+        if (n > len - pos)
+            n = len - pos;
+        zero = is_zero(buf + pos, n);
+        if (!zero && !in_run)
+            run_start = pos, in_run = 1;
+        if (zero && in_run)
+            rc = sink_write(k, off + run_start, buf + run_start,
+                            pos - run_start), in_run = 0;
+        pos += n;
+    }
+    if (rc == QED_OK && in_run)
+        rc = sink_write(k, off + run_start, buf + run_start, len - run_start);
+    return rc;
+}
+
+/* Finish the sink: close the image (WR-4) and flush the file. */
+static int sink_close(qt_sink *k)
+{
+    int rc = k->img ? qed_close(k->img) : QED_OK;
+    int rc2 = k->io ? k->io->flush(k->io) : QED_OK;
+
+    qed_io_close(k->io);
+    k->img = NULL;
+    k->io = NULL;
+    return rc != QED_OK ? rc : rc2;
+}
+
+/* ------------------------------------------------------------------ */
+/* convert                                                            */
+/* ------------------------------------------------------------------ */
+
+typedef struct convert_args {
+    const char *src, *dst;
+    const char *src_fmt;       /* NULL: probe */
+    int out_qed;               /* -O qed */
+    int progress;
+    qed_create_opts co;        /* -o */
+    int have_o;
+} convert_args;
+
+/* Apply one convert option; 0, or -1 after printing why. */
+static int convert_option(convert_args *ca, int id, const char *val)
+{
+    switch (id) {
+    case OPT_FORMAT:
+        ca->src_fmt = val;
+        return qt_check_format("convert", val, 1);
+    case OPT_OUT_FORMAT:
+        ca->out_qed = strcmp(val, "qed") == 0;
+        return qt_check_format("convert", val, 1);
+    case OPT_OPTIONS:
+        ca->have_o = 1;
+        return qt_parse_create_options("convert", val, &ca->co, 0);
+    case OPT_PROGRESS:
+        ca->progress = isatty(STDOUT_FILENO);
+        return 0;
+    case OPT_QUIET:
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+/* Parse convert's command line.  Returns -1 to go on, or an exit status. */
+static int parse_convert_args(int argc, char **argv, convert_args *ca)
+{
+    static const qt_option opts[] = {
+        { "f", 1, OPT_FORMAT }, { "O", 1, OPT_OUT_FORMAT },
+        { "o", 1, OPT_OPTIONS }, { "p", 0, OPT_PROGRESS },
+        { "q", 0, OPT_QUIET }, { NULL, 0, 0 }
+    };
+    qt_args a;
+    const char *val;
+    int id, status = -1;
+
+    memset(ca, 0, sizeof(*ca));
+    if (qt_args_init(&a, argc, argv) != 0)
+        return QT_EXIT_FAIL;
+    while (status < 0 && (id = qt_args_next(&a, opts, &val)) != QT_OPT_END) {
+        if (id == QT_OPT_HELP)
+            status = qt_print_help(stdout, "convert") ? 1 : 0;
+        else if (id == QT_OPT_ERROR || convert_option(ca, id, val) != 0)
+            status = QT_EXIT_FAIL;
+    }
+    if (status < 0 && a.n_operands != 2)
+        status = qt_usage_error("convert", "expected SRC and DST");
+    if (status < 0 && ca->have_o && !ca->out_qed)
+        status = qt_usage_error("convert", "-o needs -O qed");
+    if (status < 0) {
+        ca->src = a.operands[0];
+        ca->dst = a.operands[1];
+    }
+    qt_args_free(&a);
+    return status;
+}
+
+/* Show "    (P.PP/100%)" on the terminal when the percentage moved. */
+static void show_progress(uint64_t done, uint64_t total, int *last)
+{
+    int pct = total ? (int)(done * 100 / total) : 100;
+
+    if (pct == *last)
+        return;
+    *last = pct;
+    printf("    (%d.00/100%%)\r", pct);
+    fflush(stdout);
+}
+
+/* Copy every logical byte of src to the sink, chunk by chunk. */
+static int copy_image(qt_source *src, qt_sink *k, uint8_t *buf, int progress)
+{
+    uint64_t off = 0;
+    int last = -1, rc = QED_OK;
+
+    while (off < src->size && rc == QED_OK) {
+        uint64_t left = src->size - off;
+        size_t n = left < CHUNK_BYTES ? (size_t)left : CHUNK_BYTES;
+        uint64_t zero = source_zero_run(src, off, left);
+
+        if (zero) {
+            off += zero;                     /* the sink reads zero there */
+        } else {
+            rc = source_read(src, off, buf, n);
+            if (rc == QED_OK && (rc = sink_write_sparse(k, off, buf, n)) != 0)
+                qt_err("%s: write at offset %" PRIu64 " failed: %s", k->path,
+                       off, qed_strerror(rc));
+            off += n;
+        }
+        if (progress)
+            show_progress(off, src->size, &last);
+    }
+    if (progress)
+        printf("    (100.00/100%%)\n");
+    return rc;
+}
+
+/* Create the destination; prints why it failed. */
+static int open_sink(convert_args *ca, uint64_t size, qt_sink *k)
+{
+    int rc;
+
+    memset(k, 0, sizeof(*k));
+    k->path = ca->dst;
+    rc = ca->out_qed ? sink_create_qed(k, &ca->co, size)
+                     : sink_create_raw(k, size);
+    if (rc != QED_OK)
+        qt_err_status(ca->dst, rc);
+    return rc;
+}
+
+/* qedtool convert [-f FMT] [-O raw|qed] [-o ...] [-p] SRC DST */
+int qt_cmd_convert(int argc, char **argv)
+{
+    convert_args ca;
+    qt_source src;
+    qt_sink k;
+    uint8_t *buf;
+    int rc, rc2, status = parse_convert_args(argc, argv, &ca);
+
+    if (status >= 0)
+        return status;
+    if (source_open(ca.src, ca.src_fmt, &src) != 0) {
+        source_close(&src);
+        return QT_EXIT_FAIL;
+    }
+    buf = malloc(CHUNK_BYTES);
+    if (!buf) {
+        qt_err_status("convert", QED_ERR_NOMEM);
+        source_close(&src);
+        return QT_EXIT_FAIL;
+    }
+    rc = open_sink(&ca, src.size, &k);
+    if (rc == QED_OK)
+        rc = copy_image(&src, &k, buf, ca.progress);
+    rc2 = sink_close(&k);
+    if (rc == QED_OK && rc2 != QED_OK) {
+        qt_err_status(ca.dst, rc2);
+        rc = rc2;
+    }
+    free(buf);
+    source_close(&src);
+    return rc == QED_OK ? QT_EXIT_OK : QT_EXIT_FAIL;
+}
+
+/* ------------------------------------------------------------------ */
+/* compare                                                            */
+/* ------------------------------------------------------------------ */
+
+enum { CMP_SAME = 0, CMP_DIFFERENT = 1, CMP_ERROR = 2 };
+
+/* Offset of the first 512-byte sector (counted from the start of the
+ * buffers) where a and b differ, or len when they agree. */
+static size_t first_diff_sector(const uint8_t *a, const uint8_t *b,
+                                size_t len)
+{
+    size_t pos;
+
+    for (pos = 0; pos < len; pos += QED_SECTOR_SIZE) {
+        size_t n = len - pos < QED_SECTOR_SIZE ? len - pos : QED_SECTOR_SIZE;
+        if (memcmp(a + pos, b + pos, n) != 0)
+            return pos;
+    }
+    return len;
+}
+
+/* Report a mismatch as qemu-img does. */
+static int mismatch(uint64_t off, int quiet)
+{
+    if (!quiet)
+        printf("Content mismatch at offset %" PRIu64 "!\n", off);
+    return CMP_DIFFERENT;
+}
+
+/* Compare [0, end) of both sources; CMP_* result. */
+static int compare_common(qt_source *s1, qt_source *s2, uint64_t end,
+                          uint8_t *b1, uint8_t *b2, int quiet)
+{
+    uint64_t off = 0;
+
+    while (off < end) {
+        uint64_t left = end - off;
+        size_t n = left < CHUNK_BYTES ? (size_t)left : CHUNK_BYTES, d;
+        uint64_t z1 = source_zero_run(s1, off, left);
+        uint64_t z2 = z1 ? source_zero_run(s2, off, left) : 0;
+
+        if (z1 && z2) {                      /* zero in both: agree */
+            off += z1 < z2 ? z1 : z2;
+            continue;
+        }
+        if (source_read(s1, off, b1, n) || source_read(s2, off, b2, n))
+            return CMP_ERROR;
+        d = first_diff_sector(b1, b2, n);
+        if (d < n)
+            return mismatch(off + d, quiet);
+        off += n;
+    }
+    return CMP_SAME;
+}
+
+/* The part of the longer source past the shorter one must read as zero. */
+static int compare_tail(qt_source *s, uint64_t from, uint8_t *buf, int quiet)
+{
+    uint64_t off = from;
+
+    while (off < s->size) {
+        uint64_t left = s->size - off, zero = source_zero_run(s, off, left);
+        size_t n = left < CHUNK_BYTES ? (size_t)left : CHUNK_BYTES, pos;
+
+        if (zero) {
+            off += zero;
+            continue;
+        }
+        if (source_read(s, off, buf, n))
+            return CMP_ERROR;
+        for (pos = 0; pos < n; pos += QED_SECTOR_SIZE) {
+            size_t m = n - pos < QED_SECTOR_SIZE ? n - pos : QED_SECTOR_SIZE;
+            if (!is_zero(buf + pos, m))
+                return mismatch(off + pos, quiet);
+        }
+        off += n;
+    }
+    return CMP_SAME;
+}
+
+/* Compare two open sources; prints the verdict. */
+static int compare_sources(qt_source *s1, qt_source *s2, int quiet)
+{
+    uint64_t common = s1->size < s2->size ? s1->size : s2->size;
+    uint8_t *b1 = malloc(CHUNK_BYTES), *b2 = malloc(CHUNK_BYTES);
+    int r = (b1 && b2) ? CMP_SAME : CMP_ERROR;
+
+    if (r == CMP_ERROR)
+        qt_err_status("compare", QED_ERR_NOMEM);
+    if (r == CMP_SAME)
+        r = compare_common(s1, s2, common, b1, b2, quiet);
+    if (r == CMP_SAME && s1->size != s2->size) {
+        if (!quiet)
+            printf("Warning: Image size mismatch!\n");
+        r = compare_tail(s1->size > common ? s1 : s2, common, b1, quiet);
+    }
+    if (r == CMP_SAME && !quiet)
+        printf("Images are identical.\n");
+    free(b1);
+    free(b2);
+    return r;
+}
+
+/* Open both files and compare them; CMP_* result. */
+static int compare_files(const char *const path[2], const char *const fmt[2],
+                         int quiet)
+{
+    qt_source s1, s2;
+    int r = CMP_ERROR;
+
+    memset(&s1, 0, sizeof(s1));
+    memset(&s2, 0, sizeof(s2));
+    if (source_open(path[0], fmt[0], &s1) == 0 &&
+        source_open(path[1], fmt[1], &s2) == 0)
+        r = compare_sources(&s1, &s2, quiet);
+    source_close(&s1);
+    source_close(&s2);
+    return r;
+}
+
+/* qedtool compare [-f FMT] [-F FMT] [-q] A B.  Usage errors exit 2 too,
+ * so that 1 always means "different". */
+int qt_cmd_compare(int argc, char **argv)
+{
+    static const qt_option opts[] = {
+        { "f", 1, OPT_FORMAT }, { "F", 1, OPT_FORMAT2 },
+        { "q", 0, OPT_QUIET }, { "p", 0, OPT_PROGRESS }, { NULL, 0, 0 }
+    };
+    const char *fmt[2] = { NULL, NULL }, *val;
+    qt_args a;
+    int id, quiet = 0, r = -1;
+
+    if (qt_args_init(&a, argc, argv) != 0)
+        return CMP_ERROR;
+    while (r < 0 && (id = qt_args_next(&a, opts, &val)) != QT_OPT_END) {
+        if (id == QT_OPT_HELP)
+            r = qt_print_help(stdout, "compare") ? CMP_ERROR : CMP_SAME;
+        else if (id == QT_OPT_ERROR)
+            r = CMP_ERROR;
+        else if (id == OPT_FORMAT)
+            fmt[0] = val;
+        else if (id == OPT_FORMAT2)
+            fmt[1] = val;
+        else if (id == OPT_QUIET)
+            quiet = 1;
+        if (r < 0 && val && (id == OPT_FORMAT || id == OPT_FORMAT2) &&
+            qt_check_format("compare", val, 1) != 0)
+            r = CMP_ERROR;
+    }
+    if (r < 0 && a.n_operands != 2) {
+        qt_usage_error("compare", "expected two images");
+        r = CMP_ERROR;
+    }
+    if (r < 0)
+        r = compare_files(a.operands, fmt, quiet);
+    qt_args_free(&a);
+    return r;
+}

@@ -1,0 +1,418 @@
+/*
+ * qedtool_io.c - `qedtool io`, an interpreter for qemu-io's command
+ * vocabulary (read, write, write -z, flush) on one open image.
+ *
+ * Commands come from -c arguments, in order, or one per line from stdin
+ * when there is no -c.  The first failing command stops the run (exit 1);
+ * qemu-io goes on after a failure, which hides it in long scripts.
+ * Requests of any length are served through one fixed buffer.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "qedtool.h"
+
+enum { IO_BUF_BYTES = 1024 * 1024 };   /* per-call request size */
+enum { MAX_WORDS = 16 };               /* words in one command */
+enum { MAX_LINE = 4096 };              /* bytes in one stdin command */
+
+enum { OPT_FORMAT = 1, OPT_READONLY, OPT_CACHE, OPT_COMMAND };
+
+/* One open image and the state shared by its commands. */
+typedef struct io_session {
+    const char *file;
+    qed_image *img;
+    uint8_t *buf;              /* IO_BUF_BYTES */
+} io_session;
+
+/* A parsed read or write command. */
+typedef struct io_request {
+    const char *name;          /* "read" / "write" */
+    uint64_t off, len;
+    int pattern;               /* -P byte, or -1 */
+    int zero;                  /* write -z */
+    int quiet;                 /* -q */
+} io_request;
+
+/* ------------------------------------------------------------------ */
+/* Reporting, in qemu-io's words                                       */
+/* ------------------------------------------------------------------ */
+
+/* Seconds on the monotonic clock. */
+static double now_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Format value with a binary unit, "4 KiB" or "6.192 MiB", into out. */
+static void format_amount(char *out, size_t size, double value)
+{
+    static const char *const units[] = { "bytes", "KiB", "MiB", "GiB",
+                                         "TiB", "PiB", "EiB" };
+    unsigned i = 0;
+    char *dot;
+
+    while (i < 6 && value >= 1024.0) {
+        value /= 1024.0;
+        i++;
+    }
+    snprintf(out, size, "%.3f", value);
+    dot = strstr(out, ".000");
+    if (dot)
+        *dot = '\0';
+    snprintf(out + strlen(out), size - strlen(out), " %s", units[i]);
+}
+
+/* The two lines qemu-io prints after a successful read or write. */
+static void report_done(const io_request *rq, const char *verb, double secs)
+{
+    char amount[32], rate[32];
+
+    if (rq->quiet)
+        return;
+    if (secs <= 0)
+        secs = 1e-9;
+    printf("%s %" PRIu64 "/%" PRIu64 " bytes at offset %" PRIu64 "\n", verb,
+           rq->len, rq->len, rq->off);
+    format_amount(amount, sizeof(amount), (double)rq->len);
+    format_amount(rate, sizeof(rate), (double)rq->len / secs);
+    printf("%s, 1 ops; %05.2f sec (%s/sec and %.4f ops/sec)\n", amount, secs,
+           rate, 1.0 / secs);
+}
+
+/* A failed libqed call during command name. */
+static int io_fail(const io_session *s, const char *name, uint64_t off,
+                   int rc)
+{
+    qt_err("%s: %s failed at offset %" PRIu64 ": %s", s->file, name, off,
+           qed_strerror(rc));
+    return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Commands                                                           */
+/* ------------------------------------------------------------------ */
+
+/* The size of the next piece of a request at pos. */
+static size_t piece(const io_request *rq, uint64_t pos)
+{
+    uint64_t left = rq->len - pos;
+
+    return left < IO_BUF_BYTES ? (size_t)left : IO_BUF_BYTES;
+}
+
+/* 1 if every byte of buf is the pattern byte. */
+static int matches_pattern(const uint8_t *buf, size_t len, int pattern)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (buf[i] != (uint8_t)pattern)
+            return 0;
+    }
+    return 1;
+}
+
+/* read [-P PATTERN] [-q] OFF LEN */
+static int do_read(io_session *s, const io_request *rq)
+{
+    double t0 = now_seconds();
+    uint64_t pos;
+    int ok = 1;
+
+    for (pos = 0; pos < rq->len; pos += piece(rq, pos)) {
+        int rc = qed_read(s->img, rq->off + pos, s->buf, piece(rq, pos));
+        if (rc != QED_OK)
+            return io_fail(s, "read", rq->off + pos, rc);
+        if (rq->pattern >= 0 && ok)
+            ok = matches_pattern(s->buf, piece(rq, pos), rq->pattern);
+    }
+    if (!ok) {
+        printf("Pattern verification failed at offset %" PRIu64
+               ", %" PRIu64 " bytes\n", rq->off, rq->len);
+        return -1;
+    }
+    report_done(rq, "read", now_seconds() - t0);
+    return 0;
+}
+
+/* write [-P PATTERN] [-z] [-q] OFF LEN; the default pattern is 0xcd. */
+static int do_write(io_session *s, const io_request *rq)
+{
+    double t0 = now_seconds();
+    uint64_t pos;
+    int rc;
+
+    if (rq->zero) {
+        rc = qed_write_zeroes(s->img, rq->off, rq->len);   /* WR-8 */
+        if (rc != QED_OK)
+            return io_fail(s, "write -z", rq->off, rc);
+    } else {
+        memset(s->buf, rq->pattern >= 0 ? rq->pattern : 0xcd,
+               piece(rq, 0));
+        for (pos = 0; pos < rq->len; pos += piece(rq, pos)) {
+            rc = qed_write(s->img, rq->off + pos, s->buf, piece(rq, pos));
+            if (rc != QED_OK)
+                return io_fail(s, "write", rq->off + pos, rc);
+        }
+    }
+    report_done(rq, "wrote", now_seconds() - t0);
+    return 0;
+}
+
+/* flush */
+static int do_flush(io_session *s)
+{
+    int rc = qed_flush(s->img);
+
+    return rc == QED_OK ? 0 : io_fail(s, "flush", 0, rc);
+}
+
+/* ------------------------------------------------------------------ */
+/* Parsing one command                                                */
+/* ------------------------------------------------------------------ */
+
+/* Split line (modified in place) into at most MAX_WORDS words. */
+static int split_words(char *line, char *words[MAX_WORDS])
+{
+    int n = 0;
+    char *save = NULL, *w;
+
+    for (w = strtok_r(line, " \t\r\n", &save); w;
+         w = strtok_r(NULL, " \t\r\n", &save)) {
+        if (n == MAX_WORDS)
+            return -1;
+        words[n++] = w;
+    }
+    return n;
+}
+
+/* A pattern byte as qemu-io takes it: decimal or 0x-hex, 0..255. */
+static int parse_pattern(const char *text)
+{
+    uint64_t v;
+
+    if (qt_parse_size(text, &v) != 0 || v > 255 ||
+        (text[0] < '0' || text[0] > '9'))
+        return -1;
+    return (int)v;
+}
+
+/* A command-level error: prints "qedtool: io: NAME: TEXT". */
+static int cmd_error(const char *name, const char *text, const char *arg)
+{
+    qt_err("io: %s: %s%s%s", name, text, arg ? " " : "", arg ? arg : "");
+    return -1;
+}
+
+/* Apply one option word of read/write to rq; value is the next word. */
+static int request_option(io_request *rq, const char *opt, const char *value,
+                          int *used_value)
+{
+    int is_write = strcmp(rq->name, "write") == 0;
+
+    *used_value = 0;
+    if (strcmp(opt, "-q") == 0)
+        rq->quiet = 1;
+    else if (is_write && strcmp(opt, "-z") == 0)
+        rq->zero = 1;
+    else if (strcmp(opt, "-P") == 0) {
+        if (!value || (rq->pattern = parse_pattern(value)) < 0)
+            return cmd_error(rq->name, "-P needs a byte value, not",
+                             value ? value : "nothing");
+        *used_value = 1;
+    } else
+        return cmd_error(rq->name, "unknown option", opt);
+    return 0;
+}
+
+/* Parse "read|write [options] OFF LEN" from words into rq. */
+static int parse_request(int n, char **words, io_request *rq)
+{
+    int i = 1, used;
+
+    memset(rq, 0, sizeof(*rq));
+    rq->name = words[0];
+    rq->pattern = -1;
+    for (; i < n && words[i][0] == '-'; i += 1 + used) {
+        if (request_option(rq, words[i], i + 1 < n ? words[i + 1] : NULL,
+                           &used) != 0)
+            return -1;
+    }
+    if (n - i != 2)
+        return cmd_error(rq->name, "expected OFF and LEN", NULL);
+    if (qt_parse_size(words[i], &rq->off) != 0)
+        return cmd_error(rq->name, "invalid offset", words[i]);
+    if (qt_parse_size(words[i + 1], &rq->len) != 0)
+        return cmd_error(rq->name, "invalid length", words[i + 1]);
+    if (rq->zero && rq->pattern >= 0)
+        return cmd_error(rq->name, "-z and -P exclude each other", NULL);
+    return 0;
+}
+
+/* Run one command line.  Returns 0, 1 for "quit", or -1 on failure. */
+static int run_command(io_session *s, const char *text)
+{
+    char line[MAX_LINE];
+    char *words[MAX_WORDS];
+    io_request rq;
+    int n;
+
+    if (strlen(text) >= sizeof(line))
+        return cmd_error("command", "too long", NULL);
+    strcpy(line, text);
+    n = split_words(line, words);
+    if (n < 0)
+        return cmd_error("command", "too many words in", text);
+    if (n == 0 || words[0][0] == '#')
+        return 0;
+    if (strcmp(words[0], "read") == 0 || strcmp(words[0], "write") == 0) {
+        if (parse_request(n, words, &rq) != 0)
+            return -1;
+        return words[0][0] == 'r' ? do_read(s, &rq) : do_write(s, &rq);
+    }
+    if (strcmp(words[0], "flush") == 0 && n == 1)
+        return do_flush(s);
+    if ((strcmp(words[0], "quit") == 0 || strcmp(words[0], "q") == 0) &&
+        n == 1)
+        return 1;
+    qt_err("io: command \"%s\" not found (known: read, write, flush, quit)",
+           text);
+    return -1;
+}
+
+/* Run commands read from stdin, one per line, until EOF or quit. */
+static int run_stdin(io_session *s)
+{
+    char line[MAX_LINE];
+    int rc = 0;
+
+    while (rc == 0 && fgets(line, sizeof(line), stdin)) {
+        if (!strchr(line, '\n') && !feof(stdin))
+            return cmd_error("command", "line too long", NULL);
+        rc = run_command(s, line);
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+/* Run the -c commands in order; the first failure stops them. */
+static int run_list(io_session *s, const char *const *cmds, int n)
+{
+    int i, rc = 0;
+
+    for (i = 0; i < n && rc == 0; i++)
+        rc = run_command(s, cmds[i]);
+    return rc < 0 ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The subcommand                                                     */
+/* ------------------------------------------------------------------ */
+
+/* What `io` was asked to do. */
+typedef struct io_args {
+    const char *file;
+    const char **cmds;         /* the -c values in order */
+    int n_cmds;
+    int readonly;
+} io_args;
+
+/* -t: qemu-io's cache modes are accepted; qedtool always runs writeback
+ * (flushes only where the format's ordering rules or `flush` need them). */
+static int check_cache_mode(const char *mode)
+{
+    static const char *const modes[] = { "none", "writeback", "writethrough",
+                                         "directsync", "unsafe", NULL };
+    int i;
+
+    for (i = 0; modes[i]; i++) {
+        if (strcmp(mode, modes[i]) == 0)
+            return 0;
+    }
+    qt_err("io: unknown cache mode '%s'", mode);
+    return -1;
+}
+
+/* Apply one io option; 0, or -1 after printing why. */
+static int io_option(io_args *ia, int id, const char *val)
+{
+    switch (id) {
+    case OPT_FORMAT:
+        return qt_check_format("io", val, 0);
+    case OPT_READONLY:
+        ia->readonly = 1;
+        return 0;
+    case OPT_CACHE:
+        return check_cache_mode(val);
+    case OPT_COMMAND:
+        ia->cmds[ia->n_cmds++] = val;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+/* Parse io's command line.  Returns -1 to go on, or an exit status. */
+static int parse_io_args(int argc, char **argv, io_args *ia)
+{
+    static const qt_option opts[] = {
+        { "f", 1, OPT_FORMAT }, { "r", 0, OPT_READONLY },
+        { "t", 1, OPT_CACHE }, { "c", 1, OPT_COMMAND }, { NULL, 0, 0 }
+    };
+    qt_args a;
+    const char *val;
+    int id, status = -1;
+
+    memset(ia, 0, sizeof(*ia));
+    ia->cmds = calloc((size_t)argc, sizeof(char *));
+    if (!ia->cmds || qt_args_init(&a, argc, argv) != 0)
+        return QT_EXIT_FAIL;
+    while (status < 0 && (id = qt_args_next(&a, opts, &val)) != QT_OPT_END) {
+        if (id == QT_OPT_HELP)
+            status = qt_print_help(stdout, "io") ? 1 : 0;
+        else if (id == QT_OPT_ERROR || io_option(ia, id, val) != 0)
+            status = QT_EXIT_FAIL;
+    }
+    if (status < 0 && a.n_operands != 1)
+        status = qt_usage_error("io", a.n_operands ? "too many operands"
+                                                   : "missing FILE");
+    if (status < 0)
+        ia->file = a.operands[0];
+    qt_args_free(&a);
+    return status;
+}
+
+/* qedtool io [-f qed] [-r] [-t MODE] FILE [-c CMD ...] */
+int qt_cmd_io(int argc, char **argv)
+{
+    io_args ia;
+    io_session s;
+    qt_image im;
+    int rc, status = parse_io_args(argc, argv, &ia);
+
+    if (status >= 0) {
+        free(ia.cmds);
+        return status;
+    }
+    memset(&s, 0, sizeof(s));
+    s.file = ia.file;
+    s.buf = malloc(IO_BUF_BYTES);
+    if (!s.buf || qt_image_open(ia.file, ia.readonly ? 0 : QED_OPEN_RDWR,
+                                &im) != QED_OK) {
+        free(s.buf);
+        free(ia.cmds);
+        return QT_EXIT_FAIL;
+    }
+    s.img = im.img;
+    rc = ia.n_cmds ? run_list(&s, ia.cmds, ia.n_cmds) : run_stdin(&s);
+    if (qt_image_close(&im, ia.file) != QED_OK)
+        rc = -1;
+    free(s.buf);
+    free(ia.cmds);
+    return rc == 0 ? QT_EXIT_OK : QT_EXIT_FAIL;
+}

@@ -1,0 +1,392 @@
+/*
+ * qedtool_util.c - errors, the argument scanner, size parsing and image
+ * opening shared by every qedtool subcommand.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qedtool.h"
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Print "qedtool: <message>" as one line on stderr. */
+void qt_err(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("qedtool: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* Print "qedtool: WHAT: <libqed's text for status>". */
+void qt_err_status(const char *what, int status)
+{
+    qt_err("%s: %s", what, qed_strerror(status));
+}
+
+/* A usage error: the reason and where to find the synopsis, one line. */
+int qt_usage_error(const char *cmd, const char *text)
+{
+    qt_err("%s: %s (see 'qedtool help %s')", cmd, text, cmd);
+    return QT_EXIT_FAIL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Argument scanner                                                   */
+/* ------------------------------------------------------------------ */
+
+/* Prepare to scan argv[1..]; operands are collected as they are met. */
+int qt_args_init(qt_args *a, int argc, char **argv)
+{
+    memset(a, 0, sizeof(*a));
+    a->argc = argc;
+    a->argv = argv;
+    a->next = 1;
+    a->operands = calloc((size_t)(argc > 0 ? argc : 1), sizeof(char *));
+    return a->operands ? 0 : -1;
+}
+
+/* Release the operand list. */
+void qt_args_free(qt_args *a)
+{
+    free(a->operands);
+    a->operands = NULL;
+}
+
+/* The option in opts whose name is name (len bytes), or NULL. */
+static const qt_option *find_option(const qt_option *opts, const char *name,
+                                    size_t len)
+{
+    for (; opts->name; opts++) {
+        if (strlen(opts->name) == len && memcmp(opts->name, name, len) == 0)
+            return opts;
+    }
+    return NULL;
+}
+
+/* Take an option's value: the rest of the word (inline, may be NULL) or
+ * the next argv word.  Returns the option id or QT_OPT_ERROR. */
+static int take_value(qt_args *a, const qt_option *o, const char *inline_val,
+                      const char **value)
+{
+    if (!o->takes_value) {
+        if (inline_val) {
+            qt_err("%s: option '%s' takes no value", a->argv[0], o->name);
+            return QT_OPT_ERROR;
+        }
+        *value = NULL;
+        return o->id;
+    }
+    if (inline_val) {
+        *value = inline_val;
+        return o->id;
+    }
+    if (a->next >= a->argc) {
+        qt_err("%s: option '%s' needs a value (see 'qedtool help %s')",
+               a->argv[0], o->name, a->argv[0]);
+        return QT_OPT_ERROR;
+    }
+    *value = a->argv[a->next++];
+    return o->id;
+}
+
+/* "--name" or "--name=value". */
+static int scan_long(qt_args *a, const qt_option *opts, const char *word,
+                     const char **value)
+{
+    const char *eq = strchr(word, '=');
+    size_t len = eq ? (size_t)(eq - word) : strlen(word);
+    const qt_option *o;
+
+    if (len == 4 && memcmp(word, "help", 4) == 0 && !eq)
+        return QT_OPT_HELP;
+    o = len > 1 ? find_option(opts, word, len) : NULL;
+    if (!o) {
+        qt_err("%s: unknown option '--%.*s' (see 'qedtool help %s')",
+               a->argv[0], (int)len, word, a->argv[0]);
+        return QT_OPT_ERROR;
+    }
+    return take_value(a, o, eq ? eq + 1 : NULL, value);
+}
+
+/* "-x", "-xVALUE" or "-x VALUE". */
+static int scan_short(qt_args *a, const qt_option *opts, const char *word,
+                      const char **value)
+{
+    const qt_option *o;
+
+    if (word[0] == 'h' && word[1] == '\0')
+        return QT_OPT_HELP;
+    o = find_option(opts, word, 1);
+    if (!o) {
+        qt_err("%s: unknown option '-%c' (see 'qedtool help %s')",
+               a->argv[0], word[0], a->argv[0]);
+        return QT_OPT_ERROR;
+    }
+    if (!o->takes_value && word[1] != '\0') {
+        qt_err("%s: unknown option '-%s' (see 'qedtool help %s')",
+               a->argv[0], word, a->argv[0]);
+        return QT_OPT_ERROR;
+    }
+    return take_value(a, o, word[1] ? word + 1 : NULL, value);
+}
+
+/* Next option id; operands met on the way are stored in a->operands. */
+int qt_args_next(qt_args *a, const qt_option *opts, const char **value)
+{
+    while (a->next < a->argc) {
+        const char *word = a->argv[a->next++];
+
+        if (a->options_done || word[0] != '-' || word[1] == '\0') {
+            a->operands[a->n_operands++] = word;
+        } else if (strcmp(word, "--") == 0) {
+            a->options_done = 1;
+        } else if (word[1] == '-') {
+            return scan_long(a, opts, word + 2, value);
+        } else {
+            return scan_short(a, opts, word + 1, value);
+        }
+    }
+    return QT_OPT_END;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sizes                                                              */
+/* ------------------------------------------------------------------ */
+
+/* The power-of-1024 shift of a size suffix letter, or -1. */
+static int suffix_shift(char c)
+{
+    static const char letters[] = "bkmgtpe";
+    const char *p;
+
+    if (c >= 'A' && c <= 'Z')
+        c = (char)(c - 'A' + 'a');
+    p = c ? strchr(letters, c) : NULL;
+    return p ? (int)(p - letters) * 10 : -1;
+}
+
+/* Parse the digits at *p in base 10 or 16 into *out, advancing *p;
+ * -1 on overflow or when there are no digits. */
+static int parse_digits(const char **p, unsigned base, uint64_t *out)
+{
+    const char *s = *p;
+    uint64_t v = 0;
+    int any = 0;
+
+    for (;; s++) {
+        unsigned d;
+        if (*s >= '0' && *s <= '9')
+            d = (unsigned)(*s - '0');
+        else if (base == 16 && *s >= 'a' && *s <= 'f')
+            d = (unsigned)(*s - 'a' + 10);
+        else if (base == 16 && *s >= 'A' && *s <= 'F')
+            d = (unsigned)(*s - 'A' + 10);
+        else
+            break;
+        if (v > (UINT64_MAX - d) / base)
+            return -1;
+        v = v * base + d;
+        any = 1;
+    }
+    *p = s;
+    *out = v;
+    return any ? 0 : -1;
+}
+
+/* Decimal or 0x-hex with an optional binary suffix; overflow-checked. */
+int qt_parse_size(const char *text, uint64_t *out)
+{
+    const char *p = text;
+    unsigned base = 10;
+    uint64_t v;
+    int shift = 0;
+
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+        base = 16;
+        p += 2;
+    }
+    if (parse_digits(&p, base, &v) != 0)
+        return -1;
+    if (*p != '\0') {
+        if (base == 16 || p[1] != '\0')
+            return -1;
+        shift = suffix_shift(*p);
+        if (shift < 0)
+            return -1;
+    }
+    if (shift > 0 && v > (UINT64_MAX >> shift))
+        return -1;
+    *out = v << shift;
+    return 0;
+}
+
+/* HDR-9: image sizes are whole sectors; qemu-img rounds up. */
+int qt_round_up_sector(uint64_t size, uint64_t *out)
+{
+    if (size > UINT64_MAX - (QED_SECTOR_SIZE - 1))
+        return -1;
+    *out = (size + QED_SECTOR_SIZE - 1) / QED_SECTOR_SIZE * QED_SECTOR_SIZE;
+    return 0;
+}
+
+/* Parse a u32 option value (with size suffixes) into *out. */
+static int parse_u32_option(const char *cmd, const char *key, const char *val,
+                            uint32_t *out)
+{
+    uint64_t v;
+
+    if (qt_parse_size(val, &v) != 0 || v > UINT32_MAX) {
+        qt_err("%s: invalid value '%s' for option %s", cmd, val, key);
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* Apply one "key=value" pair (val points into a scratch copy). */
+static int apply_create_option(const char *cmd, const char *key,
+                               const char *val, qed_create_opts *co,
+                               int allow_backing)
+{
+    if (strcmp(key, "cluster_size") == 0)
+        return parse_u32_option(cmd, key, val, &co->cluster_size);
+    if (strcmp(key, "table_size") == 0)
+        return parse_u32_option(cmd, key, val, &co->table_size);
+    if (allow_backing && strcmp(key, "backing_file") == 0) {
+        co->backing_file = val;
+        return 0;
+    }
+    if (allow_backing && strcmp(key, "backing_fmt") == 0) {
+        co->backing_format = val;
+        return 0;
+    }
+    qt_err("%s: unknown -o option '%s' (known: cluster_size, table_size%s)",
+           cmd, key, allow_backing ? ", backing_file, backing_fmt" : "");
+    return -1;
+}
+
+/* Split text on ',' and '=' and apply each pair.  The strings stored in co
+ * point into a copy that lives until exit (it is small and used once). */
+int qt_parse_create_options(const char *cmd, const char *text,
+                            qed_create_opts *co, int allow_backing)
+{
+    char *copy = strdup(text);
+    char *item, *save = NULL;
+
+    if (!copy) {
+        qt_err_status(cmd, QED_ERR_NOMEM);
+        return -1;
+    }
+    for (item = strtok_r(copy, ",", &save); item;
+         item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        if (!eq) {
+            qt_err("%s: -o option '%s' needs a value (key=value)", cmd, item);
+            return -1;
+        }
+        *eq = '\0';
+        if (apply_create_option(cmd, item, eq + 1, co, allow_backing) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Formats and images                                                 */
+/* ------------------------------------------------------------------ */
+
+/* -f / -F: "qed" always, "raw" only where the command reads raw files. */
+int qt_check_format(const char *cmd, const char *fmt, int raw_ok)
+{
+    if (strcmp(fmt, "qed") == 0 || (raw_ok && strcmp(fmt, "raw") == 0))
+        return 0;
+    qt_err("%s: unsupported format '%s' (this command takes %s)", cmd, fmt,
+           raw_ok ? "qed or raw" : "qed only");
+    return -1;
+}
+
+/* --output=human|json */
+int qt_parse_output(const char *cmd, const char *value, enum qt_output *out)
+{
+    if (strcmp(value, "human") == 0) {
+        *out = QT_OUTPUT_HUMAN;
+        return 0;
+    }
+    if (strcmp(value, "json") == 0) {
+        *out = QT_OUTPUT_JSON;
+        return 0;
+    }
+    qt_err("%s: --output must be 'human' or 'json', not '%s'", cmd, value);
+    return -1;
+}
+
+/* Open the file and the QED image on it; errors name the file. */
+int qt_image_open(const char *path, unsigned flags, qt_image *out)
+{
+    qed_open_opts opts;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = qed_io_posix_open(path, (flags & QED_OPEN_RDWR) != 0, &out->io);
+    if (rc != QED_OK) {
+        qt_err_status(path, rc);
+        return rc;
+    }
+    memset(&opts, 0, sizeof(opts));
+    opts.flags = flags;
+    opts.path = path;                  /* BACK-1: resolve relative names */
+    rc = qed_open(out->io, &opts, &out->img);
+    if (rc != QED_OK) {
+        qt_err_status(path, rc);
+        qed_io_close(out->io);
+        out->io = NULL;
+        out->img = NULL;
+    }
+    return rc;
+}
+
+/* Close the image (WR-4 on a dirtied read-write image) and its file. */
+int qt_image_close(qt_image *im, const char *path)
+{
+    int rc = qed_close(im->img);
+
+    qed_io_close(im->io);
+    im->img = NULL;
+    im->io = NULL;
+    if (rc != QED_OK)
+        qt_err_status(path, rc);
+    return rc;
+}
+
+/* BACK-2 style probe of a file: read up to the header size and look for the
+ * magic.  A file shorter than the magic is not QED. */
+int qt_probe_file(const char *path, int report)
+{
+    uint8_t buf[QED_HEADER_BYTES];
+    uint64_t len = 0;
+    qed_io *io = NULL;
+    int rc = qed_io_posix_open(path, 0, &io);
+
+    if (rc == QED_OK)
+        rc = io->length(io, &len);
+    if (rc == QED_OK && len > 0) {
+        size_t n = len < sizeof(buf) ? (size_t)len : sizeof(buf);
+        rc = io->read(io, 0, buf, n);
+        if (rc == QED_OK)
+            rc = qed_probe(buf, n) ? 1 : 0;
+    }
+    qed_io_close(io);
+    if (rc < 0) {
+        if (report)
+            qt_err_status(path, rc);
+        return -1;
+    }
+    return rc;
+}
