@@ -10,14 +10,15 @@
 #                      unallocated 64 KiB cluster of a fresh 1 GiB image,
 #                      as `io -c 'write -P 0xNN OFF 4k' ...`
 #
-# Runs alternate between the tools, after one untimed warm-up run of each,
+# Runs alternate between the tools (qedtool first on even runs, QEMU first on
+# odd ones), after one untimed warm-up run of each,
 # which is also checked for correct output (cmp of raw files, qemu-img
 # compare and qemu-img check of QED files). The table gives median wall
 # times in seconds and the ratio qedtool/QEMU. See bench/README.md.
 #
 # Environment: BENCH_DIR (scratch directory, default build/bench; needs about
 # 3 GiB), RUNS (timed runs per tool, default 5), CONVERT_RUNS (for the two
-# 512 MiB converts, default 3), WRITES (default 3000), SEED (default 1),
+# 512 MiB converts, default 5), WRITES (default 3000), SEED (default 1),
 # SIZE_MIB (convert image size, default 512), BENCH_KEEP=1 keeps the files.
 #
 # Exit status: 0 when every output checked out, 1 when one did not, 2 when
@@ -28,7 +29,7 @@ set -euo pipefail
 QEDTOOL=${1:-build/qedtool}
 BENCH_DIR=${BENCH_DIR:-build/bench}
 RUNS=${RUNS:-5}
-CONVERT_RUNS=${CONVERT_RUNS:-3}
+CONVERT_RUNS=${CONVERT_RUNS:-5}
 WRITES=${WRITES:-3000}
 SEED=${SEED:-1}
 SIZE_MIB=${SIZE_MIB:-512}
@@ -89,8 +90,13 @@ bench_pair() {
 	local name=$1 runs=$2 target=$3 qcmd=$4 ecmd=$5 i tq=() te=()
 	"$qcmd" warm >/dev/null; "$ecmd" warm >/dev/null
 	for ((i = 0; i < runs; i++)); do
-		tq+=("$(time_cmd "$qcmd" timed)")
-		te+=("$(time_cmd "$ecmd" timed)")
+		if ((i % 2 == 0)); then
+			tq+=("$(time_cmd "$qcmd" timed)")
+			te+=("$(time_cmd "$ecmd" timed)")
+		else
+			te+=("$(time_cmd "$ecmd" timed)")
+			tq+=("$(time_cmd "$qcmd" timed)")
+		fi
 	done
 	RESULTS+=("$name|$(printf '%s\n' "${tq[@]}" | median)|$(printf '%s\n' "${te[@]}" | median)|$target")
 }
@@ -191,8 +197,12 @@ bench_writes() {
 	check_ok "qedtool check of qemu-io's image" "$QEDTOOL" check "$W/e.img"
 
 	for ((i = 0; i < RUNS; i++)); do
-		fresh_image "$W/q.img"; tq+=("$(time_cmd io_qedtool)")
-		fresh_image "$W/e.img"; te+=("$(time_cmd io_qemu)")
+		fresh_image "$W/q.img"; fresh_image "$W/e.img"
+		if ((i % 2 == 0)); then
+			tq+=("$(time_cmd io_qedtool)"); te+=("$(time_cmd io_qemu)")
+		else
+			te+=("$(time_cmd io_qemu)"); tq+=("$(time_cmd io_qedtool)")
+		fi
 	done
 	RESULTS+=("$WRITES alloc 4k writes, 1 GiB|$(printf '%s\n' "${tq[@]}" | median)|$(printf '%s\n' "${te[@]}" | median)|0.5")
 	rm -f "$W/q.img" "$W/e.img" "$W"/writes.cmd*
