@@ -24,6 +24,30 @@ typedef struct {
     int truncated;
 } capture;
 
+/* The process group of the running child, for the signal handler. */
+static volatile sig_atomic_t active_group;
+
+/* SIGINT/SIGTERM/SIGHUP: the child runs in its own process group, so the
+ * terminal's signal does not reach it; kill it, then die of the signal. */
+static void on_fatal_signal(int sig)
+{
+    if (active_group > 0)
+        kill(-(pid_t)active_group, SIGKILL);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void cp_install_signal_handlers(void)
+{
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &sa, NULL);
+}
+
 double cp_now(void)
 {
     struct timespec ts;
@@ -176,11 +200,13 @@ int cp_run(char *const argv[], const char *cwd, double timeout, cp_result *res)
         child_exec(argv, cwd, po[1], pe[1]);
     }
     setpgid(pid, pid);   /* also done by the child: whichever runs first */
+    active_group = (sig_atomic_t)pid;
     close(po[1]);
     close(pe[1]);
     capture out = { po[0], NULL, 0, 0, 0 }, err = { pe[0], NULL, 0, 0, 0 };
     int timed_out = pump_output(&out, &err, start + timeout);
     reap_child(pid, timed_out, res);
+    active_group = 0;
     res->seconds = cp_now() - start;
     res->truncated = out.truncated || err.truncated;
     res->out = take_buffer(&out, &res->out_len);

@@ -31,6 +31,10 @@ typedef struct {
  * failed (pipe/fork), with a message on stderr. */
 int cp_run(char *const argv[], const char *cwd, double timeout, cp_result *res);
 
+/* Make SIGINT, SIGTERM and SIGHUP kill the running child's process group
+ * before the runner dies of the signal. */
+void cp_install_signal_handlers(void);
+
 /* Release the buffers of a result. */
 void cp_result_free(cp_result *res);
 

@@ -421,12 +421,39 @@ static void select_cases(const options *o, case_list *list)
 /* ---- running: up to -j worker processes, results in case order ---- */
 
 typedef struct {
+    size_t slot;          /* index in worker_pids */
     pid_t pid;
     int fd;               /* read end of the result pipe, -1 when idle */
     size_t idx;           /* case index */
     case_result r;        /* bytes received so far */
     size_t got;
 } worker;
+
+/* Worker pids, for forwarding a fatal signal (0 = slot idle). */
+static volatile sig_atomic_t worker_pids[MAX_JOBS];
+
+/* SIGINT/SIGTERM/SIGHUP in the runner: pass it on to the workers (each
+ * kills its adapter's process group), then die of it. */
+static void forward_fatal_signal(int sig)
+{
+    for (size_t k = 0; k < MAX_JOBS; k++)
+        if (worker_pids[k] > 0)
+            kill((pid_t)worker_pids[k], sig);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Install forward_fatal_signal for SIGINT, SIGTERM and SIGHUP. */
+static void install_forwarding(void)
+{
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = forward_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &sa, NULL);
+}
 
 /* Fork a worker for case idx; its result arrives on w->fd. */
 static int start_worker(const conform_config *cfg, const case_list *list, size_t idx, worker *w)
@@ -446,6 +473,7 @@ static int start_worker(const conform_config *cfg, const case_list *list, size_t
     if (pid == 0) {
         case_result r;
         close(p[0]);
+        cp_install_signal_handlers();
         conform_run_case(cfg, &list->cases[idx], &r);
         const char *b = (const char *)&r;
         for (size_t off = 0; off < sizeof r; ) {
@@ -457,7 +485,8 @@ static int start_worker(const conform_config *cfg, const case_list *list, size_t
         _exit(0);
     }
     close(p[1]);
-    *w = (worker){ pid, p[0], idx, { 0 }, 0 };
+    *w = (worker){ w->slot, pid, p[0], idx, { 0 }, 0 };
+    worker_pids[w->slot] = (sig_atomic_t)pid;
     return 0;
 }
 
@@ -478,6 +507,7 @@ static int drain_worker(worker *w, case_result *results, char *done)
     w->fd = -1;
     while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
         ;
+    worker_pids[w->slot] = 0;
     if (w->got != sizeof w->r) {   /* the worker itself died: a runner bug */
         memset(&w->r, 0, sizeof w->r);
         w->r.status = CS_FAIL;
@@ -535,7 +565,8 @@ static int run_all(const options *o, const conform_config *cfg, const case_list 
     if (done == NULL)
         return -1;
     for (size_t k = 0; k < nw; k++)
-        ws[k].fd = -1;
+        ws[k] = (worker){ .slot = k, .fd = -1 };
+    install_forwarding();
     while (printed < list->count) {
         for (size_t k = 0; k < nw && next < list->count; k++) {
             if (ws[k].fd >= 0)
@@ -665,6 +696,7 @@ int main(int argc, char **argv)
     if (rc != 0)
         return rc == 1 ? 0 : rc;
     signal(SIGPIPE, SIG_IGN);
+    cp_install_signal_handlers();
     memset(&cfg, 0, sizeof cfg);
     memset(m, 0, sizeof m);
     cfg.timeout = o.timeout;
