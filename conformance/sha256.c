@@ -49,22 +49,33 @@ static void expand_schedule(const uint8_t block[64], uint32_t w[64])
 /* Fold one 64-byte block into the hash state (6.2.2 steps 2-4). */
 static void compress(uint32_t state[8], const uint8_t block[64])
 {
-    uint32_t w[64], v[8];
+    uint32_t w[64];
+    uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+    uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
 
     expand_schedule(block, w);
-    memcpy(v, state, sizeof v);
     for (unsigned t = 0; t < 64; t++) {
-        uint32_t e = v[4], a = v[0];
-        uint32_t ch = (e & v[5]) ^ (~e & v[6]);
-        uint32_t maj = (a & v[1]) ^ (a & v[2]) ^ (v[1] & v[2]);
-        uint32_t t1 = v[7] + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ch + K[t] + w[t];
+        uint32_t ch = (e & f) ^ (~e & g);
+        uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
+        uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ch + K[t] + w[t];
         uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + maj;
-        memmove(v + 1, v, 7 * sizeof v[0]);
-        v[4] += t1;
-        v[0] = t1 + t2;
+        h = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + t2;
     }
-    for (unsigned i = 0; i < 8; i++)
-        state[i] += v[i];
+    state[0] += a;
+    state[1] += b;
+    state[2] += c;
+    state[3] += d;
+    state[4] += e;
+    state[5] += f;
+    state[6] += g;
+    state[7] += h;
 }
 
 void qed_sha256_init(qed_sha256_ctx *ctx)
@@ -85,6 +96,11 @@ void qed_sha256_update(qed_sha256_ctx *ctx, const void *data, size_t len)
     const uint8_t *p = data;
 
     ctx->total += len;
+    while (ctx->used == 0 && len >= 64) {     /* whole blocks straight from data */
+        compress(ctx->state, p);
+        p += 64;
+        len -= 64;
+    }
     while (len > 0) {
         size_t take = 64 - ctx->used;
         if (take > len)

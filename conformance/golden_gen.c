@@ -1,0 +1,628 @@
+/*
+ * golden_gen.c - files out (or compared) and one manifest entry per case
+ * (see golden_gen.h).
+ */
+#include "golden_gen.h"
+
+#include "sha256.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ------------------------------------------------------------------ */
+/* Files                                                              */
+/* ------------------------------------------------------------------ */
+
+/* "root/path" in a fresh buffer. */
+static char *join(const char *root, const char *path)
+{
+    size_t n = strlen(root) + strlen(path) + 2;
+    char *p = malloc(n);
+
+    if (!p)
+        g_die("out of memory");
+    snprintf(p, n, "%s/%s", root, path);
+    return p;
+}
+
+/* A copy of s. */
+static char *copy_string(const char *s)
+{
+    char *p = malloc(strlen(s) + 1);
+
+    if (!p)
+        g_die("out of memory");
+    return strcpy(p, s);
+}
+
+/* mkdir -p for the directories leading to file path. */
+static void make_parents(const char *path)
+{
+    char *p = copy_string(path);
+
+    for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+        *s = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            g_die("cannot create directory %s: %s", p, strerror(errno));
+        *s = '/';
+    }
+    free(p);
+}
+
+/* Write len bytes to path (replacing it). */
+static void write_whole(const char *path, const uint8_t *data, size_t len)
+{
+    make_parents(path);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        g_die("cannot create %s: %s", path, strerror(errno));
+    if ((len && fwrite(data, 1, len, f) != len) || fclose(f) != 0)
+        g_die("cannot write %s: %s", path, strerror(errno));
+}
+
+/* 1 if the file at path holds exactly the len bytes of data. */
+static int same_contents(const char *path, const uint8_t *data, size_t len)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t chunk[65536];
+    size_t pos = 0, n;
+    int same = f != NULL;
+
+    while (same && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        same = n <= len - pos && memcmp(chunk, data + pos, n) == 0;
+        pos += n;
+    }
+    if (f)
+        fclose(f);
+    return same && pos == len;
+}
+
+/* SHA-256 hex of a byte range. */
+static void sha_hex(const uint8_t *data, size_t len, char hex[65])
+{
+    qed_sha256_ctx ctx;
+    uint8_t d[32];
+
+    qed_sha256_init(&ctx);
+    qed_sha256_update(&ctx, data, len);
+    qed_sha256_final(&ctx, d);
+    qed_sha256_hex(d, hex);
+}
+
+/* The record of path, or NULL. */
+static const gen_file *find_file(const gen *G, const char *path)
+{
+    for (size_t k = 0; k < G->nfiles; k++)
+        if (strcmp(G->files[k].path, path) == 0)
+            return &G->files[k];
+    return NULL;
+}
+
+void gen_put_file(gen *G, const char *path, const uint8_t *data, size_t len)
+{
+    char hex[65];
+    const gen_file *old = find_file(G, path);
+
+    sha_hex(data, len, hex);
+    if (old) {
+        if (strcmp(old->sha, hex) != 0)
+            g_die("%s produced twice with different bytes", path);
+        return;
+    }
+    G->files = realloc(G->files, (G->nfiles + 1) * sizeof *G->files);
+    if (!G->files)
+        g_die("out of memory");
+    G->files[G->nfiles].path = copy_string(path);
+    memcpy(G->files[G->nfiles++].sha, hex, sizeof hex);
+    char *full = join(G->root, path);
+    if (!G->compare)
+        write_whole(full, data, len);
+    else if (!same_contents(full, data, len)) {
+        fprintf(stderr, "golden: %s differs from the generator's output\n", full);
+        G->differences++;
+    }
+    free(full);
+}
+
+/* Produce the files of layer l and of every layer below it. */
+static void put_chain(gen *G, const glayer *l)
+{
+    for (; l; l = l->is_qed ? l->backing : NULL)
+        gen_put_file(G, l->path, l->file.data, l->file.len);
+}
+
+/* Compare mode: count the files under root/dir that were not produced. */
+static unsigned count_extra(const gen *G, const char *dir)
+{
+    char *full = join(G->root, dir);
+    DIR *d = opendir(full);
+    unsigned extra = 0;
+    struct dirent *de;
+    struct stat st;
+
+    if (!d)
+        g_die("cannot read directory %s: %s", full, strerror(errno));
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char *rel = dir[0] ? join(dir, de->d_name) : copy_string(de->d_name);
+        char *path = join(G->root, rel);
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            extra += count_extra(G, rel);
+        else if (!find_file(G, rel)) {
+            fprintf(stderr, "golden: %s is not produced by the generator\n", path);
+            extra++;
+        }
+        free(path);
+        free(rel);
+    }
+    closedir(d);
+    free(full);
+    return extra;
+}
+
+/* ------------------------------------------------------------------ */
+/* Manifest                                                           */
+/* ------------------------------------------------------------------ */
+
+void gen_init(gen *G, const char *root, int compare)
+{
+    memset(G, 0, sizeof *G);
+    G->root = root;
+    G->compare = compare;
+    gj_init_at(&G->body, 2);
+}
+
+/* Close the open test group, if any. */
+static void end_group(gen *G)
+{
+    if (!G->group_open)
+        return;
+    gj_end_array(&G->body);
+    gj_end_object(&G->body);
+    G->group_open = 0;
+}
+
+void gen_group(gen *G, const char *family, const char *comment)
+{
+    end_group(G);
+    gj_object(&G->body, 0);
+    gj_kstr(&G->body, "family", family);
+    gj_kstr(&G->body, "comment", comment);
+    gj_key(&G->body, "tests");
+    gj_array(&G->body, 0);
+    G->family = family;
+    G->group_open = 1;
+    G->ngroups++;
+}
+
+unsigned gen_finish(gen *G, const char *comment)
+{
+    gjson j;
+
+    end_group(G);
+    gj_init(&j);
+    gj_object(&j, 0);
+    gj_kstr(&j, "schema", "qedref-manifest-1");
+    gj_kstr(&j, "generator", "qedtool golden");
+    gj_kstr(&j, "comment", comment);
+    gj_ku64(&j, "numberOfTests", G->ntests);
+    gj_key(&j, "testGroups");
+    gj_array(&j, 0);
+    gj_splice(&j, &G->body, G->ngroups);
+    gj_end_array(&j);
+    gj_end_object(&j);
+    gen_put_file(G, "manifest.json", j.out.data, j.out.len);
+    gbuf_free(&j.out);
+    gbuf_free(&G->body.out);
+    if (G->compare)
+        G->differences += count_extra(G, "");
+    for (size_t k = 0; k < G->nfiles; k++)
+        free(G->files[k].path);
+    free(G->files);
+    return G->differences;
+}
+
+/* The fields every test starts with; leaves the test object open. */
+static void case_head(gen *G, const char *name, const char *comment,
+                      const glayer *img, const char *result, const char *flags,
+                      const char *rules)
+{
+    gjson *j = &G->body;
+    char id[256], hex[65];
+
+    if (!G->group_open)
+        g_die("case %s outside a group", name);
+    snprintf(id, sizeof id, "%s/%s", G->family, name);
+    gj_object(j, 0);
+    gj_ku64(j, "tcId", ++G->ntests);
+    gj_kstr(j, "id", id);
+    gj_kstr(j, "comment", comment);
+    if (img) {
+        gm_file_sha256(img, hex);
+        gj_kstr(j, "file", img->path);
+        gj_kstr(j, "sha256", hex);
+    }
+    gj_kstr(j, "result", result);
+    gj_key(j, "flags");
+    gj_words(j, flags);
+    gj_key(j, "rules");
+    gj_words(j, rules);
+}
+
+/* extra_files: every layer below top, plus extra (may be NULL). */
+static void put_extra_files(gen *G, const glayer *below, const glayer *extra)
+{
+    gjson *j = &G->body;
+    char hex[65];
+
+    gj_key(j, "extra_files");
+    gj_array(j, 0);
+    for (int pass = 0; pass < 2; pass++) {
+        const glayer *l = pass == 0 ? below : extra;
+        for (; l; l = l->is_qed ? l->backing : NULL) {
+            gm_file_sha256(l, hex);
+            gj_object(j, 1);
+            gj_kstr(j, "file", l->path);
+            gj_kstr(j, "sha256", hex);
+            gj_end_object(j);
+        }
+    }
+    gj_end_array(j);
+}
+
+/* The map of top as inline extent objects. */
+static void put_map(gen *G, const glayer *top)
+{
+    gjson *j = &G->body;
+    gext *map;
+    size_t n = gm_map(top, &map);
+
+    gj_key(j, "map");
+    gj_array(j, 0);
+    for (size_t k = 0; k < n; k++) {
+        gj_object(j, 1);
+        gj_ku64(j, "start", map[k].start);
+        gj_ku64(j, "length", map[k].length);
+        gj_ku64(j, "depth", map[k].depth);
+        gj_kbool(j, "present", map[k].present);
+        gj_kbool(j, "zero", map[k].zero);
+        gj_kbool(j, "data", map[k].data);
+        if (map[k].data)
+            gj_ku64(j, "offset", map[k].offset);
+        gj_end_object(j);
+    }
+    gj_end_array(j);
+    free(map);
+}
+
+/* "check": {corruptions, leaks} */
+static void put_check(gen *G, const gcheck *c)
+{
+    gj_key(&G->body, "check");
+    gj_object(&G->body, 1);
+    gj_ku64(&G->body, "corruptions", c->corruptions);
+    gj_ku64(&G->body, "leaks", c->leaks);
+    gj_end_object(&G->body);
+}
+
+void emit_read(gen *G, const char *name, const char *comment, const glayer *top,
+               const char *flags, const char *rules)
+{
+    char hex[65];
+    gcheck c;
+
+    gm_check(top, &c);
+    if (c.corruptions)
+        g_die("read case %s: the model finds %llu corruptions", name,
+              (unsigned long long)c.corruptions);
+    put_chain(G, top);
+    case_head(G, name, comment, top, "valid", flags, rules);
+    put_extra_files(G, top->backing, NULL);
+    gj_ku64(&G->body, "image_size", top->image_size);
+    gm_content_sha256(top, hex);
+    gj_kstr(&G->body, "content_sha256", hex);
+    put_map(G, top);
+    put_check(G, &c);
+    gj_end_object(&G->body);
+}
+
+void emit_reject(gen *G, const char *name, const char *comment, const glayer *img,
+                 const char *error_rule, const char *flags, const char *rules)
+{
+    put_chain(G, img);
+    case_head(G, name, comment, img, "invalid", flags, rules);
+    put_extra_files(G, img->is_qed ? img->backing : NULL, NULL);
+    gj_kstr(&G->body, "error_rule", error_rule);
+    gj_end_object(&G->body);
+}
+
+void emit_check(gen *G, const char *name, const char *comment, const glayer *top,
+                uint64_t corruptions, uint64_t leaks, const char *flags,
+                const char *rules)
+{
+    char hex[65];
+    gcheck c;
+
+    gm_check(top, &c);
+    if (c.corruptions != corruptions || c.leaks != leaks)
+        g_die("check case %s: designed for %llu/%llu, the model counts %llu/%llu",
+              name, (unsigned long long)corruptions, (unsigned long long)leaks,
+              (unsigned long long)c.corruptions, (unsigned long long)c.leaks);
+    put_chain(G, top);
+    case_head(G, name, comment, top, "invalid", flags, rules);
+    put_extra_files(G, top->backing, NULL);
+    gj_ku64(&G->body, "image_size", top->image_size);
+    put_check(G, &c);
+    gm_content_sha256(top, hex);            /* invalid entries read as unallocated */
+    gj_kstr(&G->body, "repaired_content_sha256", hex);
+    gj_end_object(&G->body);
+}
+
+/* ------------------------------------------------------------------ */
+/* Write cases: the cluster-granular write model                      */
+/* ------------------------------------------------------------------ */
+
+/* The logical image a write case produces: each cluster is either taken
+ * (allocated; its bytes frozen when it was first written, WR-7) or read
+ * from the current backing layer (XLT-2). */
+typedef struct wmodel {
+    uint32_t cs;
+    uint64_t size;
+    const glayer *backing;
+    uint8_t **taken;           /* per logical cluster: cs bytes, or NULL */
+    uint64_t nclusters;
+} wmodel;
+
+/* Clusters needed to cover size bytes. */
+static uint64_t clusters_for(uint64_t size, uint32_t cs)
+{
+    return size / cs + (size % cs != 0);
+}
+
+/* Grow the per-cluster array to cover the current size. */
+static void wm_cover(wmodel *m)
+{
+    uint64_t n = clusters_for(m->size, m->cs);
+
+    if (n <= m->nclusters)
+        return;
+    m->taken = realloc(m->taken, (size_t)n * sizeof *m->taken);
+    if (!m->taken)
+        g_die("out of memory");
+    memset(m->taken + m->nclusters, 0, (size_t)(n - m->nclusters) * sizeof *m->taken);
+    m->nclusters = n;
+}
+
+/* Allocate cluster c with its current content (from backing or zero). */
+static uint8_t *wm_take(wmodel *m, uint64_t c)
+{
+    if (!m->taken[c]) {
+        m->taken[c] = calloc(m->cs, 1);
+        if (!m->taken[c])
+            g_die("out of memory");
+        if (m->backing)                                      /* WR-7 */
+            gm_read(m->backing, c * m->cs, m->taken[c], m->cs);
+    }
+    return m->taken[c];
+}
+
+/* Apply a write of len bytes of value byte at off. */
+static void wm_write(wmodel *m, uint64_t off, uint64_t len, unsigned byte)
+{
+    if (off > m->size || len > m->size - off)
+        g_die("write model: write past image_size");
+    for (uint64_t p = off; p < off + len;) {
+        uint64_t c = p / m->cs, in = p % m->cs;
+        uint64_t n = m->cs - in < off + len - p ? m->cs - in : off + len - p;
+        memset(wm_take(m, c) + in, (int)byte, (size_t)n);
+        p += n;
+    }
+}
+
+/* The logical byte at off. */
+static void wm_read(const wmodel *m, uint64_t off, uint8_t *buf, size_t len)
+{
+    for (size_t done = 0; done < len;) {
+        uint64_t p = off + done, c = p / m->cs, in = p % m->cs;
+        size_t n = m->cs - in < len - done ? (size_t)(m->cs - in) : len - done;
+        if (m->taken[c])
+            memcpy(buf + done, m->taken[c] + in, n);
+        else if (m->backing)
+            gm_read(m->backing, p, buf + done, n);
+        else
+            memset(buf + done, 0, n);
+        done += n;
+    }
+}
+
+/* SHA-256 hex of the model's size logical bytes. */
+static void wm_sha(const wmodel *m, char hex[65])
+{
+    qed_sha256_ctx ctx;
+    uint8_t d[32], *buf = malloc(m->cs);
+
+    if (!buf)
+        g_die("out of memory");
+    qed_sha256_init(&ctx);
+    for (uint64_t off = 0; off < m->size; off += m->cs) {
+        size_t n = m->size - off < m->cs ? (size_t)(m->size - off) : m->cs;
+        wm_read(m, off, buf, n);
+        qed_sha256_update(&ctx, buf, n);
+    }
+    free(buf);
+    qed_sha256_final(&ctx, d);
+    qed_sha256_hex(d, hex);
+}
+
+/* Check that the model reads len bytes of value byte at off (read -P). */
+static void wm_expect(const wmodel *m, uint64_t off, uint64_t len, unsigned byte)
+{
+    uint8_t *buf = malloc((size_t)len ? (size_t)len : 1);
+
+    if (!buf)
+        g_die("out of memory");
+    wm_read(m, off, buf, (size_t)len);
+    for (uint64_t k = 0; k < len; k++)
+        if (buf[k] != byte)
+            g_die("write model: read -P 0x%02x %llu %llu would fail", byte,
+                  (unsigned long long)off, (unsigned long long)len);
+    free(buf);
+}
+
+/* Take every cluster top's own tables allocate, with its current content. */
+static void wm_from_image(wmodel *m, const glayer *top)
+{
+    gext e;
+
+    for (uint64_t c = 0; c < m->nclusters; c++) {
+        gm_extent(top, c * m->cs, m->cs, &e);
+        if (!e.present || e.depth != 0)
+            continue;
+        m->taken[c] = calloc(m->cs, 1);
+        if (!m->taken[c])
+            g_die("out of memory");
+        if (e.data)
+            memcpy(m->taken[c], e.src->file.data + e.offset - e.offset % m->cs, m->cs);
+    }
+}
+
+static void wm_free(wmodel *m)
+{
+    for (uint64_t c = 0; c < m->nclusters; c++)
+        free(m->taken[c]);
+    free(m->taken);
+}
+
+/* Apply op to the model and write it to the manifest. */
+static void apply_op(gen *G, wmodel *m, const wop *op)
+{
+    gjson *j = &G->body;
+    char text[128];
+
+    switch (op->kind) {
+    case 'w':
+    case 'z':
+        wm_write(m, op->off, op->len, op->kind == 'z' ? 0 : op->byte);
+        if (op->kind == 'z')
+            snprintf(text, sizeof text, "write -z %llu %llu",
+                     (unsigned long long)op->off, (unsigned long long)op->len);
+        else
+            snprintf(text, sizeof text, "write -P 0x%02x %llu %llu", op->byte,
+                     (unsigned long long)op->off, (unsigned long long)op->len);
+        gj_string(j, text);
+        break;
+    case 'r':
+        wm_expect(m, op->off, op->len, op->byte);
+        snprintf(text, sizeof text, "read -P 0x%02x %llu %llu", op->byte,
+                 (unsigned long long)op->off, (unsigned long long)op->len);
+        gj_string(j, text);
+        break;
+    case 'f':
+        gj_string(j, "flush");
+        break;
+    case 'R':                                                /* WR-9 */
+        if (op->off < m->size)
+            g_die("write model: resize only grows");
+        m->size = op->off;
+        wm_cover(m);
+        gj_object(j, 1);
+        gj_kstr(j, "cmd", "resize");
+        gj_ku64(j, "size", op->off);
+        gj_end_object(j);
+        break;
+    case 'B':
+        m->backing = op->layer;
+        gj_object(j, 1);
+        gj_kstr(j, "cmd", "rebase");
+        gj_kstr(j, "backing", op->layer->path);
+        gj_kstr(j, "backing_format", op->format);
+        gj_end_object(j);
+        break;
+    default:
+        g_die("unknown write op '%c'", op->kind);
+    }
+}
+
+/* ops, image_size and content_sha256 of a write case; closes the test. */
+static void finish_write(gen *G, wmodel *m, const wop *ops, size_t nops)
+{
+    char hex[65];
+
+    gj_key(&G->body, "ops");
+    gj_array(&G->body, 0);
+    for (size_t k = 0; k < nops; k++)
+        apply_op(G, m, &ops[k]);
+    gj_end_array(&G->body);
+    gj_ku64(&G->body, "image_size", m->size);
+    wm_sha(m, hex);
+    gj_kstr(&G->body, "content_sha256", hex);
+    gj_end_object(&G->body);
+    wm_free(m);
+}
+
+/* The rebase targets of ops, chained through a scratch list for extra_files. */
+static void put_write_extras(gen *G, const glayer *backing, const wop *ops, size_t nops)
+{
+    gjson *j = &G->body;
+    char hex[65];
+
+    put_chain(G, backing);
+    gj_key(j, "extra_files");
+    gj_array(j, 0);
+    for (size_t k = 0; k <= nops; k++) {
+        const glayer *l = k == nops ? backing : ops[k].kind == 'B' ? ops[k].layer : NULL;
+        for (; l; l = l->is_qed ? l->backing : NULL) {
+            put_chain(G, l);
+            gm_file_sha256(l, hex);
+            gj_object(j, 1);
+            gj_kstr(j, "file", l->path);
+            gj_kstr(j, "sha256", hex);
+            gj_end_object(j);
+        }
+    }
+    gj_end_array(j);
+}
+
+void emit_write_create(gen *G, const char *name, const char *comment, uint32_t cs,
+                       uint32_t ts, uint64_t size, const glayer *backing,
+                       const char *backing_format, const wop *ops, size_t nops,
+                       const char *flags, const char *rules)
+{
+    gjson *j = &G->body;
+    wmodel m = { .cs = cs, .size = size, .backing = backing };
+
+    wm_cover(&m);
+    case_head(G, name, comment, NULL, "valid", flags, rules);
+    put_write_extras(G, backing, ops, nops);
+    gj_key(j, "create");
+    gj_object(j, 1);
+    gj_ku64(j, "size", size);
+    gj_ku64(j, "cluster_size", cs);
+    gj_ku64(j, "table_size", ts);
+    if (backing) {
+        gj_kstr(j, "backing", backing->path);
+        gj_kstr(j, "backing_format", backing_format);
+    }
+    gj_end_object(j);
+    finish_write(G, &m, ops, nops);
+}
+
+void emit_write_file(gen *G, const char *name, const char *comment,
+                     const glayer *top, const wop *ops, size_t nops,
+                     const char *flags, const char *rules)
+{
+    wmodel m = { .cs = top->cluster_size, .size = top->image_size,
+                 .backing = top->backing };
+
+    wm_cover(&m);
+    wm_from_image(&m, top);
+    put_chain(G, top);
+    case_head(G, name, comment, top, "valid", flags, rules);
+    put_write_extras(G, top->backing, ops, nops);
+    finish_write(G, &m, ops, nops);
+}
