@@ -260,13 +260,13 @@ static void verify_content(case_ctx *x, int tool, const char *img, const char *s
         return;
     }
     snprintf(raw, sizeof raw, "qed-conform-out%d.raw", ++serial);
-    const char *args[] = { "convert", "-O", "raw", img, raw, NULL };
+    const char *args[] = { "convert", "-f", "qed", "-O", "raw", img, raw, NULL };
     if (run_ok(x, tool, args, &res) < 0)
         return;
     cp_result_free(&res);
     char path[PATH_MAX];
     if (cf_join(path, sizeof path, x->dir, raw) < 0 || cf_hash_file(path, hex, &size) < 0) {
-        fail(x, "`convert -O raw %s %s` exited 0 but wrote no readable %s", img, raw, raw);
+        fail(x, "`convert -f qed -O raw %s %s` exited 0 but wrote no readable %s", img, raw, raw);
         return;
     }
     if (test_u64(x, "image_size", &want_size) == 0 && size != want_size)
@@ -421,7 +421,8 @@ static void expect_refusal(case_ctx *x, const char *const args[])
 static void run_reject(case_ctx *x)
 {
     const char *info[] = { "info", "--output=json", case_file(x), NULL };
-    const char *conv[] = { "convert", "-O", "raw", case_file(x), "qed-conform-reject.raw", NULL };
+    const char *conv[] = { "convert", "-f", "qed", "-O", "raw", case_file(x),
+                           "qed-conform-reject.raw", NULL };
     expect_refusal(x, info);
     expect_refusal(x, conv);
 }
@@ -429,7 +430,8 @@ static void run_reject(case_ctx *x)
 /* result acceptable: refusing is fine, accepting must give the content. */
 static void run_acceptable(case_ctx *x)
 {
-    const char *conv[] = { "convert", "-O", "raw", case_file(x), "qed-conform-probe.raw", NULL };
+    const char *conv[] = { "convert", "-f", "qed", "-O", "raw", case_file(x),
+                           "qed-conform-probe.raw", NULL };
     cp_result res;
     if (run_tool(x, TOOL_ADAPTER, conv, &res) < 0)
         return;

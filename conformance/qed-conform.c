@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -375,9 +376,14 @@ static int load_manifest(const char *path, manifest *m, case_list *list)
     *strrchr(abs, '/') = '\0';
     snprintf(m->base_dir, sizeof m->base_dir, "%s", abs);
     const cj_value *groups = cj_get(m->doc, "testGroups");
+    size_t before = list->count;
+    uint64_t declared;
     for (size_t g = 0; g < cj_len(groups); g++)
         if ((rc = add_group(m, cj_at(groups, g), list, path)) != 0)
             return rc;
+    if (cj_u64(cj_get(m->doc, "numberOfTests"), &declared) < 0 || declared != list->count - before)
+        return setup_error("%s: numberOfTests does not match its %zu tests", path,
+                           list->count - before);
     return 0;
 }
 
@@ -658,9 +664,15 @@ static int load_cases(const options *o, const conform_config *cfg, manifest *m, 
     }
     if ((rc = generate_random(o, cfg, rand_dir)) != 0)
         return rc;
+    size_t before = list->count;
     if (cf_join(path, sizeof path, rand_dir, "manifest.json") < 0)
         return 2;
-    return load_manifest(path, &m[1], list);
+    if ((rc = load_manifest(path, &m[1], list)) != 0)
+        return rc;
+    if (list->count - before != o->random_count)
+        return setup_error("qedtool golden --random made %zu cases, not the %llu asked for",
+                           list->count - before, o->random_count);
+    return 0;
 }
 
 /* Run the selected cases and report; returns the exit status. */
