@@ -32,8 +32,14 @@ void qt_err(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
-/* Print "qedtool: WHAT: <qed_strerror(status)>" on stderr. */
+/* qed_strerror(status) with " (RULE-ID)" appended when it lacks it.  The
+ * text lives in a static buffer until the next call. */
+const char *qt_describe(int status);
+/* Print "qedtool: WHAT: <qt_describe(status)>" on stderr. */
 void qt_err_status(const char *what, int status);
+/* Open (or with create, create) a file with libqed's POSIX layer; prints
+ * "qedtool: PATH: reason" on failure.  Returns a QED status. */
+int qt_open_file(const char *path, int writable, int create, qed_io **out);
 /* Print "qedtool: CMD: TEXT" and the hint to run `qedtool help CMD`;
  * returns QT_EXIT_FAIL so callers can `return qt_usage_error(...)`. */
 int qt_usage_error(const char *cmd, const char *text);

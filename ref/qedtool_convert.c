@@ -48,9 +48,9 @@ static int source_open(const char *path, const char *fmt, qt_source *s)
         s->size = qed_get_header(im.img)->image_size;
         return 0;
     }
-    rc = qed_io_posix_open(path, 0, &s->io);
-    if (rc == QED_OK)
-        rc = s->io->length(s->io, &s->size);
+    if (qt_open_file(path, 0, 0, &s->io) != QED_OK)
+        return -1;
+    rc = s->io->length(s->io, &s->size);
     if (rc != QED_OK) {
         qt_err_status(path, rc);
         return -1;
@@ -75,7 +75,7 @@ static int source_read(qt_source *s, uint64_t off, void *buf, size_t len)
 
     if (rc != QED_OK)
         qt_err("%s: read at offset %" PRIu64 " failed: %s", s->path, off,
-               qed_strerror(rc));
+               qt_describe(rc));
     return rc;
 }
 
@@ -109,25 +109,21 @@ typedef struct qt_sink {
     size_t zero_block;  /* runs of all-zero blocks this big are skipped */
 } qt_sink;
 
-/* Create a sparse raw file of size bytes. */
+/* Create a sparse raw file of size bytes (the file is open already). */
 static int sink_create_raw(qt_sink *k, uint64_t size)
 {
-    int rc = qed_io_posix_create(k->path, &k->io);
-
-    if (rc == QED_OK)
-        rc = k->io->truncate(k->io, size);
     k->zero_block = RAW_ZERO_BLOCK;
-    return rc;
+    return k->io->truncate(k->io, size);
 }
 
-/* Create a QED image (its size rounded up to whole sectors, HDR-9) and
- * open it read-write. */
+/* Create a QED image (its size rounded up to whole sectors, HDR-9) in
+ * the open file and open it read-write. */
 static int sink_create_qed(qt_sink *k, qed_create_opts *co, uint64_t size)
 {
     qed_open_opts oo;
-    int rc = qed_io_posix_create(k->path, &k->io);
+    int rc = QED_OK;
 
-    if (rc == QED_OK && qt_round_up_sector(size, &co->image_size) != 0)
+    if (qt_round_up_sector(size, &co->image_size) != 0)
         rc = QED_E_IMAGE_SIZE_MAX;
     if (rc == QED_OK)
         rc = qed_create(k->io, co);
@@ -286,7 +282,7 @@ static int copy_image(qt_source *src, qt_sink *k, uint8_t *buf, int progress)
             rc = source_read(src, off, buf, n);
             if (rc == QED_OK && (rc = sink_write_sparse(k, off, buf, n)) != 0)
                 qt_err("%s: write at offset %" PRIu64 " failed: %s", k->path,
-                       off, qed_strerror(rc));
+                       off, qt_describe(rc));
             off += n;
         }
         if (progress)
@@ -304,6 +300,9 @@ static int open_sink(convert_args *ca, uint64_t size, qt_sink *k)
 
     memset(k, 0, sizeof(*k));
     k->path = ca->dst;
+    rc = qt_open_file(ca->dst, 1, 1, &k->io);
+    if (rc != QED_OK)
+        return rc;                              /* reported */
     rc = ca->out_qed ? sink_create_qed(k, &ca->co, size)
                      : sink_create_raw(k, size);
     if (rc != QED_OK)

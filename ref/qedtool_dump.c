@@ -261,7 +261,7 @@ static void print_l1_entry(dump_ctx *c, uint64_t index, uint64_t e,
     c->l2_budget -= c->table_bytes;
     rc = for_each_entry(c, e, c->l2_piece, print_l2_entry, index);
     if (rc != QED_OK)
-        printf("    (L2 table unreadable: %s)\n", qed_strerror(rc));
+        printf("    (L2 table unreadable: %s)\n", qt_describe(rc));
 }
 
 /* The L1 table and every L2 table it points to, if the geometry and L1
@@ -289,7 +289,7 @@ static void print_tables(dump_ctx *c)
     rc = for_each_entry(c, c->h.l1_table_offset, c->l1_piece, print_l1_entry,
                         0);
     if (rc != QED_OK)
-        printf("  (L1 table unreadable: %s)\n", qed_strerror(rc));
+        printf("  (L1 table unreadable: %s)\n", qt_describe(rc));
 }
 
 /* ------------------------------------------------------------------ */
@@ -328,7 +328,7 @@ static int dump_file(dump_ctx *c, const char *file)
     print_header(c);
     verdict = qed_header_validate(&c->h, c->file_len);
     printf("Header verdict: %s\n\n", verdict == QED_OK ? "valid"
-                                                       : qed_strerror(verdict));
+                                                       : qt_describe(verdict));
     print_tables(c);
     if (c->problems)
         printf("\n%" PRIu64 " table entries break a rule\n", c->problems);
@@ -361,9 +361,9 @@ int qt_cmd_dump(int argc, char **argv)
     memset(&c, 0, sizeof(c));
     c.l1_piece = malloc(PIECE_BYTES);
     c.l2_piece = malloc(PIECE_BYTES);
-    rc = (c.l1_piece && c.l2_piece) ? qed_io_posix_open(file, 0, &c.io)
+    rc = (c.l1_piece && c.l2_piece) ? qt_open_file(file, 0, 0, &c.io)
                                     : QED_ERR_NOMEM;
-    if (rc != QED_OK)
+    if (rc == QED_ERR_NOMEM)
         qt_err_status(file, rc);
     status = rc == QED_OK ? dump_file(&c, file) : QT_EXIT_FAIL;
     qed_io_close(c.io);

@@ -84,10 +84,11 @@ static int parse_create_args(int argc, char **argv, create_args *ca)
 static int raw_file_size(const char *path, uint64_t *size)
 {
     qed_io *io = NULL;
-    int rc = qed_io_posix_open(path, 0, &io);
+    int rc = qt_open_file(path, 0, 0, &io);
 
-    if (rc == QED_OK)
-        rc = io->length(io, size);
+    if (rc != QED_OK)
+        return -1;
+    rc = io->length(io, size);
     qed_io_close(io);
     if (rc != QED_OK)
         qt_err_status(path, rc);
@@ -160,17 +161,17 @@ static void print_formatting(const create_args *ca)
 static int write_new_image(const create_args *ca)
 {
     qed_io *io = NULL;
-    int rc = qed_io_posix_create(ca->file, &io);
+    int rc = qt_open_file(ca->file, 1, 1, &io);
 
-    if (rc == QED_OK)
-        rc = qed_create(io, &ca->co);
+    if (rc != QED_OK)
+        return rc;
+    rc = qed_create(io, &ca->co);
     if (rc == QED_OK)
         rc = io->flush(io);
     qed_io_close(io);
     if (rc != QED_OK) {
         qt_err_status(ca->file, rc);
-        if (io)
-            unlink(ca->file);
+        unlink(ca->file);
     }
     return rc;
 }

@@ -68,14 +68,16 @@ typedef struct info_facts {
     uint64_t actual_size;        /* bytes allocated on disk */
     const char *backing;         /* as stored, or NULL */
     const char *backing_format;  /* "raw" / "qed" / NULL */
+    int format_recorded;         /* NO_PROBE set: the header names it */
     char full_backing[4096];     /* resolved against the image (BACK-1) */
 } info_facts;
 
-/* Print info as qemu-img's JSON object. */
+/* Print info as qemu-img's JSON object.  Like qemu-img, the backing
+ * format appears only when the image records it (NO_PROBE, FEAT-3). */
 static void print_info_json(const info_facts *f)
 {
     printf("{\n");
-    if (f->backing) {
+    if (f->backing && f->format_recorded) {
         printf("    \"backing-filename-format\": ");
         qt_json_string(stdout, f->backing_format ? f->backing_format : "");
         printf(",\n");
@@ -109,8 +111,9 @@ static void print_info_human(const info_facts *f)
         printf("backing file: %s", f->backing);
         if (strcmp(f->backing, f->full_backing) != 0)
             printf(" (actual path: %s)", f->full_backing);
-        printf("\nbacking file format: %s\n",
-               f->backing_format ? f->backing_format : "");
+        printf("\nbacking file format: %s%s\n",
+               f->backing_format ? f->backing_format : "?",
+               f->format_recorded ? "" : " (probed)");
     }
     if (f->h->features & QED_F_NEED_CHECK)
         printf("cleanly shut down: no\n");
@@ -129,6 +132,8 @@ static int gather_info(const char *file, const qt_image *im, info_facts *f)
         f->actual_size = (uint64_t)st.st_blocks * 512u;
     f->backing = qed_backing_name(im->img);
     f->backing_format = qed_backing_format(im->img);
+    f->format_recorded =
+        (f->h->features & QED_F_BACKING_FORMAT_NO_PROBE) != 0;  /* FEAT-3 */
     if (!f->backing)
         return 0;
     rc = qed_resolve_backing(file, f->backing, f->full_backing,
@@ -327,7 +332,7 @@ int qt_cmd_check(int argc, char **argv)
     memset(&r, 0, sizeof(r));
     rc = run_check(im.img, (unsigned)repair, &r);
     if (rc != QED_OK) {
-        qt_err("%s: check failed: %s", ra.file, qed_strerror(rc));
+        qt_err("%s: check failed: %s", ra.file, qt_describe(rc));
         qt_image_close(&im, ra.file);
         return QT_EXIT_FAIL;
     }
@@ -504,7 +509,7 @@ int qt_cmd_map(int argc, char **argv)
     chain_free(&names);
     status = QT_EXIT_OK;
     if (rc != QED_OK) {
-        qt_err("%s: map failed: %s", ra.file, qed_strerror(rc));
+        qt_err("%s: map failed: %s", ra.file, qt_describe(rc));
         status = QT_EXIT_FAIL;
     }
     if (qt_image_close(&im, ra.file) != QED_OK)

@@ -90,7 +90,7 @@ static int io_fail(const io_session *s, const char *name, uint64_t off,
                    int rc)
 {
     qt_err("%s: %s failed at offset %" PRIu64 ": %s", s->file, name, off,
-           qed_strerror(rc));
+           qt_describe(rc));
     return -1;
 }
 

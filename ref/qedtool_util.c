@@ -2,6 +2,7 @@
  * qedtool_util.c - errors, the argument scanner, size parsing and image
  * opening shared by every qedtool subcommand.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +25,43 @@ void qt_err(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+/* libqed's text for status with its rule ID appended when the text does
+ * not already name it: "cluster_size is not ... (HDR-2)". */
+const char *qt_describe(int status)
+{
+    static char text[256];
+    const char *msg = qed_strerror(status), *rule = qed_rule_id(status);
+
+    if (rule[0] == '\0' || strstr(msg, rule))
+        return msg;
+    snprintf(text, sizeof(text), "%s (%s)", msg, rule);
+    return text;
+}
+
 /* Print "qedtool: WHAT: <libqed's text for status>". */
 void qt_err_status(const char *what, int status)
 {
-    qt_err("%s: %s", what, qed_strerror(status));
+    qt_err("%s: %s", what, qt_describe(status));
+}
+
+/* Open a file through libqed's POSIX layer; on failure name the system's
+ * reason ("No such file or directory") when there is one. */
+int qt_open_file(const char *path, int writable, int create, qed_io **out)
+{
+    int rc;
+
+    *out = NULL;
+    errno = 0;
+    rc = create ? qed_io_posix_create(path, out)
+                : qed_io_posix_open(path, writable, out);
+    if (rc == QED_OK)
+        return rc;
+    if (rc == QED_ERR_IO && errno != 0)
+        qt_err("%s: %s", path, strerror(errno));
+    else
+        qt_err_status(path, rc);
+    *out = NULL;
+    return rc;
 }
 
 /* A usage error: the reason and where to find the synopsis, one line. */
@@ -334,11 +368,9 @@ int qt_image_open(const char *path, unsigned flags, qt_image *out)
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = qed_io_posix_open(path, (flags & QED_OPEN_RDWR) != 0, &out->io);
-    if (rc != QED_OK) {
-        qt_err_status(path, rc);
+    rc = qt_open_file(path, (flags & QED_OPEN_RDWR) != 0, 0, &out->io);
+    if (rc != QED_OK)
         return rc;
-    }
     memset(&opts, 0, sizeof(opts));
     opts.flags = flags;
     opts.path = path;                  /* BACK-1: resolve relative names */
@@ -372,10 +404,12 @@ int qt_probe_file(const char *path, int report)
     uint8_t buf[QED_HEADER_BYTES];
     uint64_t len = 0;
     qed_io *io = NULL;
-    int rc = qed_io_posix_open(path, 0, &io);
+    int rc = report ? qt_open_file(path, 0, 0, &io)
+                    : qed_io_posix_open(path, 0, &io);
 
-    if (rc == QED_OK)
-        rc = io->length(io, &len);
+    if (rc != QED_OK)
+        return -1;                     /* already reported if asked */
+    rc = io->length(io, &len);
     if (rc == QED_OK && len > 0) {
         size_t n = len < sizeof(buf) ? (size_t)len : sizeof(buf);
         rc = io->read(io, 0, buf, n);
