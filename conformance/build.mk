@@ -21,16 +21,19 @@ ALL_TARGETS += $(BUILDDIR)/qed-conform
 $(BUILDDIR)/qed-conform: $(CONFORM_OBJ)
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
+# CONFORM_FLAGS: extra runner options; CONFORM_MANIFEST: another manifest.
 CONFORM_FLAGS ?= -j 2
+CONFORM_MANIFEST ?=
+CONFORM_MANIFEST_OPT = $(if $(CONFORM_MANIFEST),--manifest $(CONFORM_MANIFEST))
 
 conform: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
-	$(Q)$(BUILDDIR)/qed-conform --impl ref --random 1:50 $(CONFORM_FLAGS) \
+	$(Q)$(BUILDDIR)/qed-conform --impl ref --random 1:50 $(CONFORM_FLAGS) $(CONFORM_MANIFEST_OPT) \
 	    --junit $(BUILDDIR)/conform-ref.xml --json $(BUILDDIR)/conform-ref.json
 
 # The failing ids of the QEMU run must equal the "- id — RULE — why" lines
 # of KNOWN-DEVIATIONS.md: a new failure or a fixed deviation both fail.
 conform-qemu: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
-	$(Q)$(BUILDDIR)/qed-conform --impl qemu $(CONFORM_FLAGS) \
+	$(Q)$(BUILDDIR)/qed-conform --impl qemu $(CONFORM_FLAGS) $(CONFORM_MANIFEST_OPT) \
 	    --junit $(BUILDDIR)/conform-qemu.xml --json $(BUILDDIR)/conform-qemu.json \
 	    > $(BUILDDIR)/conform-qemu.log; rc=$$?; tail -n 1 $(BUILDDIR)/conform-qemu.log; \
 	  [ $$rc -le 1 ] || { cat $(BUILDDIR)/conform-qemu.log; exit 1; }
@@ -47,6 +50,39 @@ conform-qemu: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 	    exit 1; \
 	fi
 
+# The runner's self-test: conformance/adapters/faulty injects one fault at a
+# time into the reference; each must be reported as a failure with the
+# expected message.  "FAULT|GLOB|PHRASE": the hang runs only the first case
+# matching GLOB, the others every matching case.
+CONFORM_FAULTS := \
+    'hang|read/*|timeout (hang)' \
+    'crash|read/*|crash (signal 11: SIGSEGV)' \
+    'content|read/*|content_sha256' \
+    'size|read/*|virtual-size' \
+    'map|read/*|map' \
+    'json|read/*|no valid JSON' \
+    'accept|reject/*|accepted the invalid image' \
+    'counts|check/*|corruptions' \
+    'lostwrite|write/*|content_sha256'
+
+conform-selftest: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
+	$(Q)qc="$(BUILDDIR)/qed-conform $(CONFORM_MANIFEST_OPT)"; pass=0; fail=0; \
+	for spec in $(CONFORM_FAULTS); do \
+	    fault=$${spec%%|*}; rest=$${spec#*|}; glob=$${rest%%|*}; phrase=$${rest#*|}; \
+	    [ "$$fault" = hang ] && glob=$$($$qc --list --filter "$$glob" | head -n 1); \
+	    out=$$(QED_CONFORM_FAULT=$$fault $$qc --impl cmd:conformance/adapters/faulty \
+	           --filter "$$glob" --timeout 2 -j 2 2>&1); rc=$$?; \
+	    if [ $$rc -eq 1 ] && printf '%s\n' "$$out" | grep -q "^FAIL .*$$phrase"; then \
+	        pass=$$((pass + 1)); \
+	    else \
+	        fail=$$((fail + 1)); \
+	        echo "conform-selftest: fault '$$fault' on $$glob not reported as '$$phrase' (exit $$rc)"; \
+	    fi; \
+	done; \
+	echo "conform-selftest: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
+
+TEST_TARGETS += conform-selftest
+
 ifneq ($(shell command -v qemu-img 2>/dev/null),)
 TEST_TARGETS += conform-qemu
 else
@@ -58,4 +94,4 @@ conform-qemu-skipped:
 
 CLEAN_FILES +=
 
-.PHONY: conform conform-qemu conform-qemu-skipped
+.PHONY: conform conform-qemu conform-qemu-skipped conform-selftest
