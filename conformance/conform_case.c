@@ -165,11 +165,12 @@ static void log_command(case_ctx *x, char *const argv[])
  * or -1 after recording a failure: timeout (hang), crash, not executable. */
 static int run_tool(case_ctx *x, int tool, const char *const args[], cp_result *res)
 {
-    char *argv[MAX_ARGS + 2], line[1024];
+    char *argv[MAX_ARGS + 2], line[1024], err[256];
     size_t n = 0;
+    /* execv() takes char *const[]; it does not modify the strings. */
     argv[n++] = (char *)(uintptr_t)(tool == TOOL_ADAPTER ? x->cfg->adapter : x->cfg->reference);
-    for (; args[n - 1] != NULL && n < MAX_ARGS + 1; n++)
-        argv[n] = (char *)(uintptr_t)args[n - 1];
+    for (size_t i = 0; args[i] != NULL && n <= MAX_ARGS; i++)
+        argv[n++] = (char *)(uintptr_t)args[i];
     argv[n] = NULL;
     short_command(argv, line, sizeof line);
     const char *who = tool == TOOL_ADAPTER ? "" : "reference ";
@@ -193,8 +194,10 @@ static int run_tool(case_ctx *x, int tool, const char *const args[], cp_result *
         fail(x, "timeout (hang) in %s`%s` after %.1f s", who, line, res->seconds);
     else if (res->signal)
         fail(x, "crash (signal %d: %s) in %s`%s`", res->signal, cp_signal_name(res->signal), who, line);
-    else
-        fail(x, "cannot execute %s: %s", argv[0], res->err);
+    else {
+        first_line(res->err, err, sizeof err);
+        fail(x, "cannot execute %s (%s)", argv[0], err);
+    }
     cp_result_free(res);
     return -1;
 }
