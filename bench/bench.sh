@@ -19,7 +19,9 @@
 # Environment: BENCH_DIR (scratch directory, default build/bench; needs about
 # 3 GiB), RUNS (timed runs per tool, default 5), CONVERT_RUNS (for the two
 # 512 MiB converts, default 5), WRITES (default 3000), SEED (default 1),
-# SIZE_MIB (convert image size, default 512), BENCH_KEEP=1 keeps the files.
+# SIZE_MIB (convert image size, default 512), QEMU_CACHE (qemu-img convert's
+# -t, default writeback: flush at the end like qedtool; `unsafe` is its own
+# default, no flush), BENCH_KEEP=1 keeps the files.
 #
 # Exit status: 0 when every output checked out, 1 when one did not, 2 when
 # a tool is missing.
@@ -33,6 +35,9 @@ CONVERT_RUNS=${CONVERT_RUNS:-5}
 WRITES=${WRITES:-3000}
 SEED=${SEED:-1}
 SIZE_MIB=${SIZE_MIB:-512}
+# qedtool flushes its output before it exits; qemu-img convert's default
+# cache mode does not, so it gets -t writeback (flush on close) too.
+QEMU_CACHE=${QEMU_CACHE:-writeback}
 IMAGE_SIZE=1G          # alloc writes: virtual size, default geometry
 CLUSTERS=16384         # 1 GiB / 64 KiB
 SANITY_FAILED=0
@@ -102,9 +107,9 @@ bench_pair() {
 }
 
 to_raw_qedtool() { rm -f "$W/q.raw"; "$QEDTOOL" convert -O raw "$W/src.qed" "$W/q.raw"; }
-to_raw_qemu()    { rm -f "$W/e.raw"; qemu-img convert -f qed -O raw "$W/src.qed" "$W/e.raw"; }
+to_raw_qemu()    { rm -f "$W/e.raw"; qemu-img convert -t "$QEMU_CACHE" -f qed -O raw "$W/src.qed" "$W/e.raw"; }
 to_qed_qedtool() { rm -f "$W/q.qed"; "$QEDTOOL" convert -O qed "$W/src.raw" "$W/q.qed"; }
-to_qed_qemu()    { rm -f "$W/e.qed"; qemu-img convert -f raw -O qed "$W/src.raw" "$W/e.qed"; }
+to_qed_qemu()    { rm -f "$W/e.qed"; qemu-img convert -t "$QEMU_CACHE" -f raw -O qed "$W/src.raw" "$W/e.qed"; }
 
 # bench_converts: cases (a) and (b), with their output checks.
 bench_converts() {
@@ -234,7 +239,8 @@ main() {
 	[[ ${BENCH_KEEP:-0} == 1 ]] || trap 'rm -rf "$W"' EXIT
 
 	echo "bench: qedtool=$QEDTOOL vs $(qemu-img --version | head -1)" >&2
-	echo "bench: runs=$RUNS (converts $CONVERT_RUNS), medians of wall time" >&2
+	echo "bench: runs=$RUNS (converts $CONVERT_RUNS), medians of wall time;" \
+		"qemu-img convert -t $QEMU_CACHE, qemu-io -t writeback" >&2
 	bench_converts
 	bench_writes
 	print_table
