@@ -355,6 +355,15 @@ static int run_check(case_ctx *x, int tool, const char *repair, const char *img,
     if (run_tool(x, tool, repair ? fix : plain, &res) < 0)
         return -1;
     *code = res.exit_code;
+    if (res.exit_code != 0 && res.exit_code != 2 && res.exit_code != 3) {
+        char err[256];
+        first_line(res.err, err, sizeof err);
+        fail(x, "%s`check%s%s %s` exited %d: could not check (%s)",
+             tool == TOOL_ADAPTER ? "" : "reference ", repair ? " -r " : "", repair ? repair : "",
+             img, res.exit_code, err[0] ? err : "no message");
+        cp_result_free(&res);
+        return -1;
+    }
     cj_value *j = parse_output(x, &res, repair ? "check -r" : "check");
     int rc = j ? read_counts(j, corr, leaks) : -1;
     if (j != NULL && rc < 0)
