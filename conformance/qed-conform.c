@@ -291,19 +291,25 @@ static unsigned query_caps(const conform_config *cfg)
     return caps;
 }
 
-/* Read a whole file of at most MANIFEST_MAX bytes. */
+/* Read a whole regular file of at most MANIFEST_MAX bytes. */
 static char *read_file(const char *path, size_t *len)
 {
+    struct stat st;
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return NULL;
-    char *buf = malloc(MANIFEST_MAX + 1);
-    *len = buf ? fread(buf, 1, MANIFEST_MAX + 1, f) : 0;
-    int bad = ferror(f) || *len > MANIFEST_MAX;
+    if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode) || (uintmax_t)st.st_size > MANIFEST_MAX) {
+        fclose(f);
+        errno = EFBIG;
+        return NULL;
+    }
+    char *buf = malloc((size_t)st.st_size + 1);
+    *len = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
+    int bad = buf == NULL || ferror(f) || *len != (size_t)st.st_size;
     fclose(f);
-    if (buf == NULL || bad) {
+    if (bad) {
         free(buf);
-        errno = bad ? EFBIG : ENOMEM;
+        errno = EIO;
         return NULL;
     }
     return buf;
@@ -361,7 +367,7 @@ static int load_manifest(const char *path, manifest *m, case_list *list)
     size_t len;
     char *text = read_file(path, &len);
     if (text == NULL)
-        return setup_error("cannot read manifest %s", path);
+        return setup_error("cannot read manifest %s: %s", path, strerror(errno));
     int rc = cj_parse(text, len, &m->doc, err, sizeof err);
     free(text);
     if (rc < 0) {
