@@ -299,8 +299,9 @@ static char *read_file(const char *path, size_t *len)
     if (f == NULL)
         return NULL;
     if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode) || (uintmax_t)st.st_size > MANIFEST_MAX) {
+        int why = S_ISDIR(st.st_mode) ? EISDIR : S_ISREG(st.st_mode) ? EFBIG : EINVAL;
         fclose(f);
-        errno = EFBIG;
+        errno = why;
         return NULL;
     }
     char *buf = malloc((size_t)st.st_size + 1);
