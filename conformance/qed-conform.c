@@ -296,6 +296,7 @@ static char *read_file(const char *path, size_t *len)
 {
     struct stat st;
     FILE *f = fopen(path, "rb");
+    memset(&st, 0, sizeof st);
     if (f == NULL)
         return NULL;
     if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode) || (uintmax_t)st.st_size > MANIFEST_MAX) {
