@@ -36,6 +36,25 @@ static size_t count_families(const report_run *run, family_count *fams)
     return nf;
 }
 
+/* Print each distinct skip reason once, with how many cases it skipped. */
+static void summarise_skips(FILE *f, const report_run *run)
+{
+    for (size_t i = 0; i < run->count; i++) {
+        const report_row *r = &run->rows[i];
+        size_t seen = 0, n = 0;
+        if (r->status != CS_SKIP)
+            continue;
+        for (size_t j = 0; j < run->count; j++) {
+            if (run->rows[j].status != CS_SKIP || strcmp(run->rows[j].message, r->message) != 0)
+                continue;
+            seen += j < i;
+            n++;
+        }
+        if (seen == 0)
+            fprintf(f, "  SKIP %zu case%s: %s (first: %s)\n", n, n == 1 ? "" : "s", r->message, r->id);
+    }
+}
+
 void report_summary(FILE *f, const report_run *run)
 {
     family_count fams[MAX_FAMILIES];
@@ -53,6 +72,7 @@ void report_summary(FILE *f, const report_run *run)
             fprintf(f, "Failures:\n");
         fprintf(f, "  FAIL %s [%s]: %s\n", r->id, r->rules, r->message);
     }
+    summarise_skips(f, run);
 }
 
 /* Open path for writing, with a one-line error on failure. */
