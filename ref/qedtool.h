@@ -83,11 +83,10 @@ int qt_args_next(qt_args *a, const qt_option *opts, const char **value);
 int qt_parse_size(const char *text, uint64_t *out);
 /* Round up to a multiple of 512 (HDR-9); -1 on overflow. */
 int qt_round_up_sector(uint64_t size, uint64_t *out);
-/* Parse "-o key=value,key=value" into cluster_size / table_size (and the
- * backing file and format when allowed is non-zero).  -1 after printing
+/* Parse "-o cluster_size=N,table_size=N" into co.  -1 after printing
  * why. */
 int qt_parse_create_options(const char *cmd, const char *text,
-                            qed_create_opts *co, int allow_backing);
+                            qed_create_opts *co);
 
 /* ---- opening images (qedtool_util.c) -------------------------------- */
 

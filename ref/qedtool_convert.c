@@ -209,7 +209,7 @@ static int convert_option(convert_args *ca, int id, const char *val)
         return qt_check_format("convert", val, 1);
     case OPT_OPTIONS:
         ca->have_o = 1;
-        return qt_parse_create_options("convert", val, &ca->co, 0);
+        return qt_parse_create_options("convert", val, &ca->co);
     case OPT_PROGRESS:
         ca->progress = isatty(STDOUT_FILENO);
         return 0;

@@ -31,7 +31,7 @@ static int create_option(create_args *ca, int id, const char *val)
     case OPT_FORMAT:
         return qt_check_format("create", val, 0);
     case OPT_OPTIONS:
-        return qt_parse_create_options("create", val, &ca->co, 1);
+        return qt_parse_create_options("create", val, &ca->co);
     case OPT_BACKING:
         ca->co.backing_file = val;
         return 0;

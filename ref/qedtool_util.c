@@ -284,52 +284,44 @@ static int parse_u32_option(const char *cmd, const char *key, const char *val,
     return 0;
 }
 
-/* Apply one "key=value" pair (val points into a scratch copy). */
+/* Apply one "key=value" pair of -o. */
 static int apply_create_option(const char *cmd, const char *key,
-                               const char *val, qed_create_opts *co,
-                               int allow_backing)
+                               const char *val, qed_create_opts *co)
 {
     if (strcmp(key, "cluster_size") == 0)
         return parse_u32_option(cmd, key, val, &co->cluster_size);
     if (strcmp(key, "table_size") == 0)
         return parse_u32_option(cmd, key, val, &co->table_size);
-    if (allow_backing && strcmp(key, "backing_file") == 0) {
-        co->backing_file = val;
-        return 0;
-    }
-    if (allow_backing && strcmp(key, "backing_fmt") == 0) {
-        co->backing_format = val;
-        return 0;
-    }
-    qt_err("%s: unknown -o option '%s' (known: cluster_size, table_size%s)",
-           cmd, key, allow_backing ? ", backing_file, backing_fmt" : "");
+    qt_err("%s: unknown -o option '%s' (known: cluster_size, table_size)",
+           cmd, key);
     return -1;
 }
 
-/* Split text on ',' and '=' and apply each pair.  The strings stored in co
- * point into a copy that lives until exit (it is small and used once). */
+/* Split text on ',' and '=' and apply each pair to co. */
 int qt_parse_create_options(const char *cmd, const char *text,
-                            qed_create_opts *co, int allow_backing)
+                            qed_create_opts *co)
 {
     char *copy = strdup(text);
     char *item, *save = NULL;
+    int rc = 0;
 
     if (!copy) {
         qt_err_status(cmd, QED_ERR_NOMEM);
         return -1;
     }
-    for (item = strtok_r(copy, ",", &save); item;
+    for (item = strtok_r(copy, ",", &save); item && rc == 0;
          item = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(item, '=');
         if (!eq) {
             qt_err("%s: -o option '%s' needs a value (key=value)", cmd, item);
-            return -1;
+            rc = -1;
+        } else {
+            *eq = '\0';
+            rc = apply_create_option(cmd, item, eq + 1, co);
         }
-        *eq = '\0';
-        if (apply_create_option(cmd, item, eq + 1, co, allow_backing) != 0)
-            return -1;
     }
-    return 0;
+    free(copy);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */
