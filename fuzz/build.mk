@@ -1,0 +1,83 @@
+# fuzz/build.mk - the libqed fuzz harnesses (fuzz/README.md explains them).
+#
+#   make fuzz-build     libFuzzer + ASan + UBSan builds in $(BUILDDIR)/fuzz/
+#   make fuzz-afl       AFL++ builds (afl-clang-fast) in $(BUILDDIR)/afl/
+#   make fuzz-replay    replay corpus/fuzz/ and corpus/regressions/ through
+#                       plain $(CC) builds ($(BUILDDIR)/replay/); part of
+#                       make test
+#   make fuzz           run each libFuzzer harness FUZZ_SECONDS (default 20)
+#   make fuzz-merge     minimise corpus/fuzz/<harness>/ with -merge=1
+#   make fuzz-seeds     regenerate the seed corpora with fuzz/make_seeds.c
+#   make fuzz-coverage  lcov of ref/ reached by the seed corpora
+#
+# Knobs: FUZZ_CC (clang), AFL_CC (afl-clang-fast), FUZZ_SECONDS.
+
+FUZZ_NAMES := fuzz_header fuzz_tables fuzz_open_read fuzz_check_repair fuzz_ops
+FUZZ_CC ?= clang
+AFL_CC ?= afl-clang-fast
+FUZZ_SECONDS ?= 20
+
+# One source, three builds: the harness file plus libqed's sources compiled
+# straight in with the engine's flags.  fuzz_util.c carries the harnesses'
+# oracles' hot loops; it is built without coverage instrumentation so that
+# the engines' feedback is about libqed, not about the checks.
+FUZZ_LIBQED_SRC := ref/qed.c ref/io.c
+FUZZ_DEPS := $(FUZZ_LIBQED_SRC) ref/qed.h fuzz/fuzz_util.h fuzz/build.mk
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+FUZZ_ENGINE_CFLAGS := $(QED_CFLAGS) -g -O1 $(FUZZ_SAN)
+
+$(BUILDDIR)/fuzz/fuzz_util.o: fuzz/fuzz_util.c $(FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(FUZZ_CC) $(FUZZ_ENGINE_CFLAGS) -c -o $@ $<
+
+$(BUILDDIR)/fuzz/fuzz_%: fuzz/fuzz_%.c $(BUILDDIR)/fuzz/fuzz_util.o $(FUZZ_DEPS)
+	$(QUIET_LINK)$(FUZZ_CC) $(FUZZ_ENGINE_CFLAGS) -fsanitize=fuzzer -o $@ \
+	    $< $(FUZZ_LIBQED_SRC) $(BUILDDIR)/fuzz/fuzz_util.o
+
+# AFL++ 4.x: afl-clang-fast turns -fsanitize=fuzzer into its libFuzzer
+# driver (libAFLDriver.a); AFL_USE_ASAN etc. stay the user's choice.
+$(BUILDDIR)/afl/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.c $(FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(QUIET_LINK)AFL_QUIET=1 $(AFL_CC) $(QED_CFLAGS) -g -O2 -fsanitize=fuzzer \
+	    -o $@ $< fuzz/fuzz_util.c $(FUZZ_LIBQED_SRC)
+
+# The replay build: normal objects, normal compiler, fuzz/replay_main.c.
+$(BUILDDIR)/replay/fuzz_%: $(BUILDDIR)/obj/fuzz/fuzz_%.o \
+                           $(BUILDDIR)/obj/fuzz/fuzz_util.o \
+                           $(BUILDDIR)/obj/fuzz/replay_main.o $(BUILDDIR)/libqed.a
+	@mkdir -p $(dir $@)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILDDIR)/fuzz/%)
+AFL_BINS := $(FUZZ_NAMES:%=$(BUILDDIR)/afl/%)
+REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILDDIR)/replay/%)
+ALL_TARGETS += $(REPLAY_BINS)
+
+fuzz-build: $(FUZZ_BINS)
+fuzz-afl: $(AFL_BINS)
+
+fuzz-replay: $(REPLAY_BINS)
+	$(Q)fuzz/replay.sh $(BUILDDIR)/replay
+
+TEST_TARGETS += fuzz-replay
+
+fuzz: $(FUZZ_BINS)
+	$(Q)fuzz/run.sh $(BUILDDIR) $(FUZZ_SECONDS)
+
+fuzz-merge: $(FUZZ_BINS)
+	$(Q)fuzz/merge.sh $(BUILDDIR)
+
+# The seed generator uses libqed itself (create, write, write-zeroes).
+$(BUILDDIR)/fuzz-make-seeds: $(BUILDDIR)/obj/fuzz/make_seeds.o \
+                             $(BUILDDIR)/obj/fuzz/fuzz_util.o $(BUILDDIR)/libqed.a
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+fuzz-seeds: $(BUILDDIR)/fuzz-make-seeds
+	$(Q)$(BUILDDIR)/fuzz-make-seeds corpus/fuzz
+
+fuzz-coverage:
+	$(Q)CC=$(CC) fuzz/coverage.sh $(BUILDDIR)/fuzz-coverage
+
+.PHONY: fuzz fuzz-build fuzz-afl fuzz-replay fuzz-merge fuzz-seeds \
+        fuzz-coverage

@@ -1,0 +1,199 @@
+/*
+ * fuzz_check_repair - qed_check without and with repair on an arbitrary
+ * image opened read-write from memory.
+ *
+ * PROPERTY: a check without repair changes no byte of the file and fixes
+ * nothing; check -r all finds the same counts and fixes every corruption
+ * (CHK-5); a second check -r all finds 0 corruptions and no leak left to
+ * truncate (CHK-7: the rest lie between used clusters); every cluster that mapped and read
+ * before the repair reads the same bytes afterwards (CHK-6); the repaired
+ * image closes, reopens and checks clean.  Check either runs to the end or
+ * stops on a configured limit or on the memory file's size limit.
+ *
+ * Input: the image file.  It is opened with QED_OPEN_NO_CHECK (as check -r
+ * does) and QED_OPEN_NO_BACKING: only this image's clusters are compared.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_util.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define GROWTH (8u << 20)         /* repair may append this much */
+#define MAX_STEPS 4096u           /* map calls when recording */
+#define MAX_RECORDS 256u          /* chunks recorded for CHK-6 */
+#define CHUNK (4u << 10)          /* bytes per recorded chunk */
+
+/* One chunk of the virtual disk that read successfully before repair. */
+typedef struct record {
+    uint64_t off;
+    size_t len;
+    uint64_t hash;
+} record;
+
+typedef struct records {
+    record r[MAX_RECORDS];
+    size_t count;
+} records;
+
+/* Record chunks of extent e (present in this image) while room lasts. */
+static void record_extent(qed_image *img, const qed_extent *e, uint8_t *buf,
+                          records *rs)
+{
+    uint64_t off = e->start, end = e->start + e->length;
+
+    while (off < end && rs->count < MAX_RECORDS) {
+        size_t n = end - off < CHUNK ? (size_t)(end - off) : CHUNK;
+        if (qed_read(img, off, buf, n) != QED_OK)
+            return;
+        rs->r[rs->count++] = (record){ off, n, fuzz_hash(buf, n) };
+        off += n;
+    }
+}
+
+/* Record what every valid mapping of this image reads (before repair). */
+static void record_mappings(qed_image *img, uint8_t *buf, records *rs)
+{
+    const qed_header *h = qed_get_header(img);
+    uint64_t off = 0;
+
+    for (unsigned step = 0; off < h->image_size && step < MAX_STEPS; step++) {
+        qed_extent e;
+        if (qed_map(img, off, h->image_size - off, &e) != QED_OK) {
+            off = (off / h->cluster_size + 1) * h->cluster_size;
+            continue;
+        }
+        if ((e.flags & QED_MAP_PRESENT) && e.depth == 0)
+            record_extent(img, &e, buf, rs);
+        off = e.start + e.length;
+    }
+}
+
+/* CHK-6: every recorded chunk reads the same after repair. */
+static void verify_mappings(qed_image *img, uint8_t *buf, const records *rs)
+{
+    for (size_t i = 0; i < rs->count; i++) {
+        const record *r = &rs->r[i];
+        int rc = qed_read(img, r->off, buf, r->len);
+        FUZZ_ASSERT(rc == QED_OK && fuzz_hash(buf, r->len) == r->hash,
+                    "CHK-6: valid mapping at %llu (+%zu) changed by repair "
+                    "(read %d)", (unsigned long long)r->off, r->len, rc);
+    }
+}
+
+/* Hash of the memory file's current contents (length mixed in). */
+static uint64_t file_hash(qed_io *io)
+{
+    const uint8_t *d;
+    size_t len;
+
+    qed_io_mem_data(io, &d, &len);
+    return fuzz_hash(d, len) ^ len;
+}
+
+/* Status check may end with: done, a limit, or (repairing) a full file. */
+static int check_ended_ok(int rc, unsigned repair)
+{
+    if (rc == QED_OK)
+        return 1;
+    FUZZ_ASSERT(rc == QED_ERR_LIMIT || rc == QED_ERR_NOMEM ||
+                (repair && rc == QED_ERR_NOSPC),
+                "check (repair %u) stopped with %d (%s)", repair, rc,
+                qed_strerror(rc));
+    return 0;
+}
+
+/* Check, repair, check; returns 1 if the repaired image should reopen. */
+static int check_and_repair(qed_image *img, qed_io *io)
+{
+    qed_check_result before, fix, after;
+    uint64_t h0 = file_hash(io);
+
+    if (!check_ended_ok(qed_check(img, QED_REPAIR_NONE, &before), 0))
+        return 0;
+    FUZZ_ASSERT(file_hash(io) == h0, "check without repair wrote the file");
+    FUZZ_ASSERT(before.corruptions_fixed == 0 && before.leaks_fixed == 0,
+                "check without repair reports fixes");
+    if (!check_ended_ok(qed_check(img, QED_REPAIR_ALL, &fix), 1))
+        return 0;
+    FUZZ_ASSERT(fix.corruptions == before.corruptions &&
+                fix.leaks == before.leaks,
+                "repair found %llu/%llu, check %llu/%llu (corruptions/leaks)",
+                (unsigned long long)fix.corruptions,
+                (unsigned long long)fix.leaks,
+                (unsigned long long)before.corruptions,
+                (unsigned long long)before.leaks);
+    FUZZ_ASSERT(fix.corruptions_fixed == fix.corruptions,
+                "CHK-5: fixed %llu of %llu corruptions",
+                (unsigned long long)fix.corruptions_fixed,
+                (unsigned long long)fix.corruptions);
+    if (!check_ended_ok(qed_check(img, QED_REPAIR_ALL, &after), 1))
+        return 0;
+    FUZZ_ASSERT(after.corruptions == 0 && after.check_errors == 0,
+                "after repair: %llu corruptions, %llu check errors",
+                (unsigned long long)after.corruptions,
+                (unsigned long long)after.check_errors);
+    FUZZ_ASSERT(after.leaks_fixed == 0,
+                "CHK-7: a second repair still truncates %llu leaked clusters",
+                (unsigned long long)after.leaks_fixed);
+    return 1;
+}
+
+/* The repaired file opens read-only and checks with 0 corruptions. */
+static void check_reopen(qed_io *io)
+{
+    qed_open_opts opts = { QED_OPEN_NO_BACKING, NULL, NULL, NULL, NULL };
+    qed_check_result res;
+    qed_limits lim;
+    qed_image *img = NULL;
+    int rc;
+
+    fuzz_limits(&lim);
+    opts.limits = &lim;
+    rc = qed_open(io, &opts, &img);
+    FUZZ_ASSERT(rc == QED_OK, "repaired image does not reopen: %d (%s)", rc,
+                qed_strerror(rc));
+    rc = qed_check(img, QED_REPAIR_NONE, &res);
+    FUZZ_ASSERT(rc != QED_OK || res.corruptions == 0,
+                "reopened repaired image has %llu corruptions",
+                (unsigned long long)res.corruptions);
+    qed_close(img);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    qed_open_opts opts = { QED_OPEN_RDWR | QED_OPEN_NO_CHECK |
+                           QED_OPEN_NO_BACKING, NULL, NULL, NULL, NULL };
+    records *rs = calloc(1, sizeof *rs);
+    uint8_t *buf = malloc(CHUNK);
+    qed_image *img = NULL;
+    qed_io *io = NULL;
+    qed_limits lim;
+    int rc, reopen = 0;
+
+    fuzz_limits(&lim);
+    opts.limits = &lim;
+    if (!rs || !buf || qed_io_mem_new(data, size, size + GROWTH, &io) != QED_OK)
+        goto out;
+    rc = qed_open(io, &opts, &img);
+    FUZZ_ASSERT(rc == QED_OK || fuzz_is_format_error(rc) || rc == QED_ERR_LIMIT,
+                "open failed with %d (%s)", rc, qed_strerror(rc));
+    if (rc != QED_OK)
+        goto out;
+    record_mappings(img, buf, rs);
+    if (check_and_repair(img, io)) {
+        verify_mappings(img, buf, rs);
+        reopen = 1;
+    }
+    rc = qed_close(img);
+    FUZZ_ASSERT(rc == QED_OK || rc == QED_ERR_NOSPC || !reopen,
+                "close after repair failed: %d (%s)", rc, qed_strerror(rc));
+    if (reopen && rc == QED_OK)
+        check_reopen(io);
+out:
+    qed_io_close(io);
+    free(buf);
+    free(rs);
+    return 0;
+}

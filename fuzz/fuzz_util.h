@@ -1,0 +1,111 @@
+/*
+ * fuzz_util.h - helpers shared by the libqed fuzz harnesses and the seed
+ * generator: property assertions, bounds-checked little-endian access to
+ * the fuzz input, the input layouts (backing separator, ops records), the
+ * small limits every harness opens images with.
+ */
+#ifndef FUZZ_UTIL_H
+#define FUZZ_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qed.h"
+
+#if defined(__GNUC__)
+#define FUZZ_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define FUZZ_NORETURN __attribute__((noreturn))
+#else
+#define FUZZ_PRINTF(f, a)
+#define FUZZ_NORETURN
+#endif
+
+/* Print "file:line: PROPERTY FAILED: cond: message" and abort(). */
+void fuzz_fail(const char *file, int line, const char *cond,
+               const char *fmt, ...) FUZZ_PRINTF(4, 5) FUZZ_NORETURN;
+
+/* Check a property of libqed; on failure print why and abort() so that
+ * libFuzzer, AFL++ and the replay driver all record a crash. */
+#define FUZZ_ASSERT(cond, ...)                                             \
+    do {                                                                   \
+        if (!(cond))                                                       \
+            fuzz_fail(__FILE__, __LINE__, #cond, __VA_ARGS__);             \
+    } while (0)
+
+/* Small limits: tables of at most 1 MiB, a chain of at most 2 backing
+ * files, check scans at most 2^16 clusters. */
+void fuzz_limits(qed_limits *lim);
+
+/* 1 if status is a positive QED_E_* (a format violation). */
+int fuzz_is_format_error(int status);
+
+/* 1 if len bytes at buf are all zero. */
+int fuzz_all_zero(const uint8_t *buf, size_t len);
+
+/* Fill len bytes with a pattern of period 251 (so that it never lines up
+ * with sectors or clusters): buf[i] = seed + (start + i) % 251. */
+void fuzz_fill(uint8_t *buf, size_t len, uint64_t start, uint8_t seed);
+
+/* FNV-1a 64 of len bytes. */
+uint64_t fuzz_hash(const uint8_t *buf, size_t len);
+
+/* A read-only byte range of untrusted data. */
+typedef struct fuzz_bytes {
+    const uint8_t *data;
+    size_t size;
+} fuzz_bytes;
+
+/* Little-endian u64 at off; 0 (and *out untouched) if it does not fit. */
+int fuzz_get_le64(fuzz_bytes b, uint64_t off, uint64_t *out);
+
+/* 1 if [off, off+len) lies inside b (overflow-checked). */
+int fuzz_range_ok(fuzz_bytes b, uint64_t off, uint64_t len);
+
+/* Sequential reader over the fuzz input; reads past the end yield 0. */
+typedef struct fuzz_cursor {
+    fuzz_bytes in;
+    size_t pos;
+} fuzz_cursor;
+
+uint8_t fuzz_take_u8(fuzz_cursor *c);
+uint32_t fuzz_take_le(fuzz_cursor *c, unsigned nbytes);  /* nbytes <= 4 */
+size_t fuzz_remaining(const fuzz_cursor *c);
+
+/* fuzz_open_read, fuzz_check_repair: the input is IMAGE [SEP BACKING1
+ * [SEP BACKING2]], split at the first occurrences of this 8-byte marker. */
+#define FUZZ_SEPARATOR     "QEDFZSEP"
+#define FUZZ_SEPARATOR_LEN 8u
+#define FUZZ_MAX_PARTS     3u
+
+/* Split in at up to max_parts-1 separators; returns the number of parts. */
+size_t fuzz_split(fuzz_bytes in, fuzz_bytes *parts, size_t max_parts);
+
+/* Backing callback context: each call hands out the next part as a fresh
+ * memory file; past the last part the open fails with QED_ERR_BACKING. */
+typedef struct fuzz_backing_ctx {
+    const fuzz_bytes *parts;   /* backing files, in chain order */
+    size_t count;
+    size_t next;
+} fuzz_backing_ctx;
+
+int fuzz_open_backing(void *ctx, const char *path, qed_io **out);
+
+/* fuzz_ops: one operation record is FUZZ_OP_BYTES bytes:
+ *   kind (u8: low 3 bits the op, bit 3 "cluster-aligned"),
+ *   offset (u24 LE, taken modulo image_size),
+ *   length (u16 LE, 1 + value modulo the room left),
+ *   pattern (u8). */
+enum fuzz_op_kind {
+    FUZZ_OP_WRITE = 0,
+    FUZZ_OP_ZEROES = 1,
+    FUZZ_OP_FLUSH = 2,
+    FUZZ_OP_REOPEN = 3,
+    FUZZ_OP_READ = 4,
+    FUZZ_OP_KINDS = 5
+};
+#define FUZZ_OP_ALIGNED 0x8u
+#define FUZZ_OP_BYTES   7u
+/* fuzz_ops: the 3 bytes before the first record: geometry, size, backing. */
+#define FUZZ_OPS_PREFIX 3u
+
+#endif /* FUZZ_UTIL_H */
