@@ -58,11 +58,33 @@ run_read() {
     else ok "$id"; fi
 }
 
+# qemu-img convert opens the whole backing chain (info does not).
 run_reject() {
     id=$(field "$1" .id) file=$(field "$1" .file) rule=$(field "$1" .error_rule)
-    if timeout 20 qemu-img info -f qed "$base/$file" >/dev/null 2>&1; then
-        bad "$id" "QEMU opens an image breaking $rule"
+    if timeout 20 qemu-img convert -f qed -O raw "$base/$file" "$work/out.raw" >/dev/null 2>&1; then
+        bad "$id" "QEMU opens and converts an image breaking $rule$(known "$id")"
     else ok "$id"; fi
+}
+
+# Disagreements already analysed (see conformance/MANIFEST.md), as a note.
+known() {
+    case $1 in
+    reject/header-size-0) echo " [known: QEMU does not check header_size >= 1]" ;;
+    reject/bname-size-0) echo " [known: QEMU accepts an empty backing name]" ;;
+    reject/bname-contains-nul) echo " [known: QEMU truncates the name at the NUL]" ;;
+    reject/backing-depth-17) echo " [known: QEMU has no chain depth limit of 16]" ;;
+    check/l2-table-twice*) echo " [known: QEMU counts one corruption per shared cluster, the spec one per reference]" ;;
+    esac
+}
+
+# 1 if the file or any file of the case has table_size 1, which QEMU 7.2
+# cannot open at all (its table-offset overflow test rejects table_size 1).
+has_ts1() {
+    for f in $(printf '%s' "$1" | jq -r '[.file // empty] + [.extra_files[]?.file] | .[]'); do
+        [ "$(head -c 4 "$base/$f" | od -An -c | tr -d ' ')" = 'QED\0' ] || continue
+        [ "$(od -An -tu4 -j8 -N4 "$base/$f" | tr -d ' ')" = 1 ] && return 0
+    done
+    return 1
 }
 
 run_check() {
@@ -72,7 +94,7 @@ run_check() {
     qemu-img check -f qed --output=json "$work/s/$file" >"$work/check.json" 2>"$work/err"
     got=$(jq -r '"\(.corruptions // 0) \(.leaks // 0)"' "$work/check.json" 2>/dev/null)
     if [ "$got" != "$want" ]; then
-        bad "$id" "corruptions/leaks $got, manifest $want"
+        bad "$id" "corruptions/leaks $got, manifest $want$(known "$id")"
         return
     fi
     want=$(field "$1" .repaired_content_sha256)
@@ -148,6 +170,11 @@ run_write() {
 jq -c '.testGroups[] | .family as $f | .tests[] | . + {family: $f}' "$manifest" >"$work/tests"
 while read -r test; do
     fam=$(field "$test" .family) result=$(field "$test" .result)
+    if [ "$fam" != reject ] && has_ts1 "$test"; then
+        skip=$((skip + 1))
+        echo "SKIP $(field "$test" .id): table_size 1, which QEMU 7.2 refuses (QEMU deviation from HDR-3)"
+        continue
+    fi
     case $fam/$result in
     read/valid|random/valid) run_read "$test" ;;
     reject/*|read/invalid) run_reject "$test" ;;

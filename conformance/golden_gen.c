@@ -332,11 +332,13 @@ void emit_read(gen *G, const char *name, const char *comment, const glayer *top,
 }
 
 void emit_reject(gen *G, const char *name, const char *comment, const glayer *img,
-                 const char *error_rule, const char *flags, const char *rules)
+                 const glayer *extra, const char *error_rule, const char *flags,
+                 const char *rules)
 {
     put_chain(G, img);
+    put_chain(G, extra);
     case_head(G, name, comment, img, "invalid", flags, rules);
-    put_extra_files(G, img->is_qed ? img->backing : NULL, NULL);
+    put_extra_files(G, img->is_qed ? img->backing : NULL, extra);
     gj_kstr(&G->body, "error_rule", error_rule);
     gj_end_object(&G->body);
 }
@@ -354,7 +356,7 @@ void emit_check(gen *G, const char *name, const char *comment, const glayer *top
               name, (unsigned long long)corruptions, (unsigned long long)leaks,
               (unsigned long long)c.corruptions, (unsigned long long)c.leaks);
     put_chain(G, top);
-    case_head(G, name, comment, top, "invalid", flags, rules);
+    case_head(G, name, comment, top, c.corruptions ? "invalid" : "valid", flags, rules);
     put_extra_files(G, top->backing, NULL);
     gj_ku64(&G->body, "image_size", top->image_size);
     put_check(G, &c);

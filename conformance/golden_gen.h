@@ -39,9 +39,11 @@ unsigned gen_finish(gen *G, const char *comment);
 /* read (and random): a valid image; content, map and check from the model. */
 void emit_read(gen *G, const char *name, const char *comment, const glayer *top,
                const char *flags, const char *rules);
-/* reject: an image the implementation must refuse (error_rule). */
+/* reject: an image the implementation must refuse (error_rule); extra (may
+ * be NULL) is one more file, with its chain, to list in extra_files. */
 void emit_reject(gen *G, const char *name, const char *comment, const glayer *img,
-                 const char *error_rule, const char *flags, const char *rules);
+                 const glayer *extra, const char *error_rule, const char *flags,
+                 const char *rules);
 /* check: expected counts (verified against the model's checker) and the
  * content after repair. */
 void emit_check(gen *G, const char *name, const char *comment, const glayer *top,
