@@ -431,6 +431,7 @@ uint64_t qed_io_fault_calls(qed_io *io)
 #define LOG_VERSION      1u
 #define LOG_FLAG_FLUSH   1u
 #define LOG_FLAG_MARK    8u
+#define LOG_ENTRY_BYTES  32u
 
 typedef struct rec_io {
     qed_io io;        /* must be first */
@@ -460,28 +461,43 @@ static int rec_write_super(rec_io *r)
     return r->log->write(r->log, 0, r->scratch, r->sector);
 }
 
-/* Append one entry: header sector, then data padded to whole sectors. */
+/* Write an entry's data after its header sector, zero-padded to whole
+ * sectors so the next entry starts clean. */
+static int rec_append_data(rec_io *r, const void *data, size_t data_len)
+{
+    uint64_t at = (r->next + 1) * r->sector;
+    size_t pad = (r->sector - data_len % r->sector) % r->sector;
+    int ret = r->log->write(r->log, at, data, data_len);
+
+    if (ret == QED_OK && pad) {
+        memset(r->scratch, 0, pad);
+        ret = r->log->write(r->log, at + data_len, r->scratch, pad);
+    }
+    return ret;
+}
+
+/* Append one entry: a header sector, then data padded to whole sectors.
+ * A MARK entry's text travels inside its header sector, after the 32-byte
+ * entry header, as the Linux target writes it (so it takes one sector). */
 static int rec_append(rec_io *r, uint64_t sector, uint64_t nr, uint64_t flags,
                       const void *data, size_t data_len)
 {
-    uint64_t data_sectors = (data_len + r->sector - 1) / r->sector;
+    int inline_text = (flags & LOG_FLAG_MARK) != 0;
+    uint64_t data_sectors = inline_text ? 0 : (data_len + r->sector - 1) / r->sector;
     int ret;
 
+    if (inline_text && data_len > r->sector - LOG_ENTRY_BYTES)
+        return QED_ERR_INVAL;
     memset(r->scratch, 0, r->sector);
     put_le(r->scratch, sector, 8);
     put_le(r->scratch + 8, nr, 8);
     put_le(r->scratch + 16, flags, 8);
     put_le(r->scratch + 24, data_len, 8);
+    if (inline_text && data_len)
+        memcpy(r->scratch + LOG_ENTRY_BYTES, data, data_len);
     ret = r->log->write(r->log, r->next * r->sector, r->scratch, r->sector);
-    if (ret == QED_OK && data_len)
-        ret = r->log->write(r->log, (r->next + 1) * r->sector, data, data_len);
-    if (ret == QED_OK && data_len % r->sector) {
-        /* pad the last data sector so the next entry starts clean */
-        size_t pad = r->sector - data_len % r->sector;
-        memset(r->scratch, 0, pad);
-        ret = r->log->write(r->log, (r->next + 1) * r->sector + data_len,
-                            r->scratch, pad);
-    }
+    if (ret == QED_OK && data_sectors)
+        ret = rec_append_data(r, data, data_len);
     if (ret != QED_OK)
         return ret;
     r->next += 1 + data_sectors;

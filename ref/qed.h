@@ -146,7 +146,9 @@ uint64_t qed_io_fault_calls(qed_io *io);   /* calls seen so far */
  * a dm-log-writes entry to log (which it owns) for every write (widened to
  * whole sectors of sector_size bytes, data read back from inner) and every
  * flush.  The superblock's entry count is brought up to date on each flush
- * and on close.  qed_io_recorder_mark appends a MARK entry with text. */
+ * and on close.  qed_io_recorder_mark appends a MARK entry whose text (at
+ * most sector_size - 32 bytes, else QED_ERR_INVAL) sits in the entry's own
+ * sector, as the Linux dm-log-writes target lays it out. */
 int qed_io_recorder_new(qed_io *inner, qed_io *log, uint32_t sector_size,
                         qed_io **out);
 int qed_io_recorder_mark(qed_io *io, const char *text);
