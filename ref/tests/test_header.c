@@ -523,9 +523,6 @@ static void test_rule_ids(void)
 /* qed.h documents the text as naming its rule, e.g. "... (HDR-2)". */
 static void test_strerror_names_rule(void)
 {
-    /* KNOWN-BUG: qed_strerror(QED_E_CLUSTER_SIZE) is "cluster_size is not a
-     * power of two in [4096, 67108864]" without the "(HDR-2)" that qed.h's
-     * example shows; likewise for every QED_E_*. */
     for (int s = QED_E_TRUNCATED; s <= QED_E_LAST; s++) {
         const char *id = qed_rule_id(s);
         if (!strstr(qed_strerror(s), id))

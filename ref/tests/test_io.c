@@ -174,9 +174,6 @@ static void test_recorder_entries(void)
  * the entry's own sector, so the next entry follows immediately. */
 static void test_recorder_mark(void)
 {
-    /* KNOWN-BUG: ref/io.c rec_append writes MARK text into the sectors
-     * after the entry header (next entry one sector later than the Linux
-     * layout), so this parse finds garbage for the entry after the mark. */
     qed_io *log, *rec = recorder(&log, 512);
     CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
     CU_ASSERT_EQUAL(rec->write(rec, 0, "x", 1), QED_OK);

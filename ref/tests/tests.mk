@@ -1,0 +1,20 @@
+# ref/tests/tests.mk - extra test targets for libqed (included by ref/build.mk).
+#
+#   make test-interop        QEMU <-> qedtool interoperability (ref/tests/interop.sh)
+#   make test-unit-asan      unit tests built with ASan+UBSan in $(BUILDDIR)/asan
+#   make test-unit-valgrind  unit tests under valgrind --leak-check=full
+#
+# test-unit-asan and test-unit-valgrind are not in TEST_TARGETS: CI decides.
+
+test-interop: $(BUILDDIR)/qedtool
+	$(Q)QEDTOOL=$(BUILDDIR)/qedtool ref/tests/interop.sh
+
+test-unit-asan:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined \
+	    BUILDDIR=$(BUILDDIR)/asan test-unit
+
+test-unit-valgrind: $(BUILDDIR)/unit-tests
+	$(Q)cd $(BUILDDIR) && valgrind --error-exitcode=99 --leak-check=full ./unit-tests
+
+TEST_TARGETS += test-interop
+.PHONY: test-interop test-unit-asan test-unit-valgrind
