@@ -30,8 +30,8 @@ conform: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 	$(Q)$(BUILDDIR)/qed-conform --impl ref --random 1:50 $(CONFORM_FLAGS) $(CONFORM_MANIFEST_OPT) \
 	    --junit $(BUILDDIR)/conform-ref.xml --json $(BUILDDIR)/conform-ref.json
 
-# The failing ids of the QEMU run must equal the "- id — RULE — why" lines
-# of KNOWN-DEVIATIONS.md: a new failure or a fixed deviation both fail.
+# The failing ids of the QEMU run must equal the "- family/name — RULE — why"
+# lines of KNOWN-DEVIATIONS.md: a new failure or a fixed deviation both fail.
 conform-qemu: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 	$(Q)$(BUILDDIR)/qed-conform --impl qemu $(CONFORM_FLAGS) $(CONFORM_MANIFEST_OPT) \
 	    --junit $(BUILDDIR)/conform-qemu.xml --json $(BUILDDIR)/conform-qemu.json \
@@ -39,7 +39,7 @@ conform-qemu: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 	  [ $$rc -le 1 ] || { cat $(BUILDDIR)/conform-qemu.log; exit 1; }
 	$(Q)sed -n 's/^FAIL \([^ ]*\) .*/\1/p' $(BUILDDIR)/conform-qemu.log | LC_ALL=C sort \
 	    > $(BUILDDIR)/conform-qemu.failing
-	$(Q)sed -n 's/^- \([^ ]*\) .*/\1/p' conformance/KNOWN-DEVIATIONS.md | LC_ALL=C sort \
+	$(Q)sed -n 's|^- \([a-z][a-z0-9-]*/[^ ]*\) — .*|\1|p' conformance/KNOWN-DEVIATIONS.md | LC_ALL=C sort \
 	    > $(BUILDDIR)/conform-qemu.known
 	$(Q)if cmp -s $(BUILDDIR)/conform-qemu.known $(BUILDDIR)/conform-qemu.failing; then \
 	    echo 'conform-qemu: QEMU fails exactly the known deviations'; \
