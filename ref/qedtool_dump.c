@@ -98,38 +98,62 @@ static void print_backing_name(const dump_ctx *c)
     printf("\"%s\n", shown < len ? "..." : "");
 }
 
+/* HDR-2 */
+static int cluster_size_ok(const qed_header *h)
+{
+    return pow2_in(h->cluster_size, QED_MIN_CLUSTER_SIZE,
+                   QED_MAX_CLUSTER_SIZE);
+}
+
+/* HDR-3 */
+static int table_size_ok(const qed_header *h)
+{
+    return pow2_in(h->table_size, QED_MIN_TABLE_SIZE, QED_MAX_TABLE_SIZE);
+}
+
+/* The fields that fix the layout: magic, geometry, header size. */
+static void print_layout_fields(const qed_header *h)
+{
+    printf("  %-24s 0x%08" PRIx32 "%11s\"QED\\0\" is 0x%08x  [HDR-1 %s]\n",
+           "magic", h->magic, "", (unsigned)QED_MAGIC,
+           h->magic == QED_MAGIC ? "ok" : "BROKEN");
+    field("cluster_size", h->cluster_size, "bytes per cluster", "HDR-2",
+          cluster_size_ok(h));
+    field("table_size", h->table_size, "clusters per L1/L2 table", "HDR-3",
+          table_size_ok(h));
+    field("header_size", h->header_size, "clusters before any table",
+          "HDR-4", h->header_size >= 1);
+}
+
+/* The image size and, when the geometry is valid, its HDR-10 bound. */
+static void print_size_fields(const qed_header *h)
+{
+    uint64_t max;
+
+    field("image_size", h->image_size, "logical bytes", "HDR-9",
+          h->image_size % QED_SECTOR_SIZE == 0);
+    if (!cluster_size_ok(h) || !table_size_ok(h))
+        return;
+    max = qed_max_image_size(h->cluster_size, h->table_size);
+    field("  max for geometry", max, "bytes (UINT64_MAX: no limit)",
+          "HDR-10", h->image_size <= max);
+}
+
 /* Every header field with its meaning and the rule it is checked by. */
 static void print_header(const dump_ctx *c)
 {
     const qed_header *h = &c->h;
-    int geometry = pow2_in(h->cluster_size, QED_MIN_CLUSTER_SIZE,
-                           QED_MAX_CLUSTER_SIZE) &&
-                   pow2_in(h->table_size, QED_MIN_TABLE_SIZE,
-                           QED_MAX_TABLE_SIZE);
 
     printf("Header (file length %" PRIu64 " bytes)\n", c->file_len);
-    printf("  %-24s 0x%08" PRIx32 "           \"QED\\0\" is 0x%08x  [HDR-1 %s]\n",
-           "magic", h->magic, QED_MAGIC, h->magic == QED_MAGIC ? "ok" : "BROKEN");
-    field("cluster_size", h->cluster_size, "bytes per cluster", "HDR-2",
-          pow2_in(h->cluster_size, QED_MIN_CLUSTER_SIZE, QED_MAX_CLUSTER_SIZE));
-    field("table_size", h->table_size, "clusters per L1/L2 table", "HDR-3",
-          pow2_in(h->table_size, QED_MIN_TABLE_SIZE, QED_MAX_TABLE_SIZE));
-    field("header_size", h->header_size, "clusters before any table",
-          "HDR-4", h->header_size >= 1);
+    print_layout_fields(h);
     print_features(h->features);
     field("compat_features", h->compat_features, "(none defined; HDR-6)",
           NULL, 1);
     field("autoclear_features", h->autoclear_features,
           "(none defined; HDR-7)", NULL, 1);
-    field("l1_table_offset", h->l1_table_offset, "byte offset of L1",
+    field("l1_table_offset", h->l1_table_offset, "byte offset of L1 (HDR-8)",
           NULL, 1);
-    field("image_size", h->image_size, "logical bytes", "HDR-9",
-          h->image_size % QED_SECTOR_SIZE == 0);
-    if (geometry)
-        field("  max for geometry", qed_max_image_size(h->cluster_size,
-              h->table_size), "bytes (UINT64_MAX: no limit)", "HDR-10",
-              h->image_size <= qed_max_image_size(h->cluster_size,
-                                                  h->table_size));
+    print_size_fields(h);
     field("backing_filename_offset", h->backing_filename_offset,
           "byte offset of the name", NULL, 1);
     field("backing_filename_size", h->backing_filename_size,
@@ -271,9 +295,7 @@ static void print_tables(dump_ctx *c)
     const char *problem;
     int rc;
 
-    if (!pow2_in(c->h.cluster_size, QED_MIN_CLUSTER_SIZE,
-                 QED_MAX_CLUSTER_SIZE) ||
-        !pow2_in(c->h.table_size, QED_MIN_TABLE_SIZE, QED_MAX_TABLE_SIZE)) {
+    if (!cluster_size_ok(&c->h) || !table_size_ok(&c->h)) {
         printf("Tables not shown: the geometry is invalid (HDR-2, HDR-3)\n");
         return;
     }

@@ -176,7 +176,7 @@ static int write_new_image(const create_args *ca)
     return rc;
 }
 
-/* qedtool create [-f qed] [-o ...] [-b BACKING [-F raw|qed]] [-q] FILE [SIZE] */
+/* qedtool create [-f qed] [-o ...] [-b BACKING [-F FMT]] [-q] FILE [SIZE] */
 int qt_cmd_create(int argc, char **argv)
 {
     create_args ca;
