@@ -147,14 +147,34 @@ static int pump_output(capture *out, capture *err, double deadline)
     return 0;
 }
 
-/* Reap pid; on timeout kill its whole process group first. */
-static void reap_child(pid_t pid, int timed_out, cp_result *res)
+/* Wait for pid to exit until deadline (it may close its output and keep
+ * running).  Returns 1 and leaves it running on timeout, else 0. */
+static int wait_until(pid_t pid, double deadline, int *status)
+{
+    struct timespec tick = { 0, 100 * 1000 };   /* 0.1 ms, doubling to 10 ms */
+    for (;;) {
+        pid_t r = waitpid(pid, status, WNOHANG);
+        if (r == pid || (r < 0 && errno != EINTR))
+            return 0;
+        if (cp_now() >= deadline)
+            return 1;
+        nanosleep(&tick, NULL);
+        if (tick.tv_nsec < 10 * 1000 * 1000)
+            tick.tv_nsec *= 2;
+    }
+}
+
+/* Reap pid, killing its whole process group if the deadline passed. */
+static void reap_child(pid_t pid, int timed_out, double deadline, cp_result *res)
 {
     int status = 0;
-    if (timed_out)
+    if (!timed_out)
+        timed_out = wait_until(pid, deadline, &status);
+    if (timed_out) {
         kill(-pid, SIGKILL);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+    }
     kill(-pid, SIGKILL);   /* stray grandchildren of the adapter, if any */
     res->timed_out = timed_out;
     if (timed_out)
@@ -205,7 +225,7 @@ int cp_run(char *const argv[], const char *cwd, double timeout, cp_result *res)
     close(pe[1]);
     capture out = { po[0], NULL, 0, 0, 0 }, err = { pe[0], NULL, 0, 0, 0 };
     int timed_out = pump_output(&out, &err, start + timeout);
-    reap_child(pid, timed_out, res);
+    reap_child(pid, timed_out, start + timeout, res);
     active_group = 0;
     res->seconds = cp_now() - start;
     res->truncated = out.truncated || err.truncated;
