@@ -74,13 +74,15 @@ static int read_file(const char *path, uint8_t **data, size_t *size)
 static int run_forked(const uint8_t *data, size_t size)
 {
     int status;
-    pid_t pid = fork();
+    pid_t pid;
 
+    fflush(NULL);                  /* nothing buffered is written twice */
+    pid = fork();
     if (pid < 0)
         return 0;
     if (pid == 0) {
         LLVMFuzzerTestOneInput(data, size);
-        _exit(0);
+        exit(0);                   /* exit, not _exit: --coverage data */
     }
     if (waitpid(pid, &status, 0) != pid)
         return 0;
