@@ -1,9 +1,9 @@
 # ci/build.mk - coverage, the sanitizer and valgrind passes, the benchmark.
 # Included from the top-level Makefile with `-include ci/build.mk`.
 #
-#   make coverage       gcov build in build/cov, runs the unit tests, the CLI
-#                       tests and the conformance suite there, lcov over ref/
-#                       (not ref/tests/), HTML in build/coverage/index.html
+#   make coverage       gcov build in build/cov, runs the unit, CLI, interop,
+#                       conformance and fuzz-replay tests there, lcov over
+#                       ref/ (not ref/tests/), HTML in build/coverage/index.html
 #   make test-asan      unit tests and conformance suite built with
 #                       -fsanitize=address,undefined in build/asan
 #   make test-valgrind  unit tests under valgrind --leak-check=full

@@ -5,7 +5,8 @@
 #
 # Builds a separate tree with --coverage -O0 in build/cov, zeroes its
 # counters, runs there whichever of these targets exist: test-unit (CUnit),
-# test-cli (qedtool's CLI tests), conform (the conformance suite), then
+# test-cli (qedtool's CLI tests), test-interop (qedtool against QEMU),
+# conform (the conformance suite), fuzz-replay (the fuzz corpora), then
 # captures with lcov, keeps ref/ minus ref/tests/, writes HTML into
 # build/coverage/ and prints lcov's lines/functions/branches summary.
 #
@@ -16,7 +17,7 @@ set -euo pipefail
 
 COV_BUILDDIR=${COV_BUILDDIR:-build/cov}
 HTML_DIR=${HTML_DIR:-build/coverage}
-TARGETS=(test-unit test-cli conform)
+TARGETS=(test-unit test-cli test-interop conform fuzz-replay)
 LCOV_RC=(--rc lcov_branch_coverage=1)
 MAKE=${MAKE:-make}
 
