@@ -415,8 +415,18 @@ static int row_from_json(const cj_value *c, report_row *r)
     else return -1;
     if (cj_double(cj_get(c, "seconds"), &r->seconds) < 0)
         r->seconds = 0;
-    r->rules = join_rules(cj_get(c, "rules"));
+    r->owned_rules = join_rules(cj_get(c, "rules"));
+    r->rules = r->owned_rules;
     return r->rules ? 0 : -1;
+}
+
+void report_free_loaded(report_run *run)
+{
+    for (size_t i = 0; run->rows != NULL && i < run->count; i++)
+        free(run->rows[i].owned_rules);
+    free(run->rows);
+    run->rows = NULL;
+    run->count = 0;
 }
 
 int report_load_json(const char *path, report_run *run, cj_value **doc)
@@ -440,6 +450,7 @@ int report_load_json(const char *path, report_run *run, cj_value **doc)
     }
     for (; run->count < cj_len(cases); run->count++) {
         if (row_from_json(cj_at(cases, run->count), &run->rows[run->count]) < 0) {
+            free(run->rows[run->count].owned_rules);
             fprintf(stderr, "qed-conform: %s: case %zu is malformed\n", path, run->count);
             return -1;
         }

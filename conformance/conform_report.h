@@ -18,6 +18,7 @@ typedef struct {
     const char *rules;
     const char *message;
     double seconds;
+    char *owned_rules;    /* rules, when loaded from a file (freed with the run) */
 } report_row;
 
 /* One run of the suite against one implementation. */
@@ -40,8 +41,11 @@ int report_junit(const char *path, const report_run *run);
 /* The static HTML matrix of nruns runs side by side. 0 or -1. */
 int report_html(const char *path, const report_run *runs, size_t nruns);
 
-/* Load a JSON results file into *run; *doc keeps the strings alive
- * (cj_free it, and free run->rows and each row's rules, when done).  0 or -1 with a message. */
+/* Load a JSON results file into *run; *doc keeps its strings alive.
+ * 0 or -1 with a message.  Release with report_free_loaded and cj_free. */
 int report_load_json(const char *path, report_run *run, cj_value **doc);
+
+/* Free what report_load_json allocated in run. */
+void report_free_loaded(report_run *run);
 
 #endif

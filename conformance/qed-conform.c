@@ -611,7 +611,7 @@ static report_run make_run(const conform_config *cfg, const case_list *list,
     report_run run = { cfg->impl, calloc(list->count + 1, sizeof(report_row)), list->count, seconds };
     for (size_t i = 0; run.rows != NULL && i < list->count; i++)
         run.rows[i] = (report_row){ list->cases[i].id, list->cases[i].family, results[i].status,
-                                    results[i].rules, results[i].message, results[i].seconds };
+                                    results[i].rules, results[i].message, results[i].seconds, NULL };
     if (run.rows == NULL)
         run.count = 0;
     return run;
@@ -645,8 +645,12 @@ static int html_merge(int argc, char **argv)
             rc = 2;
     if (rc == 0 && report_html(argv[2], runs, n) < 0)
         rc = 2;
-    for (size_t i = 0; docs && i < n; i++)
+    for (size_t i = 0; runs && docs && i < n; i++) {
+        report_free_loaded(&runs[i]);
         cj_free(docs[i]);
+    }
+    free(runs);
+    free(docs);
     return rc;
 }
 
