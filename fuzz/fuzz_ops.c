@@ -8,6 +8,16 @@
  * is clear (WR-4) and a check finds 0 corruptions and 0 leaks (WR-6), and
  * the reopened image still reads as the model.
  *
+ * With faults (op FUZZ_OP_FAULT: close, then reopen on qed_io_fault_new
+ * failing I/O call number 1 + length % 256 with EIO or ENOSPC, once or for
+ * good): every call returns QED_OK or a negative QED_ERR_*, never a format
+ * error.  At the first failure the session ends as a crash would (close
+ * without further checks); then, like the crash oracles O1-O3, a read-write
+ * open of the file succeeds (repairing it if NEED_CHECK is set, WR-5), a
+ * check finds 0 corruptions, every byte outside the failed request still
+ * reads as the model and every byte inside it is either its old or its new
+ * value.
+ *
  * Input: 3 prefix bytes, then FUZZ_OP_BYTES-byte records (fuzz_util.h).
  *   byte 0: cluster_size 4096 << (b & 3), table_size 1 << ((b >> 2) & 3);
  *           bit 4 opens with qed_open_opts.path NULL (allowed by qed.h),
@@ -38,6 +48,10 @@ typedef struct ops_state {
     uint8_t *buf;              /* BUF_LEN bytes */
     fuzz_bytes backing;        /* .data NULL: no backing file */
     const char *path;          /* qed_open_opts.path */
+    qed_io *fault;             /* the fault injector s->img is on, or NULL */
+    uint64_t lost_off;         /* the request that failed under a fault: */
+    size_t lost_len;           /* its bytes read back as old or new value */
+    uint8_t *lost_new;         /* BUF_LEN bytes: the new value */
     uint64_t image_size;
     uint32_t cluster_size;
     qed_limits lim;
@@ -52,8 +66,8 @@ static int open_raw_backing(void *ctx, const char *path, qed_io **out)
     return qed_io_mem_new(b->size ? b->data : NULL, b->size, b->size, out);
 }
 
-/* Open the memory file (flags: QED_OPEN_*) into *img. */
-static int open_image(ops_state *s, unsigned flags, qed_image **img)
+/* Open the image on io (flags: QED_OPEN_*) into *img. */
+static int open_on(ops_state *s, qed_io *io, unsigned flags, qed_image **img)
 {
     qed_open_opts opts = { 0 };
 
@@ -62,7 +76,13 @@ static int open_image(ops_state *s, unsigned flags, qed_image **img)
     opts.limits = &s->lim;
     opts.open_backing = open_raw_backing;
     opts.backing_ctx = &s->backing;
-    return qed_open(s->io, &opts, img);
+    return qed_open(io, &opts, img);
+}
+
+/* Open the memory file (flags: QED_OPEN_*) into *img. */
+static int open_image(ops_state *s, unsigned flags, qed_image **img)
+{
+    return open_on(s, s->io, flags, img);
 }
 
 /* Create the image and the model from the 3 prefix bytes. */
@@ -97,20 +117,27 @@ static void setup(ops_state *s, fuzz_cursor *c, uint8_t *backing_buf)
                 qed_strerror(rc));
 }
 
-/* Read [off, off+len) and compare with the model. */
-static void check_read(ops_state *s, qed_image *img, uint64_t off, size_t len)
+/* The len bytes in s->buf, read at off, equal the model. */
+static void compare_model(ops_state *s, uint64_t off, size_t len)
 {
-    int rc = qed_read(img, off, s->buf, len);
     size_t i = 0;
 
-    FUZZ_ASSERT(rc == QED_OK, "read %llu+%zu failed: %d (%s)",
-                (unsigned long long)off, len, rc, qed_strerror(rc));
     if (memcmp(s->buf, s->model + off, len) == 0)
         return;
     while (s->buf[i] == s->model[off + i])
         i++;
     FUZZ_ASSERT(0, "byte %llu reads 0x%02x, model 0x%02x",
                 (unsigned long long)(off + i), s->buf[i], s->model[off + i]);
+}
+
+/* Read [off, off+len) and compare with the model. */
+static void check_read(ops_state *s, qed_image *img, uint64_t off, size_t len)
+{
+    int rc = qed_read(img, off, s->buf, len);
+
+    FUZZ_ASSERT(rc == QED_OK, "read %llu+%zu failed: %d (%s)",
+                (unsigned long long)off, len, rc, qed_strerror(rc));
+    compare_model(s, off, len);
 }
 
 /* Compare the whole disk with the model. */
@@ -163,36 +190,225 @@ static void reopen(ops_state *s)
                 qed_strerror(rc));
 }
 
-/* Write len bytes of a position-dependent pattern at off. */
-static void do_write(ops_state *s, uint64_t off, size_t len, uint8_t pat)
+/* A qed_io passing every call to a memory file it does not own, so that a
+ * fault injector (which owns its inner io) can sit on s->io. */
+typedef struct borrowed_io {
+    qed_io io;                 /* must be first */
+    qed_io *inner;
+} borrowed_io;
+
+static qed_io *inner_of(qed_io *io)
+{
+    return ((borrowed_io *)io)->inner;
+}
+
+static int b_read(qed_io *io, uint64_t off, void *buf, size_t len)
+{
+    return inner_of(io)->read(inner_of(io), off, buf, len);
+}
+
+static int b_write(qed_io *io, uint64_t off, const void *buf, size_t len)
+{
+    return inner_of(io)->write(inner_of(io), off, buf, len);
+}
+
+static int b_flush(qed_io *io)
+{
+    return inner_of(io)->flush(inner_of(io));
+}
+
+static int b_length(qed_io *io, uint64_t *len)
+{
+    return inner_of(io)->length(inner_of(io), len);
+}
+
+static int b_truncate(qed_io *io, uint64_t len)
+{
+    return inner_of(io)->truncate(inner_of(io), len);
+}
+
+static void b_close(qed_io *io)
+{
+    free(io);
+}
+
+/* A fault injector on s->io failing call fail_at; NULL if out of memory. */
+static qed_io *new_fault_io(ops_state *s, uint64_t fail_at, int err, int sticky)
+{
+    borrowed_io *b = calloc(1, sizeof *b);
+    qed_io *f = NULL;
+
+    if (!b)
+        return NULL;
+    b->io = (qed_io){ b_read, b_write, b_flush, b_length, b_truncate, b_close };
+    b->inner = s->io;
+    if (qed_io_fault_new(&b->io, fail_at, err, sticky, &f) != QED_OK) {
+        free(b);
+        return NULL;
+    }
+    return f;
+}
+
+/* O3: byte i of the failed request reads its old or its new value. */
+static void check_lost_range(ops_state *s, qed_image *img)
 {
     int rc;
 
+    if (s->lost_len == 0)
+        return;
+    rc = qed_read(img, s->lost_off, s->buf, s->lost_len);
+    FUZZ_ASSERT(rc == QED_OK, "read of the failed range: %d (%s)", rc,
+                qed_strerror(rc));
+    for (size_t i = 0; i < s->lost_len; i++)
+        FUZZ_ASSERT(s->buf[i] == s->model[s->lost_off + i] ||
+                    s->buf[i] == s->lost_new[i],
+                    "byte %llu of the failed request reads 0x%02x: neither "
+                    "old 0x%02x nor new 0x%02x",
+                    (unsigned long long)(s->lost_off + i), s->buf[i],
+                    s->model[s->lost_off + i], s->lost_new[i]);
+    memcpy(s->model + s->lost_off, s->buf, s->lost_len);
+}
+
+/* After a failure under a fault: end the session as a crash would, then
+ * recover with a read-write open (WR-5) and check (O1, O2, O3). */
+static void recover(ops_state *s)
+{
+    qed_check_result res;
+    qed_image *img = NULL;
+    int rc = qed_close(s->img);
+
+    FUZZ_ASSERT(rc <= 0, "close under a fault: format error %d", rc);
+    s->img = NULL;
+    qed_io_close(s->fault);
+    s->fault = NULL;
+    rc = open_image(s, QED_OPEN_RDWR, &img);
+    FUZZ_ASSERT(rc == QED_OK, "O1: open after a failed session: %d (%s)", rc,
+                qed_strerror(rc));
+    rc = qed_check(img, QED_REPAIR_NONE, &res);
+    FUZZ_ASSERT(rc == QED_OK && res.corruptions == 0 && res.check_errors == 0,
+                "O1: check after recovery: rc %d, %llu corruptions, %llu "
+                "errors", rc, (unsigned long long)res.corruptions,
+                (unsigned long long)res.check_errors);
+    check_lost_range(s, img);
+    check_all(s, img);
+    rc = qed_close(img);
+    FUZZ_ASSERT(rc == QED_OK, "close after recovery: %d (%s)", rc,
+                qed_strerror(rc));
+}
+
+/* 1 if rc lets the sequence go on; a failure must be an environment error
+ * under a fault, and then ends the session (recover). */
+static int op_ok(ops_state *s, int rc, const char *what)
+{
+    if (rc == QED_OK)
+        return 1;
+    FUZZ_ASSERT(s->fault && rc < 0, "%s failed: %d (%s)", what, rc,
+                qed_strerror(rc));
+    recover(s);
+    return 0;
+}
+
+/* FUZZ_OP_FAULT: close cleanly, then reopen on a fault injector failing
+ * call 1 + arg % 256 (pat bit 0: ENOSPC, else EIO; bit 1: sticky). */
+static int start_faults(ops_state *s, uint64_t arg, uint8_t pat)
+{
+    int rc;
+
+    if (s->fault)
+        return 1;                               /* one injector at a time */
+    rc = qed_close(s->img);
+    s->img = NULL;
+    FUZZ_ASSERT(rc == QED_OK, "close failed: %d (%s)", rc, qed_strerror(rc));
+    check_closed_file(s);
+    s->fault = new_fault_io(s, 1 + arg % 256,
+                            (pat & 1) ? QED_ERR_NOSPC : QED_ERR_IO, pat & 2);
+    if (!s->fault) {                            /* out of memory: no faults */
+        rc = open_image(s, QED_OPEN_RDWR, &s->img);
+        FUZZ_ASSERT(rc == QED_OK, "reopen failed: %d", rc);
+        return 1;
+    }
+    return op_ok(s, open_on(s, s->fault, QED_OPEN_RDWR, &s->img), "open");
+}
+
+/* Write len bytes of a position-dependent pattern at off. */
+static int do_write(ops_state *s, uint64_t off, size_t len, uint8_t pat)
+{
     fuzz_fill(s->buf, len, off, pat);
-    rc = qed_write(s->img, off, s->buf, len);
-    FUZZ_ASSERT(rc == QED_OK, "write %llu+%zu failed: %d (%s)",
-                (unsigned long long)off, len, rc, qed_strerror(rc));
-    memcpy(s->model + off, s->buf, len);
+    memcpy(s->lost_new, s->buf, len);
+    s->lost_off = off;
+    s->lost_len = len;
+    if (!op_ok(s, qed_write(s->img, off, s->buf, len), "write"))
+        return 0;
+    memcpy(s->model + off, s->lost_new, len);
+    s->lost_len = 0;
+    return 1;
 }
 
 /* Write zeroes over [off, off+len) (WR-8). */
-static void do_zeroes(ops_state *s, uint64_t off, size_t len)
+static int do_zeroes(ops_state *s, uint64_t off, size_t len)
 {
-    int rc = qed_write_zeroes(s->img, off, len);
-
-    FUZZ_ASSERT(rc == QED_OK, "write-zeroes %llu+%zu failed: %d (%s)",
-                (unsigned long long)off, len, rc, qed_strerror(rc));
+    memset(s->lost_new, 0, len);
+    s->lost_off = off;
+    s->lost_len = len;
+    if (!op_ok(s, qed_write_zeroes(s->img, off, len), "write-zeroes"))
+        return 0;
     memset(s->model + off, 0, len);
+    s->lost_len = 0;
+    return 1;
 }
 
-/* Decode and run one operation record. */
-static void run_op(ops_state *s, fuzz_cursor *c)
+/* Read [off, off+len) and compare with the model (when it succeeds). */
+static int do_read(ops_state *s, uint64_t off, size_t len)
+{
+    if (!op_ok(s, qed_read(s->img, off, s->buf, len), "read"))
+        return 0;
+    compare_model(s, off, len);
+    return 1;
+}
+
+/* End the session on the fault injector with a close: if it succeeds the
+ * file is checked as after any clean close and 1 is returned; if it fails
+ * the session ends in recovery and 0 is returned. */
+static int end_faults(ops_state *s)
+{
+    int rc = qed_close(s->img);
+
+    s->img = NULL;
+    qed_io_close(s->fault);
+    s->fault = NULL;
+    if (rc != QED_OK) {
+        FUZZ_ASSERT(rc < 0, "close under a fault: format error %d", rc);
+        recover(s);
+        return 0;
+    }
+    check_closed_file(s);
+    return 1;
+}
+
+/* FUZZ_OP_REOPEN; under faults the session ends first (end_faults). */
+static int do_reopen(ops_state *s)
+{
+    int rc;
+
+    if (!s->fault) {
+        reopen(s);
+        return 1;
+    }
+    if (!end_faults(s))
+        return 0;
+    rc = open_image(s, QED_OPEN_RDWR, &s->img);
+    FUZZ_ASSERT(rc == QED_OK, "read-write reopen failed: %d (%s)", rc,
+                qed_strerror(rc));
+    return 1;
+}
+
+/* Decode and run one operation record; 0 when the session has ended. */
+static int run_op(ops_state *s, fuzz_cursor *c)
 {
     uint8_t kind = fuzz_take_u8(c);
     uint64_t off = fuzz_take_le(c, 3) % s->image_size;
-    uint64_t len = fuzz_take_le(c, 2) % MAX_LEN + 1;
+    uint64_t arg = fuzz_take_le(c, 2), len = arg % MAX_LEN + 1;
     uint8_t pat = fuzz_take_u8(c);
-    int rc;
 
     if (kind & FUZZ_OP_ALIGNED) {
         off -= off % s->cluster_size;
@@ -201,15 +417,29 @@ static void run_op(ops_state *s, fuzz_cursor *c)
     if (len > s->image_size - off)
         len = s->image_size - off;
     switch ((kind & 7) % FUZZ_OP_KINDS) {
-    case FUZZ_OP_WRITE:  do_write(s, off, (size_t)len, pat); break;
-    case FUZZ_OP_ZEROES: do_zeroes(s, off, (size_t)len); break;
-    case FUZZ_OP_FLUSH:
-        rc = qed_flush(s->img);
-        FUZZ_ASSERT(rc == QED_OK, "flush failed: %d (%s)", rc, qed_strerror(rc));
-        break;
-    case FUZZ_OP_REOPEN: reopen(s); break;
-    default:             check_read(s, s->img, off, (size_t)len); break;
+    case FUZZ_OP_WRITE:  return do_write(s, off, (size_t)len, pat);
+    case FUZZ_OP_ZEROES: return do_zeroes(s, off, (size_t)len);
+    case FUZZ_OP_FLUSH:  return op_ok(s, qed_flush(s->img), "flush");
+    case FUZZ_OP_REOPEN: return do_reopen(s);
+    case FUZZ_OP_FAULT:  return start_faults(s, arg, pat);
+    default:             return do_read(s, off, (size_t)len);
     }
+}
+
+/* End of input: compare everything, close, check the file. */
+static void finish(ops_state *s)
+{
+    int rc;
+
+    if (s->fault) {
+        end_faults(s);
+        return;
+    }
+    check_all(s, s->img);
+    rc = qed_close(s->img);
+    s->img = NULL;
+    FUZZ_ASSERT(rc == QED_OK, "final close failed: %d (%s)", rc, qed_strerror(rc));
+    check_closed_file(s);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -217,26 +447,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_cursor c = { { data, size }, 0 };
     ops_state s = { 0 };
     uint8_t *backing_buf = malloc(2u * MAX_IMAGE);
-    int rc;
 
     fuzz_limits(&s.lim);
     s.model = malloc(MAX_IMAGE);
     s.buf = malloc(BUF_LEN);
+    s.lost_new = malloc(BUF_LEN);
     if (size < FUZZ_OPS_PREFIX || !backing_buf || !s.model || !s.buf ||
+        !s.lost_new ||
         qed_io_mem_new(NULL, 0, FILE_MAX, &s.io) != QED_OK)
         goto out;
     setup(&s, &c, backing_buf);
     for (unsigned n = 0; n < MAX_OPS && fuzz_remaining(&c) >= FUZZ_OP_BYTES; n++)
-        run_op(&s, &c);
-    check_all(&s, s.img);
-    rc = qed_close(s.img);
-    s.img = NULL;
-    FUZZ_ASSERT(rc == QED_OK, "final close failed: %d (%s)", rc, qed_strerror(rc));
-    check_closed_file(&s);
+        if (!run_op(&s, &c))
+            goto out;                       /* the session ended in a fault */
+    finish(&s);
 out:
     qed_close(s.img);
     qed_io_close(s.io);
     free(s.buf);
+    free(s.lost_new);
     free(s.model);
     free(backing_buf);
     return 0;

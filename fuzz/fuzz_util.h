@@ -101,7 +101,8 @@ enum fuzz_op_kind {
     FUZZ_OP_FLUSH = 2,
     FUZZ_OP_REOPEN = 3,
     FUZZ_OP_READ = 4,
-    FUZZ_OP_KINDS = 5
+    FUZZ_OP_FAULT = 5,    /* reopen on qed_io_fault_new; see fuzz_ops.c */
+    FUZZ_OP_KINDS = 6
 };
 #define FUZZ_OP_ALIGNED 0x8u
 #define FUZZ_OP_BYTES   7u

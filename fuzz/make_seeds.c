@@ -362,8 +362,31 @@ static void ops_seeds(void)
         FUZZ_OP_READ, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00,
         FUZZ_OP_WRITE, 0xff, 0xff, 0x0f, 0x00, 0x10, 0x09,
     };
+    static const uint8_t faults[] = {
+        0x00, 0x40, 0x00,                           /* 4K cs, 1 MiB */
+        FUZZ_OP_WRITE, 0x00, 0x02, 0x00, 0x00, 0x20, 0x41,
+        FUZZ_OP_FAULT, 0, 0, 0, 0x0a, 0x00, 0x00,   /* call 11 fails, EIO */
+        FUZZ_OP_WRITE, 0x00, 0x40, 0x00, 0x00, 0x30, 0x42,
+        FUZZ_OP_ZEROES | FUZZ_OP_ALIGNED, 0x00, 0x80, 0x00, 0x00, 0x10, 0x00,
+        FUZZ_OP_WRITE, 0x00, 0x00, 0x08, 0x00, 0x30, 0x43,
+        FUZZ_OP_FLUSH, 0, 0, 0, 0, 0, 0,
+        FUZZ_OP_READ, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00,
+    };
+    static const uint8_t sticky[] = {
+        0x05, 0x40, 0x41,                           /* 8K cs, raw backing */
+        FUZZ_OP_FAULT, 0, 0, 0, 0x05, 0x00, 0x03,   /* call 6, ENOSPC, sticky */
+        FUZZ_OP_WRITE, 0x00, 0x20, 0x00, 0x00, 0x30, 0x44,
+        FUZZ_OP_WRITE, 0x00, 0x60, 0x00, 0x00, 0x30, 0x45,
+        FUZZ_OP_REOPEN, 0, 0, 0, 0, 0, 0,
+    };
     seed s = { 0 };
 
+    append(&s, faults, sizeof faults);
+    save("fuzz_ops", "fault-eio-once", &s);
+    seed_free(&s);
+    append(&s, sticky, sizeof sticky);
+    save("fuzz_ops", "fault-enospc-sticky", &s);
+    seed_free(&s);
     append(&s, plain, sizeof plain);
     save("fuzz_ops", "write-zero-reopen", &s);
     seed_free(&s);
