@@ -22,6 +22,17 @@ $(BUILDDIR)/qed-conform: $(CONFORM_OBJ)
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 # CONFORM_FLAGS: extra runner options; CONFORM_MANIFEST: another manifest.
+# Unit tests of the runner's JSON reader, maps and path checks.
+$(BUILDDIR)/conform-unit-test: $(BUILDDIR)/obj/conformance/conform_unit_test.o \
+        $(BUILDDIR)/obj/conformance/conform_json.o $(BUILDDIR)/obj/conformance/conform_map.o \
+        $(BUILDDIR)/obj/conformance/conform_fs.o $(BUILDDIR)/obj/conformance/sha256.o
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+test-conform-unit: $(BUILDDIR)/conform-unit-test
+	$(Q)$(BUILDDIR)/conform-unit-test
+
+TEST_TARGETS += test-conform-unit
+
 CONFORM_FLAGS ?= -j 2
 CONFORM_MANIFEST ?=
 CONFORM_MANIFEST_OPT = $(if $(CONFORM_MANIFEST),--manifest $(CONFORM_MANIFEST))
@@ -94,4 +105,4 @@ conform-qemu-skipped:
 
 CLEAN_FILES +=
 
-.PHONY: conform conform-qemu conform-qemu-skipped conform-selftest
+.PHONY: conform conform-qemu conform-qemu-skipped conform-selftest test-conform-unit

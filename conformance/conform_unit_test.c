@@ -1,0 +1,161 @@
+/*
+ * conform_unit_test.c - unit tests of qed-conform's parts that read
+ * untrusted text: the JSON reader, map normalisation and comparison, and
+ * the manifest path check.  Prints one line per failed check and closes
+ * with "N passed, N failed"; exit status 0 only when nothing failed.
+ */
+#include "conform_fs.h"
+#include "conform_json.h"
+#include "conform_map.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static unsigned passed, failed;
+
+/* Count one check; print it when it fails. */
+static void expect(int ok, const char *what)
+{
+    if (ok) {
+        passed++;
+    } else {
+        failed++;
+        printf("FAIL: %s\n", what);
+    }
+}
+
+/* 1 when text parses as JSON. */
+static int parses(const char *text)
+{
+    cj_value *v;
+    char err[128];
+    int ok = cj_parse(text, strlen(text), &v, err, sizeof err) == 0;
+    cj_free(v);
+    return ok;
+}
+
+static void test_json_accepts_and_rejects(void)
+{
+    static const char *good[] = {
+        "{}", "[]", "0", "-0.5e+3", "\"\"", " [1, true, false, null, \"x\"] ",
+        "{\"a\": {\"b\": [ {\"c\": \"\\u00e9\\ud83d\\ude00\\n\"} ]}}",
+    };
+    static const char *bad[] = {
+        "", "[", "{", "[1,]", "{\"a\":1,}", "{\"a\"}", "01", "1.", "1e", "-",
+        "\"abc", "\"\\x\"", "\"\\ud800\"", "\"\\u0000\"", "\"\x01\"", "[1 2]",
+        "tru", "nul", "{} {}", "{1: 2}",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        expect(parses(good[i]), good[i]);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect(!parses(bad[i]), bad[i]);
+}
+
+static void test_json_depth_limit(void)
+{
+    size_t n = 100000;
+    char *deep = malloc(n);
+    if (deep == NULL)
+        return;
+    memset(deep, '[', n);
+    cj_value *v;
+    char err[128];
+    expect(cj_parse(deep, n, &v, err, sizeof err) < 0, "100000 nested arrays are refused");
+    expect(strstr(err, "too deep") != NULL, "depth error names the nesting");
+    free(deep);
+}
+
+static void test_json_accessors(void)
+{
+    const char *text = "{\"n\": 18446744073709551615, \"big\": 18446744073709551616,"
+                       " \"neg\": -1, \"f\": 1.5, \"s\": \"a\\\"b\", \"a\": [1, 2]}";
+    cj_value *v;
+    char err[128];
+    uint64_t u = 0;
+    if (cj_parse(text, strlen(text), &v, err, sizeof err) < 0) {
+        expect(0, "accessor document parses");
+        return;
+    }
+    expect(cj_u64(cj_get(v, "n"), &u) == 0 && u == UINT64_MAX, "u64 max is exact");
+    expect(cj_u64(cj_get(v, "big"), &u) < 0, "2^64 is out of range");
+    expect(cj_u64(cj_get(v, "neg"), &u) < 0, "negative is not a u64");
+    expect(cj_u64(cj_get(v, "f"), &u) < 0, "a fraction is not a u64");
+    expect(cj_str(cj_get(v, "s")) && strcmp(cj_str(cj_get(v, "s")), "a\"b") == 0, "string escape");
+    expect(cj_len(cj_get(v, "a")) == 2 && cj_at(cj_get(v, "a"), 2) == NULL, "array bounds");
+    expect(cj_get(v, "missing") == NULL && cj_get(cj_get(v, "a"), "x") == NULL, "missing member");
+    cj_free(v);
+}
+
+/* Parse a map from JSON text (the caller frees it). */
+static int map_from(const char *text, cm_map *m)
+{
+    cj_value *v;
+    char err[128];
+    if (cj_parse(text, strlen(text), &v, err, sizeof err) < 0)
+        return -1;
+    int rc = cm_from_json(v, m, err, sizeof err);
+    cj_free(v);
+    return rc;
+}
+
+static void test_map_normalise_and_compare(void)
+{
+    cm_map split, whole, other;
+    char diff[256];
+    const char *a = "[{\"start\":0,\"length\":4096,\"depth\":0,\"present\":true,\"zero\":false,"
+                    "\"data\":true,\"offset\":8192},"
+                    "{\"start\":4096,\"length\":4096,\"depth\":0,\"present\":true,\"zero\":false,"
+                    "\"data\":true,\"offset\":12288},"
+                    "{\"start\":8192,\"length\":4096,\"depth\":0,\"present\":false,\"zero\":true,"
+                    "\"data\":false}]";
+    const char *b = "[{\"start\":0,\"length\":8192,\"depth\":0,\"present\":true,\"zero\":false,"
+                    "\"data\":true,\"offset\":8192},"
+                    "{\"start\":8192,\"length\":4096,\"depth\":0,\"present\":false,\"zero\":true,"
+                    "\"data\":false}]";
+    const char *c = "[{\"start\":0,\"length\":4096,\"depth\":0,\"present\":true,\"zero\":false,"
+                    "\"data\":true,\"offset\":8192},"
+                    "{\"start\":4096,\"length\":4096,\"depth\":0,\"present\":true,\"zero\":false,"
+                    "\"data\":true,\"offset\":20480}]";
+    if (map_from(a, &split) < 0 || map_from(b, &whole) < 0 || map_from(c, &other) < 0) {
+        expect(0, "map documents parse");
+        return;
+    }
+    cm_normalise(&split);
+    cm_normalise(&whole);
+    cm_normalise(&other);
+    expect(split.count == 2, "contiguous data extents merge");
+    expect(cm_compare(&whole, &split, diff, sizeof diff) == 0, "split map equals merged map");
+    expect(other.count == 2, "data extents with a gap in offsets stay apart");
+    expect(cm_compare(&whole, &other, diff, sizeof diff) < 0 && strstr(diff, "extent 0:") != NULL,
+           "a different map is reported at its first differing extent");
+    cm_free(&split);
+    cm_free(&whole);
+    cm_free(&other);
+    expect(map_from("[{\"start\":0}]", &split) < 0, "an extent missing fields is refused");
+    expect(map_from("{}", &split) < 0, "a map that is not an array is refused");
+}
+
+static void test_safe_paths(void)
+{
+    expect(cf_path_is_safe("valid/a.qed"), "plain relative path");
+    expect(!cf_path_is_safe("/etc/passwd"), "absolute path");
+    expect(!cf_path_is_safe("../x"), "parent component");
+    expect(!cf_path_is_safe("a/../../x"), "inner parent component");
+    expect(!cf_path_is_safe("a//b"), "empty component");
+    expect(!cf_path_is_safe("a/"), "trailing slash");
+    expect(!cf_path_is_safe("./a"), "dot component");
+    expect(!cf_path_is_safe(""), "empty path");
+    expect(cf_path_is_safe("a/..b/c.."), "dots inside names are fine");
+}
+
+int main(void)
+{
+    test_json_accepts_and_rejects();
+    test_json_depth_limit();
+    test_json_accessors();
+    test_map_normalise_and_compare();
+    test_safe_paths();
+    printf("%u passed, %u failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
