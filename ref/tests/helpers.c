@@ -219,7 +219,8 @@ void memfs_free(memfs *fs)
 int memfs_open(void *ctx, const char *path, qed_io **out)
 {
     memfs *fs = ctx;
-    fs->opens++;
+    if (++fs->opens > MEMFS_MAX_OPENS)
+        return QED_ERR_LIMIT;       /* a chain that never ends: stop it here */
     strncpy(fs->last, path, sizeof(fs->last) - 1);
     fs->last[sizeof(fs->last) - 1] = '\0';
     for (int i = 0; i < fs->n; i++)

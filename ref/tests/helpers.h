@@ -102,6 +102,7 @@ int open_img(qed_io *io, unsigned flags, void *fs, qed_image **img);
 /* ---- in-memory backing files --------------------------------------- */
 
 #define MEMFS_FILES 24
+#define MEMFS_MAX_OPENS 256     /* opens per memfs before it refuses */
 typedef struct memfs {
     int n;
     const char *path[MEMFS_FILES];
@@ -114,7 +115,9 @@ typedef struct memfs {
 /* Register a copy of data under path. */
 void memfs_add(memfs *fs, const char *path, const void *data, size_t len);
 void memfs_free(memfs *fs);
-/* qed_backing_open_fn over a memfs: QED_ERR_BACKING when path is absent. */
+/* qed_backing_open_fn over a memfs: QED_ERR_BACKING when path is absent,
+ * QED_ERR_LIMIT after MEMFS_MAX_OPENS opens (so an unbounded chain fails a
+ * test instead of overflowing the stack). */
 int memfs_open(void *ctx, const char *path, qed_io **out);
 
 /* ---- misc ---------------------------------------------------------- */

@@ -207,6 +207,9 @@ static void test_resolve(void)
     CU_ASSERT_EQUAL(qed_resolve_backing("/x/y/top.qed", "base.raw", out, 14), QED_OK);
     CU_ASSERT_EQUAL(qed_resolve_backing("/x/y/top.qed", "base.raw", out, 13), QED_ERR_LIMIT);
     CU_ASSERT_EQUAL(qed_resolve_backing("/x/y/top.qed", "base.raw", out, 0), QED_ERR_LIMIT);
+    /* no image path (a memory image): the name is used as is */
+    CU_ASSERT_EQUAL(qed_resolve_backing(NULL, "b.raw", out, sizeof(out)), QED_OK);
+    CU_ASSERT_STRING_EQUAL(out, "b.raw");
 }
 
 /* BACK-1 through qed_open: the opener receives the resolved name, and a

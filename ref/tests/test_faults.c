@@ -107,6 +107,7 @@ static void run_faulty(const fwork *w, memfs *fs, const uint8_t *base,
 {
     memset(r, 0, sizeof(*r));
     r->failed_op = MAX_OPS + 1;
+    fs->opens = 0;                  /* memfs counts opens per run */
     qed_io *inner = mem_io(base, base_len), *io = NULL;
     CU_ASSERT_EQUAL_FATAL(qed_io_fault_new(inner, fail_at, err, 1, &io), QED_OK);
     qed_image *img = NULL;

@@ -421,6 +421,25 @@ static void test_hdr14_ignored_fields(void)
     raw_free(&r);
 }
 
+/* qed_limits.max_table_bytes bounds what a header can make open allocate. */
+static void test_table_limit(void)
+{
+    rawimg r;
+    raw_init(&r, 8192, 2, 1 << 20);
+    qed_limits lim;
+    qed_limits_default(&lim);
+    lim.max_table_bytes = 16384;
+    qed_open_opts o = { .limits = &lim };
+    qed_io *io = mem_io(r.buf, r.len);
+    qed_image *img = NULL;
+    CU_ASSERT_EQUAL(qed_open(io, &o, &img), QED_OK);        /* exactly the limit */
+    qed_close(img);
+    lim.max_table_bytes = 16383;
+    CU_ASSERT_EQUAL(qed_open(io, &o, &img), QED_ERR_LIMIT);
+    qed_io_close(io);
+    raw_free(&r);
+}
+
 static void test_probe(void)
 {
     static const uint8_t qed[8] = { 'Q', 'E', 'D', 0, 1, 2, 3, 4 };
@@ -450,7 +469,8 @@ static char *load_rule_ids(void)
     char line[1024];
     size_t cap = 65536, used = 1;
     char *ids = calloc(cap, 1);
-    ids[0] = '\n';
+    if (ids)
+        ids[0] = '\n';
     while (ids && fgets(line, sizeof(line), f)) {
         size_t n = strcspn(line, "\t\n");
         if (used + n + 2 < cap) {
@@ -556,6 +576,7 @@ int suite_header(void)
         { "HDR-13 NUL in backing name", test_hdr13_backing_nul },
         { "HDR-14 ignored fields", test_hdr14_ignored_fields },
         { "BACK-2 qed_probe", test_probe },
+        { "max_table_bytes limit", test_table_limit },
         { "qed_strerror distinct", test_strerror_distinct },
         { "qed_rule_id in rules.tsv", test_rule_ids },
         { "qed_strerror names the rule", test_strerror_names_rule },
