@@ -13,8 +13,9 @@
 # Runs alternate between the tools (qedtool first on even runs, QEMU first on
 # odd ones), after one untimed warm-up run of each,
 # which is also checked for correct output (cmp of raw files, qemu-img
-# compare and qemu-img check of QED files). The table gives median wall
-# times in seconds and the ratio qedtool/QEMU. See bench/README.md.
+# compare and qemu-img check of QED files). The table gives median wall and
+# CPU (user + system) times in seconds and the ratios qedtool/QEMU. See
+# bench/README.md.
 #
 # Environment: BENCH_DIR (scratch directory, default build/bench; needs about
 # 3 GiB), RUNS (timed runs per tool, default 5), CONVERT_RUNS (for the two
@@ -41,27 +42,33 @@ QEMU_CACHE=${QEMU_CACHE:-writeback}
 IMAGE_SIZE=1G          # alloc writes: virtual size, default geometry
 CLUSTERS=16384         # 1 GiB / 64 KiB
 SANITY_FAILED=0
-RESULTS=()             # "name|qedtool median|qemu median|target"
+RESULTS=()             # "name|target|qedtool wall cpu|qemu wall cpu"
 
 die() { echo "bench: $*" >&2; exit 2; }
 
-# now: wall clock in seconds with nanoseconds.
-now() { date +%s.%N; }
-
-# time_cmd CMD...: run CMD quietly, print its wall time in seconds.
+# time_cmd CMD...: run CMD with its stdout discarded; print its wall time
+# and its CPU time (user + system, children included) in seconds.
 time_cmd() {
-	local t0 t1
-	t0=$(now)
-	"$@" >/dev/null
-	t1=$(now)
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
+	local TIMEFORMAT='%R %U %S'
+	{ time "$@" >/dev/null 2>&3; } 3>&2 2>&1 |
+		awk '{ printf "%.3f %.3f\n", $1, $2 + $3 }'
 }
 
-# median: print the median of the numbers on stdin, one per line.
-median() {
-	sort -g | awk '{ v[NR] = $1 }
-		END { if (NR % 2) print v[(NR + 1) / 2];
-		      else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+# medians: read "wall cpu" lines on stdin, print "median-wall median-cpu".
+medians() {
+	awk '{ w[NR] = $1; c[NR] = $2 }
+	function med(v, n,   i, j, t) {
+		for (i = 2; i <= n; i++)            # insertion sort, n is small
+			for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
+				t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+	}
+	END { printf "%.3f %.3f\n", med(w, NR), med(c, NR) }'
+}
+
+# record NAME TARGET: add a row from the caller's tq and te arrays.
+record() {
+	RESULTS+=("$1|$2|$(printf '%s\n' "${tq[@]}" | medians)|$(printf '%s\n' "${te[@]}" | medians)")
 }
 
 # check_ok WHAT CMD...: run a sanity check; report and count a failure.
@@ -103,7 +110,7 @@ bench_pair() {
 			tq+=("$(time_cmd "$qcmd" timed)")
 		fi
 	done
-	RESULTS+=("$name|$(printf '%s\n' "${tq[@]}" | median)|$(printf '%s\n' "${te[@]}" | median)|$target")
+	record "$name" "$target"
 }
 
 to_raw_qedtool() { rm -f "$W/q.raw"; "$QEDTOOL" convert -O raw "$W/src.qed" "$W/q.raw"; }
@@ -209,22 +216,27 @@ bench_writes() {
 			te+=("$(time_cmd io_qemu)"); tq+=("$(time_cmd io_qedtool)")
 		fi
 	done
-	RESULTS+=("$WRITES alloc 4k writes, 1 GiB|$(printf '%s\n' "${tq[@]}" | median)|$(printf '%s\n' "${te[@]}" | median)|0.5")
+	record "$WRITES alloc 4k writes, 1 GiB" 0.5
 	rm -f "$W/q.img" "$W/e.img" "$W"/writes.cmd*
 }
 
 # --- report -----------------------------------------------------------------
 
-# print_table: the results, one row per case.
+# print_table: the results, one row per case: median wall and CPU seconds
+# of each tool, and the ratios qedtool/QEMU.
 print_table() {
-	local row name tq te target
-	printf '%-30s %10s %10s %8s %8s\n' case "qedtool s" "QEMU s" ratio target
+	local row name target q e
+	printf '%-28s %8s %8s %6s %7s %7s %6s  %s\n' case "qedtool" "QEMU" ratio \
+		"q cpu" "Q cpu" ratio "target (wall)"
 	for row in "${RESULTS[@]}"; do
-		IFS='|' read -r name tq te target <<<"$row"
-		awk -v n="$name" -v q="$tq" -v e="$te" -v t="$target" 'BEGIN {
-			r = e > 0 ? q / e : 0
-			printf "%-30s %10.3f %10.3f %8.2f %6s %s\n", n, q, e, r,
-			       "<=" t, r <= t ? "" : "  (over target)" }'
+		IFS='|' read -r name target q e <<<"$row"
+		awk -v n="$name" -v t="$target" -v q="$q" -v e="$e" 'BEGIN {
+			split(q, qa, " "); split(e, ea, " ")
+			r = ea[1] > 0 ? qa[1] / ea[1] : 0
+			rc = ea[2] > 0 ? qa[2] / ea[2] : 0
+			printf "%-28s %8.3f %8.3f %6.2f %7.3f %7.3f %6.2f  <=%s%s\n",
+			       n, qa[1], ea[1], r, qa[2], ea[2], rc, t,
+			       r <= t ? "" : " over" }'
 	done
 }
 
@@ -239,7 +251,7 @@ main() {
 	[[ ${BENCH_KEEP:-0} == 1 ]] || trap 'rm -rf "$W"' EXIT
 
 	echo "bench: qedtool=$QEDTOOL vs $(qemu-img --version | head -1)" >&2
-	echo "bench: runs=$RUNS (converts $CONVERT_RUNS), medians of wall time;" \
+	echo "bench: runs=$RUNS (converts $CONVERT_RUNS), medians in seconds;" \
 		"qemu-img convert -t $QEMU_CACHE, qemu-io -t writeback" >&2
 	bench_converts
 	bench_writes
