@@ -73,6 +73,10 @@ known() {
     reject/bname-size-0) echo " [known: QEMU accepts an empty backing name]" ;;
     reject/bname-contains-nul) echo " [known: QEMU truncates the name at the NUL]" ;;
     reject/backing-depth-17) echo " [known: QEMU has no chain depth limit of 16]" ;;
+    write/large-cs2m-ts16|write/large-cs8m-ts2)
+        echo " [known: QEMU's maximum image size wraps to 0 when N*N*cluster_size >= 2^64]" ;;
+    write/write-into-zero-cluster)
+        echo " [known: QEMU fills part of a partially written zero cluster from the backing file]" ;;
     check/l2-table-twice*) echo " [known: QEMU counts one corruption per shared cluster, the spec one per reference]" ;;
     esac
 }
@@ -80,6 +84,7 @@ known() {
 # 1 if the file or any file of the case has table_size 1, which QEMU 7.2
 # cannot open at all (its table-offset overflow test rejects table_size 1).
 has_ts1() {
+    [ "$(printf '%s' "$1" | jq '.create.table_size // 0')" = 1 ] && return 0
     for f in $(printf '%s' "$1" | jq -r '[.file // empty] + [.extra_files[]?.file] | .[]'); do
         [ "$(head -c 4 "$base/$f" | od -An -c | tr -d ' ')" = 'QED\0' ] || continue
         [ "$(od -An -tu4 -j8 -N4 "$base/$f" | tr -d ' ')" = 1 ] && return 0
@@ -151,14 +156,15 @@ run_write() {
     id=$(field "$1" .id) want=$(field "$1" .content_sha256)
     stage "$1"
     if [ -n "$(field "$1" .file)" ]; then img="$work/s/$(field "$1" .file)"
-    else img="$work/s/new.qed"; (cd "$work/s" && write_create "$1") || { bad "$id" "qemu-img create failed"; return; }
+    else img="$work/s/new.qed"; (cd "$work/s" && write_create "$1") 2>"$work/err" ||
+        { bad "$id" "qemu-img create failed: $(head -c 200 "$work/err")$(known "$id")"; return; }
     fi
     if ! (cd "$work/s" && write_ops "$1" "$img") >"$work/err" 2>&1; then
         bad "$id" "ops failed: $(head -c 300 "$work/err")"
     elif ! got=$(content_sha "$img"); then
         bad "$id" "convert failed: $(head -c 200 "$work/err")"
     elif [ "$got" != "$want" ]; then
-        bad "$id" "content $got, manifest $want"
+        bad "$id" "content $got, manifest $want$(known "$id")"
     else
         qemu-img check -f qed --output=json "$img" >"$work/check.json" 2>/dev/null
         cl=$(jq -r '"\(.corruptions // 0) \(.leaks // 0)"' "$work/check.json")
