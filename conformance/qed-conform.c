@@ -229,12 +229,10 @@ static int find_project_file(const char *rel_from_build, const char *rel_from_to
 {
     char dir[PATH_MAX], cand[3][PATH_MAX + 64];
     self_dir(dir, sizeof dir);
-    snprintf(cand[0], sizeof cand[0], "%s/%s", dir, rel_from_build);
+    snprintf(cand[0], sizeof cand[0], "%s/%s", dir, rel_from_build ? rel_from_build : "");
     snprintf(cand[1], sizeof cand[1], "%s/../%s", dir, rel_from_top);
     snprintf(cand[2], sizeof cand[2], "%s", rel_from_top);
-    for (int i = 0; i < 3; i++) {
-        if (rel_from_build == NULL && i == 0)
-            continue;
+    for (int i = rel_from_build ? 0 : 1; i < 3; i++) {
         if (access(cand[i], want_exec ? X_OK : R_OK) == 0 && realpath(cand[i], out) != NULL)
             return strlen(out) < cap ? 0 : -1;
     }
