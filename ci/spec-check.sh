@@ -167,43 +167,75 @@ role == "spec" { scan_citations($0, fname() ":" FNR, 0); next }
 role == "ref"  { scan_citations($0, fname() ":" FNR, 1); next }
 role == "code" { scan_citations($0, fname() ":" FNR, 0); next }
 
-# ---- corpus/golden/manifest.json (kept whole, parsed at the end) -----------
+# ---- corpus/golden/manifest.json, streamed --------------------------------
 
-role == "manifest" { manifest_text = manifest_text $0 "\n"; next }
+role == "manifest" { manifest_line($0); next }
 
-# ---- the manifest: "rules" arrays and "error_rule" strings -----------------
+# Feed one manifest line.  Only lines from a "rules" or "error_rule" key on
+# are kept, until the value is complete, so time and memory stay linear in
+# the size of the manifest.
+function manifest_line(line) {
+    if (pending == "" && line !~ /"(rules|error_rule)"/)
+        return
+    if (pending == "")
+        pending_line = FNR
+    pending = pending line "\n"
+    drain_pending()
+}
 
-# Record every rule in each "rules" array; flag undefined ones.
-function scan_rules_arrays(text,    rest, line, arr, elem, id, n) {
-    rest = text; line = 1
-    while (match(rest, /"rules"[ \t\r\n]*:[ \t\r\n]*\[[^]]*\]/)) {
-        line += count_lines(substr(rest, 1, RSTART - 1))
-        arr = substr(rest, RSTART, RLENGTH)
-        rest = substr(rest, RSTART + RLENGTH)
-        sub(/^"rules"[^[]*\[/, "", arr)
-        nrule_arrays++
-        while (match(arr, /"[^"]*"/)) {
-            id = substr(arr, RSTART + 1, RLENGTH - 2)
-            arr = substr(arr, RSTART + RLENGTH)
-            if (id in defined) case_cited[id]++
-            else problem(manifest_path ":" line ": a case cites \"" id "\", which spec/rules.tsv does not define")
+# Drop the first n characters of the pending text, counting its lines.
+function consume(n) {
+    pending_line += count_lines(substr(pending, 1, n))
+    pending = substr(pending, n + 1)
+}
+
+# Check every complete "rules" array and "error_rule" string in the pending
+# text; keep an incomplete one for the next line.
+function drain_pending(    ws, n) {
+    ws = "[ \t\r\n]*"
+    while (match(pending, /"(rules|error_rule)"/)) {
+        if (RSTART > 1 && substr(pending, RSTART - 1, 1) == "\\") {
+            consume(RSTART)                       # inside an escaped string
+            continue
         }
-        line += count_lines(arr)   # lines inside the remainder of the array
+        consume(RSTART - 1)
+        if (substr(pending, 2, 5) == "rules") {
+            if (match(pending, "^\"rules\"" ws ":" ws "\\[[^]]*\\]")) {
+                n = RLENGTH; take_rules(substr(pending, 1, n)); consume(n)
+            } else if (pending !~ /\]/ && length(pending) < 65536) {
+                return                            # the array goes on
+            } else {
+                problem(manifest_path ":" pending_line ": \"rules\" is not an array of strings"); consume(7)
+            }
+        } else if (match(pending, "^\"error_rule\"" ws ":" ws "\"[^\"]*\"")) {
+            n = RLENGTH; take_error_rule(substr(pending, 1, n)); consume(n)
+        } else if (gsub(/"/, "\"", pending) < 4 && length(pending) < 65536) {
+            return                                # the string goes on
+        } else {
+            problem(manifest_path ":" pending_line ": \"error_rule\" is not a string"); consume(12)
+        }
+    }
+    pending = ""
+}
+
+# Record every rule of one "rules" array; flag undefined ones.
+function take_rules(arr,    id) {
+    sub(/^"rules"[^[]*\[/, "", arr)
+    nrule_arrays++
+    while (match(arr, /"[^"]*"/)) {
+        id = substr(arr, RSTART + 1, RLENGTH - 2)
+        arr = substr(arr, RSTART + RLENGTH)
+        if (id in defined) case_cited[id]++
+        else problem(manifest_path ":" pending_line ": a case cites \"" id "\", which spec/rules.tsv does not define")
     }
 }
 
-# Flag every "error_rule" naming an undefined rule.
-function scan_error_rules(text,    rest, line, id) {
-    rest = text; line = 1
-    while (match(rest, /"error_rule"[ \t\r\n]*:[ \t\r\n]*"[^"]*"/)) {
-        line += count_lines(substr(rest, 1, RSTART - 1))
-        id = substr(rest, RSTART, RLENGTH)
-        rest = substr(rest, RSTART + RLENGTH)
-        line += count_lines(id)
-        sub(/^"error_rule"[^:]*:[ \t\r\n]*"/, "", id); sub(/"$/, "", id)
-        if (!(id in defined))
-            problem(manifest_path ":" line ": error_rule \"" id "\" is not defined in spec/rules.tsv")
-    }
+# Flag an "error_rule" naming an undefined rule.
+function take_error_rule(text,    id) {
+    id = text
+    sub(/^"error_rule"[^:]*:[ \t\r\n]*"/, "", id); sub(/"$/, "", id)
+    if (!(id in defined))
+        problem(manifest_path ":" pending_line ": error_rule \"" id "\" is not defined in spec/rules.tsv")
 }
 
 END {
@@ -212,8 +244,8 @@ END {
     if (!have_manifest)
         problem(manifest_path ": missing: no case covers any rule (schema: conformance/MANIFEST.md)")
     else {
-        scan_rules_arrays(manifest_text)
-        scan_error_rules(manifest_text)
+        if (pending != "")
+            problem(manifest_path ":" pending_line ": unterminated \"rules\" or \"error_rule\" value")
         if (nrule_arrays == 0) problem(manifest_path ": no \"rules\" array found")
     }
     for (i = 1; i <= nrules; i++) {

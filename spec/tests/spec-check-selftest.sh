@@ -97,6 +97,12 @@ check_case multiline-array 1 'corpus/golden/manifest.json:4: a case cites "TBL-3
     "sed -i 's|^      \"TBL-2\"|      \"TBL-3\"|' corpus/golden/manifest.json"
 check_case error-rule-undefined 1 'corpus/golden/manifest.json:3: error_rule "TBL-4" is not defined in spec/rules.tsv' \
     "sed -i 's|\"error_rule\": \"TBL-2\"|\"error_rule\": \"TBL-4\"|' corpus/golden/manifest.json"
+check_case one-line-manifest 0 'spec-check: 3 rules, 0 not defined in spec, 0 uncited in ref/, 0 without a case, 0 problems in all' \
+    "printf '{\"testGroups\":[{\"tests\":[{\"rules\":[\"HDR-1\"]},{\"error_rule\":\"TBL-2\",\"rules\":[\"HDR-10\",\"TBL-2\"]}]}]}' > corpus/golden/manifest.json"
+check_case rules-not-array 1 'corpus/golden/manifest.json:2: "rules" is not an array of strings' \
+    "sed -i 's|\"rules\": \\[ \"HDR-1\" \\]|\"rules\": \"HDR-1\"|' corpus/golden/manifest.json"
+check_case unterminated-array 1 'corpus/golden/manifest.json:4: unterminated "rules" or "error_rule" value' \
+    "head -n 5 corpus/golden/manifest.json > m.tmp && mv m.tmp corpus/golden/manifest.json"
 check_case rules-tsv-duplicate 1 'spec/rules.tsv:5: HDR-1 listed twice' \
     "printf 'HDR-1\\t2 Header\\tagain\\n' >> spec/rules.tsv"
 
