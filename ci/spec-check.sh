@@ -16,8 +16,8 @@
 #
 # Prints one line per problem, then a summary line.  Exit status: 0 clean,
 # 1 problems found, 2 usage error or missing spec/rules.tsv.
-# Needs only POSIX sh, find and awk (no jq: `make spec-check` must run on a
-# machine with only a C compiler and make).
+# Needs only POSIX sh, find (POSIX options only) and awk; no jq, since
+# `make spec-check` must run on a machine with only a C compiler and make.
 
 set -u
 
@@ -58,7 +58,10 @@ manifest=corpus/golden/manifest.json
 
 # File operands are prefixed with ./ so that awk never takes a name containing
 # '=' for a variable assignment; the awk program strips the prefix again.
-ref_files=$(find ./ref -maxdepth 1 -type f \( -name '*.c' -o -name '*.h' \) 2>/dev/null | LC_ALL=C sort)
+ref_files=
+for f in ./ref/*.c ./ref/*.h; do
+    [ -f "$f" ] && ref_files="$ref_files $f"
+done
 other_code=$(find ./ref ./conformance ./fuzz -type f \( -name '*.c' -o -name '*.h' \) 2>/dev/null |
              LC_ALL=C sort | awk -F/ '!($2 == "ref" && NF == 3)')
 
