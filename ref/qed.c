@@ -373,7 +373,8 @@ int qed_resolve_backing(const char *image_path, const char *name, char *out,
 
     if (dir_len + name_len + 1 > out_len)
         return QED_ERR_LIMIT;
-    memcpy(out, image_path, dir_len);
+    if (dir_len)
+        memcpy(out, image_path, dir_len);
     memcpy(out + dir_len, name, name_len + 1);
     return QED_OK;
 }
@@ -1133,13 +1134,35 @@ int qed_flush(qed_image *img)
 /* 7. Check and repair                                                */
 /* ================================================================== */
 
+/*
+ * The check runs in three steps, so that every copy made for a duplicate
+ * reference holds the bytes the reference saw before anything was
+ * rewritten (CHK-6):
+ *   pass 1   L1 entries: validate, claim each L2 table's clusters; a
+ *            duplicate table is copied (repair) and its copy scanned
+ *            silently, so the counts do not depend on the repair flag;
+ *   pass 2   L2 entries: validate and claim; repairs are recorded in a fix
+ *            list (duplicates are copied now, from unmodified bytes);
+ *   apply    flush the copies, rewrite each L2 table that has fixes, then
+ *            (repair_finish) flush, write L1, flush.
+ */
+enum { SCAN_NO = 0, SCAN_COUNT = 1, SCAN_SILENT = 2 };
+
+typedef struct table_fix {
+    uint64_t l1_idx;      /* table: the one L1 entry idx points at */
+    uint64_t l2_idx;      /* entry in it */
+    uint64_t value;       /* new entry */
+} table_fix;
+
 typedef struct check_state {
     qed_image *img;
     unsigned repair;
     qed_check_result *res;
     uint64_t nclusters;   /* whole clusters in the file when the check began */
     uint8_t *used;        /* one bit per cluster: referenced */
-    uint8_t *descend;     /* one byte per L1 entry: an L2 table to scan */
+    uint8_t *scan;        /* per L1 entry: SCAN_NO, SCAN_COUNT, SCAN_SILENT */
+    table_fix *fixes;     /* pass 2 repairs, in L1 order */
+    size_t nfixes, fixes_cap;
     int l1_changed;
     int relocated;        /* repair appended clusters */
     uint64_t last_data;   /* for fragmentation */
@@ -1190,11 +1213,14 @@ static int copy_clusters(check_state *cs, uint64_t src, uint64_t n, uint64_t *ds
     return ret;
 }
 
-/* Count (and with repair, fix) one corruption in *entry: invalid entries
- * become 0, duplicates get a copy of n clusters (CHK-2, CHK-5). */
-static int fix_entry(check_state *cs, uint64_t *entry, int duplicate, uint64_t n)
+/* Count (unless silent) and, with repair, compute the fix for one bad
+ * entry: invalid entries become 0, duplicates get a copy of their n
+ * clusters (CHK-2, CHK-5).  *entry is left alone without repair. */
+static int fix_entry(check_state *cs, uint64_t *entry, int duplicate,
+                     uint64_t n, int silent)
 {
-    cs->res->corruptions++;
+    if (!silent)
+        cs->res->corruptions++;
     if (!(cs->repair & QED_REPAIR_CORRUPT))
         return QED_OK;
     if (!duplicate) {
@@ -1217,62 +1243,102 @@ static int check_l1(check_state *cs)
             continue;                             /* TBL-5 */
         if (check_table_offset(&img->h, e, img->file_size) == QED_OK) {
             if (claim_clusters(cs, e, img->h.table_size)) {
-                cs->descend[i] = 1;
+                cs->scan[i] = SCAN_COUNT;
                 continue;
             }
             dup = 1;                              /* CHK-1 */
         }
-        ret = fix_entry(cs, &img->l1[i], dup, img->h.table_size);  /* CHK-3 */
-        cs->l1_changed |= (cs->repair & QED_REPAIR_CORRUPT) != 0;
-        cs->descend[i] = dup && img->l1[i] != e;  /* scan the copy */
+        ret = fix_entry(cs, &img->l1[i], dup, img->h.table_size, 0);  /* CHK-3 */
+        cs->l1_changed |= img->l1[i] != e;
+        if (dup && img->l1[i] != e)
+            cs->scan[i] = SCAN_SILENT;            /* the copy's entries repeat the original's */
     }
     return ret;
 }
 
-/* Check one data entry of an L2 table; returns 1 in *changed on repair. */
-static int check_data_entry(check_state *cs, uint64_t *entry, int *changed)
+/* Record that entry l2_idx of L1 entry l1_idx's table becomes value. */
+static int add_fix(check_state *cs, uint64_t l1_idx, uint64_t l2_idx, uint64_t value)
 {
-    qed_image *img = cs->img;
-    uint64_t e = *entry;
+    if (cs->nfixes == cs->fixes_cap) {
+        size_t cap = cs->fixes_cap ? cs->fixes_cap * 2 : 64;
+        table_fix *f = cap > SIZE_MAX / sizeof(*f) ? NULL
+                                                   : realloc(cs->fixes, cap * sizeof(*f));
+        if (!f)
+            return QED_ERR_NOMEM;
+        cs->fixes = f;
+        cs->fixes_cap = cap;
+    }
+    cs->fixes[cs->nfixes++] = (table_fix){ l1_idx, l2_idx, value };
+    return QED_OK;
+}
+
+/* Claim a valid data cluster; 0 if it is a duplicate (CHK-1). */
+static int claim_data(check_state *cs, uint64_t e)
+{
+    uint64_t cluster_size = cs->img->h.cluster_size;
+
+    if (!claim_clusters(cs, e, 1))
+        return 0;
+    cs->res->allocated_clusters++;
+    if (cs->last_data && e != cs->last_data + cluster_size)
+        cs->res->fragmented_clusters++;
+    cs->last_data = e;
+    return 1;
+}
+
+/* Check entry l2_idx of L1 entry l1_idx's table, holding e (CHK-1, CHK-2). */
+static int check_data_entry(check_state *cs, uint64_t l1_idx, uint64_t l2_idx,
+                            uint64_t e)
+{
+    uint64_t fixed = e;
     int ret, dup = 0;
 
     if (e == 0 || e == QED_ZERO_CLUSTER)
         return QED_OK;                            /* TBL-5, ZERO-1 */
-    if (check_data_offset(&img->h, e, img->file_size) == QED_OK) {
-        if (claim_clusters(cs, e, 1)) {
-            cs->res->allocated_clusters++;
-            if (cs->last_data && e != cs->last_data + img->h.cluster_size)
-                cs->res->fragmented_clusters++;
-            cs->last_data = e;
+    if (check_data_offset(&cs->img->h, e, cs->img->file_size) == QED_OK) {
+        if (claim_data(cs, e))
             return QED_OK;
-        }
         dup = 1;                                  /* CHK-1 */
     }
-    ret = fix_entry(cs, entry, dup, 1);           /* CHK-2 */
-    *changed |= *entry != e;
-    if (*entry != e && dup)
+    ret = fix_entry(cs, &fixed, dup, 1, cs->scan[l1_idx] == SCAN_SILENT);  /* CHK-2 */
+    if (ret != QED_OK || fixed == e)
+        return ret;
+    if (dup)
         cs->res->allocated_clusters++;
-    return ret;
+    return add_fix(cs, l1_idx, l2_idx, fixed);
 }
 
-/* Pass 2 for one L2 table: check its entries, write it back if repaired. */
+/* Pass 2 for one L2 table: check its entries, recording repairs. */
 static int check_l2(check_state *cs, uint64_t idx, uint64_t *table)
 {
     qed_image *img = cs->img;
-    int changed = 0, ret = read_table(img, img->l1[idx], table);
+    int ret = read_table(img, img->l1[idx], table);
 
     if (ret != QED_OK) {
         cs->res->check_errors++;
         return QED_OK;                            /* keep checking */
     }
     for (uint64_t i = 0; i < img->nentries && ret == QED_OK; i++)
-        ret = check_data_entry(cs, &table[i], &changed);
-    if (ret != QED_OK || !changed)
-        return ret;
-    if (cs->relocated)
-        ret = img->io->flush(img->io);            /* copies before the entries */
-    if (ret == QED_OK)
-        ret = write_entries(img, img->l1[idx], table, 0, img->nentries);
+        ret = check_data_entry(cs, idx, i, table[i]);
+    return ret;
+}
+
+/* Apply the fix list: copies first made durable, then each table that has
+ * fixes is read, patched and written whole (CHK-5). */
+static int apply_fixes(check_state *cs, uint64_t *table)
+{
+    qed_image *img = cs->img;
+    int ret = cs->nfixes && cs->relocated ? img->io->flush(img->io) : QED_OK;
+    size_t k = 0;
+
+    while (ret == QED_OK && k < cs->nfixes) {
+        uint64_t idx = cs->fixes[k].l1_idx;
+        ret = read_table(img, img->l1[idx], table);
+        for (; ret == QED_OK && k < cs->nfixes && cs->fixes[k].l1_idx == idx; k++)
+            table[cs->fixes[k].l2_idx] = cs->fixes[k].value;
+        if (ret == QED_OK)
+            ret = write_entries(img, img->l1[idx], table, 0, img->nentries);
+    }
     return ret;
 }
 
@@ -1318,7 +1384,7 @@ static int repair_finish(check_state *cs)
     return ret;
 }
 
-/* Both passes over the tables. */
+/* Both passes over the tables, then the recorded repairs. */
 static int check_tables(check_state *cs, uint64_t *table)
 {
     qed_image *img = cs->img;
@@ -1328,8 +1394,10 @@ static int check_tables(check_state *cs, uint64_t *table)
     claim_clusters(cs, img->h.l1_table_offset, img->h.table_size);
     ret = check_l1(cs);
     for (uint64_t i = 0; i < img->nentries && ret == QED_OK; i++)
-        if (cs->descend[i])
+        if (cs->scan[i] != SCAN_NO)
             ret = check_l2(cs, i, table);
+    if (ret == QED_OK)
+        ret = apply_fixes(cs, table);
     img->l2_offset = 0;                           /* cache may be stale */
     return ret;
 }
@@ -1345,8 +1413,8 @@ static int check_init(check_state *cs, qed_image *img, unsigned repair,
     if (cs->nclusters > img->lim.max_check_clusters)
         return QED_ERR_LIMIT;
     cs->used = calloc((size_t)(cs->nclusters / 8 + 1), 1);
-    cs->descend = calloc((size_t)img->nentries, 1);
-    return cs->used && cs->descend ? QED_OK : QED_ERR_NOMEM;
+    cs->scan = calloc((size_t)img->nentries, 1);
+    return cs->used && cs->scan ? QED_OK : QED_ERR_NOMEM;
 }
 
 /* Check the image, repairing what repair asks for (spec section 8). */
@@ -1373,7 +1441,8 @@ int qed_check(qed_image *img, unsigned repair, qed_check_result *res)
     res->image_end_offset = img->file_size;
     free(table);
     free(cs.used);
-    free(cs.descend);
+    free(cs.scan);
+    free(cs.fixes);
     return ret;
 }
 
