@@ -155,16 +155,18 @@ static int sink_write_sparse(qt_sink *k, uint64_t off, const uint8_t *buf,
 
     while (pos < len && rc == QED_OK) {
         size_t n = k->zero_block - (size_t)((off + pos) % k->zero_block);
-        int zero;
 
         if (n > len - pos)
             n = len - pos;
-        zero = is_zero(buf + pos, n);
-        if (!zero && !in_run)
-            run_start = pos, in_run = 1;
-        if (zero && in_run)
+        if (!is_zero(buf + pos, n)) {
+            if (!in_run)
+                run_start = pos;
+            in_run = 1;
+        } else if (in_run) {
             rc = sink_write(k, off + run_start, buf + run_start,
-                            pos - run_start), in_run = 0;
+                            pos - run_start);
+            in_run = 0;
+        }
         pos += n;
     }
     if (rc == QED_OK && in_run)

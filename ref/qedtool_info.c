@@ -464,7 +464,8 @@ static int walk_map(qed_image *img, enum qt_output fmt, chain_names *c)
         rc = qed_map(img, off, size - off, &next);
         if (rc != QED_OK)
             break;
-        if (next.length == 0 || next.length > size - off) {
+        if (next.start != off || next.length == 0 ||
+            next.length > size - off) {
             rc = QED_ERR_INVAL;       /* a broken promise of qed_map */
             break;
         }
@@ -473,13 +474,17 @@ static int walk_map(qed_image *img, enum qt_output fmt, chain_names *c)
             cur.length += next.length;
             continue;
         }
-        if (have)
-            emit_extent(fmt, &cur, first, c), first = 0;
+        if (have) {
+            emit_extent(fmt, &cur, first, c);
+            first = 0;
+        }
         cur = next;
         have = 1;
     }
-    if (have && rc == QED_OK)
-        emit_extent(fmt, &cur, first, c), first = 0;
+    if (have && rc == QED_OK) {
+        emit_extent(fmt, &cur, first, c);
+        first = 0;
+    }
     if (fmt == QT_OUTPUT_JSON)
         fputs(first ? "[]\n" : "]\n", stdout);
     return rc;

@@ -293,8 +293,11 @@ static int run_stdin(io_session *s)
     int rc = 0;
 
     while (rc == 0 && fgets(line, sizeof(line), stdin)) {
-        if (!strchr(line, '\n') && !feof(stdin))
+        char *nl = strchr(line, '\n');
+        if (!nl && !feof(stdin))
             return cmd_error("command", "line too long", NULL);
+        if (nl)
+            *nl = '\0';
         rc = run_command(s, line);
     }
     return rc < 0 ? -1 : 0;
@@ -402,6 +405,8 @@ int qt_cmd_io(int argc, char **argv)
     memset(&s, 0, sizeof(s));
     s.file = ia.file;
     s.buf = malloc(IO_BUF_BYTES);
+    if (!s.buf)
+        qt_err_status("io", QED_ERR_NOMEM);
     if (!s.buf || qt_image_open(ia.file, ia.readonly ? 0 : QED_OPEN_RDWR,
                                 &im) != QED_OK) {
         free(s.buf);
