@@ -86,7 +86,6 @@ static void test_chk4_chk7_leaks(void)
 {
     rawimg r;
     build_clean(&r);
-    uint64_t end = r.len;
     uint64_t mid = raw_add_cluster(&r, 0x44);          /* will be in the middle */
     raw_map(&r, 40, raw_add_cluster(&r, 0x45));
     raw_add_cluster(&r, 0x46);
@@ -100,7 +99,6 @@ static void test_chk4_chk7_leaks(void)
     CU_ASSERT_EQUAL(r.len, mid + 2 * CS);
     res = check_raw(&r, QED_REPAIR_NONE);
     EXPECT_COUNTS(res, 0, 1);                           /* CHK-7: the middle one stays */
-    CU_ASSERT(mid == end);
     expect_fill(&r, 40, 0x45);
     raw_free(&r);
 }
@@ -266,8 +264,7 @@ static void test_repair_modes(void)
 {
     rawimg r;
     build_clean(&r);
-    uint64_t l2 = raw_map(&r, 40, 0x10000000);          /* corrupt */
-    (void)l2;
+    raw_map(&r, 40, 0x10000000);                        /* corrupt */
     raw_add_cluster(&r, 0);                             /* leak at the end */
     size_t len = r.len;
     qed_check_result res = check_raw(&r, QED_REPAIR_CORRUPT);

@@ -3,8 +3,9 @@
 #   make test-interop        QEMU <-> qedtool interoperability (ref/tests/interop.sh)
 #   make test-unit-asan      unit tests built with ASan+UBSan in $(BUILDDIR)/asan
 #   make test-unit-valgrind  unit tests under valgrind --leak-check=full
+#   make test-unit-mutants   every conformance mutant must fail the unit tests
 #
-# test-unit-asan and test-unit-valgrind are not in TEST_TARGETS: CI decides.
+# Only test-interop is in TEST_TARGETS; CI decides about the others.
 
 test-interop: $(BUILDDIR)/qedtool
 	$(Q)QEDTOOL=$(BUILDDIR)/qedtool ref/tests/interop.sh
@@ -16,5 +17,8 @@ test-unit-asan:
 test-unit-valgrind: $(BUILDDIR)/unit-tests
 	$(Q)cd $(BUILDDIR) && valgrind --error-exitcode=99 --leak-check=full ./unit-tests
 
+test-unit-mutants:
+	$(Q)MUTANT_DIR=$(BUILDDIR)/mutants-unit ref/tests/mutants-unit.sh
+
 TEST_TARGETS += test-interop
-.PHONY: test-interop test-unit-asan test-unit-valgrind
+.PHONY: test-interop test-unit-asan test-unit-valgrind test-unit-mutants
