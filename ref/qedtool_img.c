@@ -280,7 +280,10 @@ int qt_cmd_rebase(int argc, char **argv)
     if (qt_image_open(ra.file, QED_OPEN_RDWR, &im) != QED_OK)
         return QT_EXIT_FAIL;
     rc = qed_set_backing(im.img, name, name ? ra.backing_fmt : NULL);
-    if (rc != QED_OK)
+    if (rc == QED_ERR_LIMIT)
+        qt_err("%s: the backing file name does not fit in the header "
+               "clusters (HDR-11)", ra.file);
+    else if (rc != QED_OK)
         qt_err_status(ra.file, rc);
     if (qt_image_close(&im, ra.file) != QED_OK)
         rc = QED_ERR_IO;
