@@ -1050,7 +1050,7 @@ int qed_write(qed_image *img, uint64_t off, const void *buf, size_t len)
         if (ret != QED_OK)
             break;
         if (r.kind == K_DATA)
-            ret = img->io->write(img->io, r.host, src, (size_t)r.len);  /* in place */
+            ret = img->io->write(img->io, r.host, src, (size_t)r.len);  /* WR-10 */
         else
             ret = write_allocating(img, &r, off, src);
         src += r.len;
@@ -1219,10 +1219,15 @@ static int copy_clusters(check_state *cs, uint64_t src, uint64_t n, uint64_t *ds
 static int fix_entry(check_state *cs, uint64_t *entry, int duplicate,
                      uint64_t n, int silent)
 {
+    int ret;
+
     if (!silent)
         cs->res->corruptions++;
     if (!(cs->repair & QED_REPAIR_CORRUPT))
         return QED_OK;
+    ret = mark_dirty(cs->img);                    /* WR-1: repair writes tables */
+    if (ret != QED_OK)
+        return ret;
     if (!duplicate) {
         *entry = 0;                               /* CHK-5: invalid -> unallocated */
         return QED_OK;
@@ -1534,7 +1539,8 @@ static int adopt_backing(qed_image *img, const qed_header *h, const char *name)
     return QED_OK;
 }
 
-/* Change the backing file name and format (rebase -u). */
+/* Change the backing file name and format (rebase -u): header and name
+ * in one write at offset 0, then a flush (WR-11). */
 int qed_set_backing(qed_image *img, const char *name, const char *format)
 {
     size_t len = name ? strlen(name) : 0;
