@@ -255,15 +255,16 @@ static int parse_convert_args(int argc, char **argv, convert_args *ca)
     return status;
 }
 
-/* Show "    (P.PP/100%)" on the terminal when the percentage moved. */
-static void show_progress(uint64_t done, uint64_t total, int *last)
+/* Show "    (P.PP/100%)" on the terminal when the hundredths moved. */
+static void show_progress(uint64_t done, uint64_t total, long *last)
 {
-    int pct = total ? (int)(done * 100 / total) : 100;
+    double pct = total ? (double)done * 100.0 / (double)total : 100.0;
+    long hundredths = (long)(pct * 100.0);
 
-    if (pct == *last)
+    if (hundredths == *last)
         return;
-    *last = pct;
-    printf("    (%d.00/100%%)\r", pct);
+    *last = hundredths;
+    printf("    (%.2f/100%%)\r", pct);
     fflush(stdout);
 }
 
@@ -271,7 +272,8 @@ static void show_progress(uint64_t done, uint64_t total, int *last)
 static int copy_image(qt_source *src, qt_sink *k, uint8_t *buf, int progress)
 {
     uint64_t off = 0;
-    int last = -1, rc = QED_OK;
+    long last = -1;
+    int rc = QED_OK;
 
     while (off < src->size && rc == QED_OK) {
         uint64_t left = src->size - off;
@@ -290,8 +292,10 @@ static int copy_image(qt_source *src, qt_sink *k, uint8_t *buf, int progress)
         if (progress)
             show_progress(off, src->size, &last);
     }
+    if (progress && rc == QED_OK)
+        show_progress(src->size, src->size, &last);
     if (progress)
-        printf("    (100.00/100%%)\n");
+        putchar('\n');
     return rc;
 }
 
