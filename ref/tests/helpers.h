@@ -91,6 +91,9 @@ void raw_free(rawimg *r);
 
 /* A mem io holding a copy of buf[0..len); CU-asserts success. */
 qed_io *mem_io(const void *buf, size_t len);
+/* A qed_io passing every call to inner except close, which only frees the
+ * wrapper: lets a recorder "own" a log the test still reads afterwards. */
+qed_io *io_borrow(qed_io *inner);
 /* Copy of an io's current contents (malloc'd; *len set). */
 uint8_t *io_bytes(qed_io *io, size_t *len);
 /* Create an image with qed_create on a fresh mem io; NULL on failure. */

@@ -372,19 +372,23 @@ static void test_set_backing(void)
     CU_ASSERT_EQUAL(f, QED_F_BACKING_FILE);                 /* probe, not NO_PROBE */
     uint32_t off = get_le32(b + HOFF_BOFF), n = get_le32(b + HOFF_BSIZE);
     CU_ASSERT_EQUAL(n, 19);
-    CU_ASSERT(off >= 64 && off + n <= CS);
+    CU_ASSERT_EQUAL(off, 64);                               /* WR-11 */
     CU_ASSERT_EQUAL(memcmp(b + off, "new-longer-name.raw", 19), 0);
     free(b);
     CU_ASSERT_EQUAL_FATAL(open_img(io, QED_OPEN_RDWR, &fs, &img), QED_OK);
     CU_ASSERT_STRING_EQUAL(qed_backing_name(img), "new-longer-name.raw");
-    CU_ASSERT_EQUAL(qed_set_backing(img, NULL, NULL), QED_OK);
-    char big[CS];
+    /* WR-11: 64 + length > header bytes is refused, nothing changes */
+    char big[CS - 64 + 2];
     memset(big, 'n', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     CU_ASSERT_EQUAL(qed_set_backing(img, big, "raw"), QED_ERR_LIMIT);
+    CU_ASSERT_STRING_EQUAL(qed_backing_name(img), "new-longer-name.raw");
+    big[sizeof(big) - 2] = '\0';                             /* exactly fits */
+    CU_ASSERT_EQUAL(qed_set_backing(img, big, "raw"), QED_OK);
+    CU_ASSERT_EQUAL(qed_set_backing(img, NULL, NULL), QED_OK);
     CU_ASSERT_EQUAL(qed_close(img), QED_OK);
     b = io_bytes(io, &len);
-    CU_ASSERT_EQUAL(get_le64(b + HOFF_FEATURES) & QED_F_BACKING_FILE, 0);
+    CU_ASSERT_EQUAL(get_le64(b + HOFF_FEATURES), 0);        /* both bits cleared */
     free(b);
     qed_io_close(io);
     raw_free(&r);

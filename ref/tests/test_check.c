@@ -199,6 +199,47 @@ static void test_chk1_shared_l2(void)
     raw_free(&r);
 }
 
+/* CHK-1: the L2 table behind a duplicate L1 entry is not walked, so its
+ * data entries are neither counted again nor leaked; repair copies the
+ * table and (silently) its data clusters, and both ranges read the same. */
+static void test_chk1_shared_full_l2(void)
+{
+    rawimg r;
+    raw_init(&r, CS, 1, IMG_SIZE);
+    uint64_t l2 = raw_map(&r, 3, raw_add_cluster(&r, 0xa3));
+    raw_map(&r, 7, raw_add_cluster(&r, 0xa7));
+    raw_set_l1(&r, 1, l2);
+    size_t len0 = r.len;
+    qed_check_result res = check_raw(&r, QED_REPAIR_NONE);
+    EXPECT_COUNTS(res, 1, 0);
+    res = check_raw(&r, QED_REPAIR_ALL);
+    EXPECT_COUNTS(res, 1, 0);
+    CU_ASSERT_EQUAL(res.corruptions_fixed, 1);
+    CU_ASSERT_EQUAL(r.len, len0 + 3 * CS);              /* table + 2 data copies */
+    expect_fill(&r, 3, 0xa3);
+    expect_fill(&r, 512 + 3, 0xa3);
+    expect_fill(&r, 512 + 7, 0xa7);
+    res = check_raw(&r, QED_REPAIR_NONE);
+    EXPECT_COUNTS(res, 0, 0);
+    CU_ASSERT_EQUAL(res.allocated_clusters, 4);
+    raw_free(&r);
+}
+
+/* CHK-1: a reference overlapping an owned cluster is one duplicate and
+ * takes none of its clusters, so the one it did not share leaks. */
+static void test_chk1_overlapping_tables(void)
+{
+    rawimg r;
+    raw_init(&r, CS, 2, IMG_SIZE);
+    uint64_t a = raw_add_table(&r);
+    raw_add_cluster(&r, 0);                             /* a + 2*CS */
+    raw_set_l1(&r, 0, a);
+    raw_set_l1(&r, 1, a + CS);                          /* shares a + CS */
+    qed_check_result res = check_raw(&r, QED_REPAIR_NONE);
+    EXPECT_COUNTS(res, 1, 1);
+    raw_free(&r);
+}
+
 /* CHK-2: reserved bits, misalignment (with 64 KiB clusters) and a data
  * cluster past EOF or in the header: one corruption each; repair zeroes
  * them and keeps every valid entry (CHK-6). */
@@ -383,6 +424,8 @@ int suite_check(void)
         { "CHK-1 triple reference", test_chk1_triple_reference },
         { "CHK-1 data on L1/L2 tables", test_chk1_data_on_tables },
         { "CHK-1 shared L2 table", test_chk1_shared_l2 },
+        { "CHK-1 shared L2 table with data", test_chk1_shared_full_l2 },
+        { "CHK-1 overlapping tables", test_chk1_overlapping_tables },
         { "CHK-2 bad L2 entries", test_chk2_bad_entries },
         { "CHK-2/3 bad L1 entries", test_chk3_bad_l1 },
         { "leaks under a dropped L1", test_leaks_under_bad_l1 },

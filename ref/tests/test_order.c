@@ -28,7 +28,39 @@ typedef struct trace {
     enum kind *kind;
 } trace;
 
-typedef enum { OP_WRITE, OP_ZEROES, OP_NONE } workload;
+/* A session's work on the open image (CU-asserting its own results). */
+typedef void (*session_fn)(qed_image *img);
+
+/* The sessions recorded below. */
+static void do_write(qed_image *img)
+{
+    uint8_t buf[WLEN];
+    memset(buf, 0xab, sizeof(buf));
+    CU_ASSERT_EQUAL(qed_write(img, WOFF, buf, WLEN), QED_OK);
+}
+
+static void do_zeroes(qed_image *img)
+{
+    CU_ASSERT_EQUAL(qed_write_zeroes(img, CS, CS), QED_OK);
+}
+
+static void do_read(qed_image *img)
+{
+    uint8_t buf[WLEN];
+    CU_ASSERT_EQUAL(qed_read(img, 0, buf, WLEN), QED_OK);
+}
+
+static void do_repair(qed_image *img)
+{
+    qed_check_result res;
+    CU_ASSERT_EQUAL(qed_check(img, QED_REPAIR_ALL, &res), QED_OK);
+    CU_ASSERT_EQUAL(res.corruptions_fixed, 1);
+}
+
+static void do_rebase(qed_image *img)
+{
+    CU_ASSERT_EQUAL(qed_set_backing(img, "new-base.raw", "raw"), QED_OK);
+}
 
 /* Classify entry e by the byte range it covers. */
 static enum kind classify(const trace *t, const logw_entry *e)
@@ -47,28 +79,23 @@ static enum kind classify(const trace *t, const logw_entry *e)
     return K_OTHER;
 }
 
-/* Run the workload on a copy of base through a recorder and parse the
- * log; fs supplies the backing file. */
+/* Run session on a copy of base opened read-write through a recorder and
+ * parse the log; fs supplies the backing file. */
 static void record(trace *t, const uint8_t *base, size_t base_len, memfs *fs,
-                   workload op)
+                   session_fn session)
 {
     memset(t, 0, sizeof(*t));
     qed_io *inner = mem_io(base, base_len), *log = mem_io(NULL, 0), *rec = NULL;
-    CU_ASSERT_EQUAL_FATAL(qed_io_recorder_new(inner, log, 512, &rec), QED_OK);
+    CU_ASSERT_EQUAL_FATAL(qed_io_recorder_new(inner, io_borrow(log), 512, &rec), QED_OK);
     qed_image *img;
     CU_ASSERT_EQUAL_FATAL(open_img(rec, QED_OPEN_RDWR, fs, &img), QED_OK);
-    uint8_t buf[WLEN];
-    memset(buf, 0xab, sizeof(buf));
-    if (op == OP_WRITE)
-        CU_ASSERT_EQUAL(qed_write(img, WOFF, buf, WLEN), QED_OK);
-    if (op == OP_ZEROES)
-        CU_ASSERT_EQUAL(qed_write_zeroes(img, CS, CS), QED_OK);
-    CU_ASSERT_EQUAL(qed_read(img, 0, buf, WLEN), QED_OK);
+    session(img);
     CU_ASSERT_EQUAL(qed_close(img), QED_OK);
+    t->img = io_bytes(inner, &t->img_len);
+    qed_io_close(rec);              /* brings the log's entry count up to date */
     size_t log_len;
     t->logbuf = io_bytes(log, &log_len);
-    t->img = io_bytes(inner, &t->img_len);
-    qed_io_close(rec);
+    qed_io_close(log);
     CU_ASSERT_EQUAL_FATAL(logw_parse(t->logbuf, log_len, &t->log), 0);
     CU_ASSERT_EQUAL(t->log.count, t->log.n);
     t->l1 = get_le64(t->img + HOFF_L1);
@@ -225,7 +252,7 @@ static void test_alloc_write_no_backing(void)
     size_t len;
     uint8_t *base = base_image(&len, NULL);
     trace t;
-    record(&t, base, len, NULL, OP_WRITE);
+    record(&t, base, len, NULL, do_write);
     CU_ASSERT(t.data > 1);
     int ok = check_wr1(&t) & check_wr2(&t) & check_wr4(&t);
     if (!ok)
@@ -243,7 +270,7 @@ static void test_alloc_write_backing(void)
     size_t len;
     uint8_t *base = base_image(&len, "b.raw");
     trace t;
-    record(&t, base, len, &fs, OP_WRITE);
+    record(&t, base, len, &fs, do_write);
     int ok = check_wr1(&t) & check_wr2(&t) & check_wr3(&t) & check_wr4(&t);
     /* WR-7: what reached the data cluster before the L2 entry pointed at
      * it is the backing data with the write laid over it */
@@ -265,7 +292,7 @@ static void test_write_zeroes_order(void)
     size_t len;
     uint8_t *base = base_image(&len, NULL);
     trace t;
-    record(&t, base, len, NULL, OP_ZEROES);
+    record(&t, base, len, NULL, do_zeroes);
     CU_ASSERT_EQUAL(t.data, QED_ZERO_CLUSTER);
     int ok = check_wr1(&t) & check_wr2(&t) & check_wr4(&t);
     if (!ok)
@@ -281,7 +308,7 @@ static void test_clean_session_writes_nothing(void)
     size_t len;
     uint8_t *base = base_image(&len, NULL);
     trace t;
-    record(&t, base, len, NULL, OP_NONE);
+    record(&t, base, len, NULL, do_read);
     for (size_t i = 0; i < t.log.n; i++)
         CU_ASSERT_EQUAL(t.kind[i], K_FLUSH);
     CU_ASSERT_EQUAL(t.img_len, len);
@@ -300,7 +327,7 @@ static void test_wr5_order(void)
     uint64_t l2 = raw_map(&r, 1, 0x10000000);        /* past EOF: CHK-2 */
     raw_put64(&r, HOFF_FEATURES, QED_F_NEED_CHECK);
     trace t;
-    record(&t, r.buf, r.len, NULL, OP_NONE);
+    record(&t, r.buf, r.len, NULL, do_read);
     CU_ASSERT_EQUAL(t.l2, l2);
     CU_ASSERT_EQUAL(t.data, 0);                       /* repaired */
     size_t fix = first_of(&t, K_L2, 0), h = first_of(&t, K_HDR, 0);
@@ -315,6 +342,90 @@ static void test_wr5_order(void)
     raw_free(&r);
 }
 
+/* WR-10: overwriting an allocated cluster writes only data: no header,
+ * no table write, so NEED_CHECK is never set. */
+static void test_wr10_overwrite_in_place(void)
+{
+    rawimg r;
+    raw_init(&r, CS, 1, IMG_SIZE);
+    uint64_t d = raw_add_cluster(&r, 0x11);
+    raw_map(&r, 1, d);
+    trace t;
+    record(&t, r.buf, r.len, NULL, do_write);
+    CU_ASSERT_EQUAL(t.data, d);
+    int writes = 0;
+    for (size_t i = 0; i < t.log.n; i++) {
+        CU_ASSERT(t.kind[i] == K_FLUSH || t.kind[i] == K_DATA);
+        writes += t.kind[i] == K_DATA;
+    }
+    CU_ASSERT(writes >= 1);
+    CU_ASSERT_EQUAL(t.img_len, r.len);
+    CU_ASSERT_EQUAL(t.img[d + 50], 0xab);
+    if (writes < 1 || t.img_len != r.len)
+        dump(&t);
+    trace_free(&t);
+    raw_free(&r);
+}
+
+/* CHK-5 + WR-1: a repairing check on a clean-flagged image marks it dirty
+ * (header write, flush) before its first table write, and WR-4 ends it. */
+static void test_repair_marks_dirty(void)
+{
+    rawimg r;
+    raw_init(&r, CS, 1, IMG_SIZE);
+    raw_map(&r, 0, raw_add_cluster(&r, 0x11));
+    raw_map(&r, 1, 0x10000000);                      /* CHK-2, features clean */
+    trace t;
+    record(&t, r.buf, r.len, NULL, do_repair);
+    CU_ASSERT_EQUAL(t.data, 0);
+    int ok = check_wr1(&t) & check_wr4(&t);
+    if (!ok)
+        dump(&t);
+    trace_free(&t);
+    raw_free(&r);
+}
+
+/* WR-11: a rebase is one header write (name at offset 64), then a flush. */
+static void test_wr11_rebase_one_write(void)
+{
+    size_t len;
+    uint8_t *base = base_image(&len, NULL);
+    trace t;
+    record(&t, base, len, NULL, do_rebase);
+    size_t h = t.log.n;
+    for (size_t i = 0; i < t.log.n && h == t.log.n; i++)
+        if (t.kind[i] == K_HDR && memcmp(t.log.e[i].data + 64, "new-base.raw", 12) == 0)
+            h = i;
+    CU_ASSERT_FATAL(h < t.log.n);
+    const uint8_t *hd = t.log.e[h].data;
+    CU_ASSERT_EQUAL(get_le32(hd + HOFF_BOFF), 64);
+    CU_ASSERT_EQUAL(get_le32(hd + HOFF_BSIZE), 12);
+    CU_ASSERT_EQUAL(get_le64(hd + HOFF_FEATURES) & ~(uint64_t)QED_F_NEED_CHECK,
+                    QED_F_BACKING_FILE | QED_F_BACKING_FORMAT_NO_PROBE);
+    CU_ASSERT(h + 1 < t.log.n && t.kind[h + 1] == K_FLUSH);
+    CU_ASSERT_EQUAL(memcmp(t.img + 64, "new-base.raw", 12), 0);
+    trace_free(&t);
+    free(base);
+}
+
+/* HDR-7: a read-write open clears unknown autoclear bits with a header
+ * write and a flush before any other write of the session. */
+static void test_hdr7_autoclear_first(void)
+{
+    rawimg r;
+    raw_init(&r, CS, 1, IMG_SIZE);
+    raw_put64(&r, HOFF_AUTOCLEAR, 0x4);
+    trace t;
+    record(&t, r.buf, r.len, NULL, do_write);
+    CU_ASSERT_FATAL(t.log.n >= 2);
+    CU_ASSERT_EQUAL(t.kind[0], K_HDR);
+    CU_ASSERT_EQUAL(get_le64(t.log.e[0].data + HOFF_AUTOCLEAR), 0);
+    CU_ASSERT_EQUAL(t.kind[1], K_FLUSH);
+    CU_ASSERT_EQUAL(get_le64(t.img + HOFF_AUTOCLEAR), 0);
+    trace_free(&t);
+    raw_free(&r);
+}
+
 int suite_order(void)
 {
     static const test_case cases[] = {
@@ -323,6 +434,10 @@ int suite_order(void)
         { "WR-1/2/4 write zeroes", test_write_zeroes_order },
         { "clean session writes nothing", test_clean_session_writes_nothing },
         { "WR-5 repair before clearing NEED_CHECK", test_wr5_order },
+        { "WR-10 overwrite in place", test_wr10_overwrite_in_place },
+        { "CHK-5/WR-1 repair marks dirty first", test_repair_marks_dirty },
+        { "WR-11 rebase is one write + flush", test_wr11_rebase_one_write },
+        { "HDR-7 autoclear cleared first", test_hdr7_autoclear_first },
     };
     return ADD_SUITE("order", cases);
 }
