@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "helpers.h"
 
@@ -426,6 +427,107 @@ static void test_hdr7_autoclear_first(void)
     raw_free(&r);
 }
 
+/* The base image with write entries [0, cut) of t applied, except entry
+ * skip (pass t->log.n to skip none); *len set.  Gaps read as zeroes. */
+static uint8_t *replay(const trace *t, const uint8_t *base, size_t base_len,
+                       size_t cut, size_t skip, size_t *len)
+{
+    size_t n = base_len;
+    for (size_t i = 0; i < cut; i++)
+        if (!(t->log.e[i].flags & LOGW_FLUSH)) {
+            size_t end = (size_t)((t->log.e[i].sector + t->log.e[i].nr_sectors) * 512);
+            n = end > n ? end : n;
+        }
+    uint8_t *img = calloc(n, 1);
+    memcpy(img, base, base_len);
+    for (size_t i = 0; i < cut; i++)
+        if (i != skip && !(t->log.e[i].flags & LOGW_FLUSH))
+            memcpy(img + t->log.e[i].sector * 512, t->log.e[i].data,
+                   (size_t)t->log.e[i].nr_sectors * 512);
+    *len = n;
+    return img;
+}
+
+/* 1 when img opens with flags and a check finds no corruption. */
+static int opens_and_checks_clean(const uint8_t *img, size_t len, memfs *fs,
+                                  unsigned flags)
+{
+    qed_io *io = mem_io(img, len);
+    qed_image *im;
+    qed_check_result res;
+    int ok = open_img(io, flags, fs, &im) == QED_OK &&
+             qed_check(im, QED_REPAIR_NONE, &res) == QED_OK && res.corruptions == 0;
+    qed_close(im);
+    qed_io_close(io);
+    return ok;
+}
+
+/* O1 and O2 on one crash state: it opens read-write (WR-5 repairing when
+ * NEED_CHECK is set) and then checks clean; if NEED_CHECK is clear, even
+ * the unrepaired image checks clean. */
+static int crash_state_ok(const uint8_t *img, size_t len, memfs *fs)
+{
+    int ok = 1;
+    if (!(get_le64(img + HOFF_FEATURES) & QED_F_NEED_CHECK))
+        ok = opens_and_checks_clean(img, len, fs, 0);          /* O2 */
+    return opens_and_checks_clean(img, len, fs, QED_OPEN_RDWR) && ok;   /* O1 */
+}
+
+/* Every cut point of a session's trace, and every cut with one write of
+ * the unflushed epoch before it lost, is a recoverable crash state.  With
+ * corrupt_base (a repair session) the untouched base is exempt: it was
+ * corrupt, with NEED_CHECK clear, before the session began. */
+static void crash_states(const uint8_t *base, size_t base_len, memfs *fs,
+                         session_fn session, int corrupt_base)
+{
+    trace t;
+    record(&t, base, base_len, fs, session);
+    int bad = 0;
+    for (size_t cut = 0; cut <= t.log.n; cut++) {
+        size_t epoch = cut;
+        while (epoch > 0 && !(t.log.e[epoch - 1].flags & LOGW_FLUSH))
+            epoch--;
+        for (size_t skip = epoch; skip <= cut; skip++) {
+            size_t len;
+            uint8_t *img = replay(&t, base, base_len, cut, skip == cut ? t.log.n : skip, &len);
+            int untouched = len == base_len && memcmp(img, base, len) == 0;
+            if (!(corrupt_base && untouched) && !crash_state_ok(img, len, fs) && bad++ < 3)
+                printf("\n    crash state: cut %zu, lost write %zd ", cut,
+                       skip == cut ? (ssize_t)-1 : (ssize_t)skip);
+            free(img);
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    if (bad)
+        dump(&t);
+    trace_free(&t);
+}
+
+static void test_crash_states(void)
+{
+    size_t len;
+    uint8_t *base = base_image(&len, NULL);
+    crash_states(base, len, NULL, do_write, 0);
+    crash_states(base, len, NULL, do_zeroes, 0);
+    memfs fs = {0};
+    uint8_t back[IMG_SIZE];
+    fill_pattern(back, sizeof(back), 5);
+    memfs_add(&fs, "b.raw", back, sizeof(back));
+    memfs_add(&fs, "new-base.raw", back, sizeof(back));
+    crash_states(base, len, &fs, do_rebase, 0);
+    free(base);
+    base = base_image(&len, "b.raw");
+    crash_states(base, len, &fs, do_write, 0);
+    free(base);
+    memfs_free(&fs);
+    rawimg r;
+    raw_init(&r, CS, 1, IMG_SIZE);
+    raw_map(&r, 0, raw_add_cluster(&r, 0x11));
+    raw_map(&r, 1, 0x10000000);
+    crash_states(r.buf, r.len, NULL, do_repair, 1);
+    raw_free(&r);
+}
+
 int suite_order(void)
 {
     static const test_case cases[] = {
@@ -438,6 +540,7 @@ int suite_order(void)
         { "CHK-5/WR-1 repair marks dirty first", test_repair_marks_dirty },
         { "WR-11 rebase is one write + flush", test_wr11_rebase_one_write },
         { "HDR-7 autoclear cleared first", test_hdr7_autoclear_first },
+        { "O1/O2 on every cut and lost unflushed write", test_crash_states },
     };
     return ADD_SUITE("order", cases);
 }
