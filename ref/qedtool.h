@@ -66,6 +66,7 @@ typedef struct qt_args {
     const char **operands;/* operands in order (argc slots) */
     int n_operands;
     int options_done;     /* "--" was seen */
+    const char *bundle;   /* flags left in a "-qr" word, or NULL */
 } qt_args;
 
 /* Set up a scanner; returns 0 or -1 when out of memory. */

@@ -149,13 +149,15 @@ static int scan_long(qt_args *a, const qt_option *opts, const char *word,
     return take_value(a, o, eq ? eq + 1 : NULL, value);
 }
 
-/* "-x", "-xVALUE" or "-x VALUE". */
+/* "-x", "-xVALUE", "-x VALUE", or flags bundled as "-qr": the letters
+ * after a flag are kept in a->bundle for the next call. */
 static int scan_short(qt_args *a, const qt_option *opts, const char *word,
                       const char **value)
 {
     const qt_option *o;
 
-    if (word[0] == 'h' && word[1] == '\0')
+    a->bundle = NULL;
+    if (word[0] == 'h')
         return QT_OPT_HELP;
     o = find_option(opts, word, 1);
     if (!o) {
@@ -163,10 +165,10 @@ static int scan_short(qt_args *a, const qt_option *opts, const char *word,
                a->argv[0], word[0], a->argv[0]);
         return QT_OPT_ERROR;
     }
-    if (!o->takes_value && word[1] != '\0') {
-        qt_err("%s: unknown option '-%s' (see 'qedtool help %s')",
-               a->argv[0], word, a->argv[0]);
-        return QT_OPT_ERROR;
+    if (!o->takes_value) {
+        a->bundle = word[1] ? word + 1 : NULL;
+        *value = NULL;
+        return o->id;
     }
     return take_value(a, o, word[1] ? word + 1 : NULL, value);
 }
@@ -174,6 +176,8 @@ static int scan_short(qt_args *a, const qt_option *opts, const char *word,
 /* Next option id; operands met on the way are stored in a->operands. */
 int qt_args_next(qt_args *a, const qt_option *opts, const char **value)
 {
+    if (a->bundle)
+        return scan_short(a, opts, a->bundle, value);
     while (a->next < a->argc) {
         const char *word = a->argv[a->next++];
 

@@ -142,6 +142,7 @@ expect_one_line "io past end"
 expect_rc "io unknown command" 1 "$Q" io a.qed -c 'frob 0 1'
 expect_rc "io -r refuses writes" 1 "$Q" io -r a.qed -c 'write 0 512'
 expect_rc "io -t accepted" 0 "$Q" io -t writeback a.qed -c 'read -q 0 512'
+expect_rc "bundled flags" 0 "$Q" io -rt none a.qed -c 'read -q 0 512'
 printf 'write -P 0x42 512k 4k\nread -P 0x42 512k 4k\n' > cmds
 expect_rc "io from stdin" 0 "$Q" io a.qed < cmds
 expect_grep "stdin read" "read 4096/4096 bytes at offset 524288" out
