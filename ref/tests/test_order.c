@@ -17,7 +17,7 @@
 #define WOFF (CS + 50)            /* the workload's write: logical cluster 1 */
 #define WLEN 100u
 
-enum kind { K_FLUSH, K_HDR, K_L1, K_L2, K_DATA, K_OTHER };
+enum kind { K_FLUSH, K_HDR, K_L1, K_L2, K_DATA, K_OTHER, K_MARK };
 
 /* One recorded session and what the final image says about it. */
 typedef struct trace {
@@ -31,6 +31,13 @@ typedef struct trace {
 
 /* A session's work on the open image (CU-asserting its own results). */
 typedef void (*session_fn)(qed_image *img);
+
+/* The recorder of the session being recorded, for sessions that add MARK
+ * entries (set by record()). */
+static qed_io *session_recorder;
+
+#define B_OFF (200 * CS + 1000)   /* the second write of do_write_flush_write */
+#define B_LEN 5000u
 
 /* The sessions recorded below. */
 static void do_write(qed_image *img)
@@ -51,6 +58,17 @@ static void do_read(qed_image *img)
     CU_ASSERT_EQUAL(qed_read(img, 0, buf, WLEN), QED_OK);
 }
 
+/* Write A, flush, MARK "A", write B: A is durable from the MARK on (O4). */
+static void do_write_flush_write(qed_image *img)
+{
+    uint8_t buf[B_LEN];
+    do_write(img);
+    CU_ASSERT_EQUAL(qed_flush(img), QED_OK);
+    CU_ASSERT_EQUAL(qed_io_recorder_mark(session_recorder, "A"), QED_OK);
+    memset(buf, 0xcd, sizeof(buf));
+    CU_ASSERT_EQUAL(qed_write(img, B_OFF, buf, B_LEN), QED_OK);
+}
+
 static void do_repair(qed_image *img)
 {
     qed_check_result res;
@@ -68,6 +86,8 @@ static enum kind classify(const trace *t, const logw_entry *e)
 {
     if (e->flags & LOGW_FLUSH)
         return K_FLUSH;
+    if (e->flags & LOGW_MARK)
+        return K_MARK;
     uint64_t a = e->sector * 512, b = a + e->nr_sectors * 512;
     if (a == 0)
         return K_HDR;
@@ -90,7 +110,9 @@ static void record(trace *t, const uint8_t *base, size_t base_len, memfs *fs,
     CU_ASSERT_EQUAL_FATAL(qed_io_recorder_new(inner, io_borrow(log), 512, &rec), QED_OK);
     qed_image *img;
     CU_ASSERT_EQUAL_FATAL(open_img(rec, QED_OPEN_RDWR, fs, &img), QED_OK);
+    session_recorder = rec;
     session(img);
+    session_recorder = NULL;
     CU_ASSERT_EQUAL(qed_close(img), QED_OK);
     t->img = io_bytes(inner, &t->img_len);
     qed_io_close(rec);              /* brings the log's entry count up to date */
@@ -154,7 +176,7 @@ static int covers(const trace *t, size_t i, uint64_t off)
 /* Print the trace (on failure, for the reader). */
 static void dump(const trace *t)
 {
-    static const char *names[] = { "FLUSH", "HDR", "L1", "L2", "DATA", "OTHER" };
+    static const char *names[] = { "FLUSH", "HDR", "L1", "L2", "DATA", "OTHER", "MARK" };
     printf("\n    trace (l1 %llu, l2 %llu, data %llu):",
            (unsigned long long)t->l1, (unsigned long long)t->l2,
            (unsigned long long)t->data);
@@ -434,14 +456,14 @@ static uint8_t *replay(const trace *t, const uint8_t *base, size_t base_len,
 {
     size_t n = base_len;
     for (size_t i = 0; i < cut; i++)
-        if (!(t->log.e[i].flags & LOGW_FLUSH)) {
+        if (!(t->log.e[i].flags & (LOGW_FLUSH | LOGW_MARK))) {
             size_t end = (size_t)((t->log.e[i].sector + t->log.e[i].nr_sectors) * 512);
             n = end > n ? end : n;
         }
     uint8_t *img = calloc(n, 1);
     memcpy(img, base, base_len);
     for (size_t i = 0; i < cut; i++)
-        if (i != skip && !(t->log.e[i].flags & LOGW_FLUSH))
+        if (i != skip && !(t->log.e[i].flags & (LOGW_FLUSH | LOGW_MARK)))
             memcpy(img + t->log.e[i].sector * 512, t->log.e[i].data,
                    (size_t)t->log.e[i].nr_sectors * 512);
     *len = n;
@@ -503,6 +525,88 @@ static void crash_states(const uint8_t *base, size_t base_len, memfs *fs,
     trace_free(&t);
 }
 
+/* The logical disk of crash state img (opened read-write, so repaired);
+ * NULL if it does not open.  IMG_SIZE bytes. */
+static uint8_t *logical_disk(const uint8_t *img, size_t len, memfs *fs)
+{
+    qed_io *io = mem_io(img, len);
+    qed_image *im;
+    uint8_t *disk = malloc(IMG_SIZE);
+    if (open_img(io, QED_OPEN_RDWR, fs, &im) != QED_OK ||
+        qed_read(im, 0, disk, IMG_SIZE) != QED_OK) {
+        free(disk);
+        disk = NULL;
+    }
+    qed_close(im);
+    qed_io_close(io);
+    return disk;
+}
+
+/* O3: every sector of disk holds its old or its new content; O4: with
+ * a_durable, write A's sector holds its new content. */
+static int content_ok(const uint8_t *disk, const uint8_t *old,
+                      const uint8_t *new_, int a_durable)
+{
+    for (size_t s = 0; s < IMG_SIZE; s += 512)
+        if (memcmp(disk + s, old + s, 512) && memcmp(disk + s, new_ + s, 512))
+            return 0;
+    size_t a = WOFF / 512 * 512;
+    return !a_durable || memcmp(disk + a, new_ + a, 512) == 0;
+}
+
+/* O3 and O4 for do_write_flush_write at every cut with every single
+ * unflushed write lost; old is the pre-session disk (backing or zeroes). */
+static void crash_content(const uint8_t *base, size_t base_len, memfs *fs,
+                          const uint8_t *old)
+{
+    uint8_t *new_ = malloc(IMG_SIZE);
+    memcpy(new_, old, IMG_SIZE);
+    memset(new_ + WOFF, 0xab, WLEN);
+    memset(new_ + B_OFF, 0xcd, B_LEN);
+    trace t;
+    record(&t, base, base_len, fs, do_write_flush_write);
+    size_t mark = first_of(&t, K_MARK, 0);
+    CU_ASSERT_FATAL(mark < t.log.n);
+    int bad = 0;
+    for (size_t cut = 0; cut <= t.log.n; cut++) {
+        size_t epoch = cut;
+        while (epoch > 0 && t.kind[epoch - 1] != K_FLUSH)
+            epoch--;
+        for (size_t skip = epoch; skip <= cut; skip++) {
+            size_t len;
+            uint8_t *img = replay(&t, base, base_len, cut, skip == cut ? t.log.n : skip, &len);
+            uint8_t *disk = logical_disk(img, len, fs);
+            if ((!disk || !content_ok(disk, old, new_, cut > mark)) && bad++ < 3)
+                printf("\n    O3/O4 broken: cut %zu, lost write %zd ", cut,
+                       skip == cut ? (ssize_t)-1 : (ssize_t)skip);
+            free(disk);
+            free(img);
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    if (bad)
+        dump(&t);
+    trace_free(&t);
+    free(new_);
+}
+
+static void test_crash_content(void)
+{
+    size_t len;
+    uint8_t *old = calloc(IMG_SIZE, 1);
+    uint8_t *base = base_image(&len, NULL);
+    crash_content(base, len, NULL, old);
+    free(base);
+    memfs fs = {0};
+    fill_pattern(old, IMG_SIZE, 5);
+    memfs_add(&fs, "b.raw", old, IMG_SIZE);
+    base = base_image(&len, "b.raw");
+    crash_content(base, len, &fs, old);
+    free(base);
+    memfs_free(&fs);
+    free(old);
+}
+
 static void test_crash_states(void)
 {
     size_t len;
@@ -541,6 +645,7 @@ int suite_order(void)
         { "WR-11 rebase is one write + flush", test_wr11_rebase_one_write },
         { "HDR-7 autoclear cleared first", test_hdr7_autoclear_first },
         { "O1/O2 on every cut and lost unflushed write", test_crash_states },
+        { "O3/O4 on every cut and lost unflushed write", test_crash_content },
     };
     return ADD_SUITE("order", cases);
 }
