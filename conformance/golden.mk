@@ -10,7 +10,7 @@ GOLDEN_SRC := conformance/golden.c conformance/golden_gen.c \
               conformance/golden_img.c conformance/golden_json.c \
               conformance/golden_lib.c conformance/golden_read.c \
               conformance/golden_reject.c conformance/golden_check.c \
-              conformance/golden_write.c conformance/golden_stub.c conformance/sha256.c
+              conformance/golden_write.c conformance/golden_random.c conformance/sha256.c
 GOLDEN_OBJ := $(GOLDEN_SRC:%.c=$(BUILDDIR)/obj/%.o)
 QEDTOOL_EXTRA_OBJ += $(GOLDEN_OBJ)
 # ref/build.mk's qedtool rule was parsed before this file, so its
@@ -25,6 +25,34 @@ ALL_TARGETS += $(BUILDDIR)/qed-golden
 golden: $(BUILDDIR)/qed-golden
 	$(Q)$(BUILDDIR)/qed-golden --out corpus/golden
 
+# Regenerate into a fresh directory and compare every byte (diff -r reports
+# differing, missing and extra files); then every rule ID of spec/rules.tsv
+# must be cited by some case, and every cited ID must exist.
+golden-check: $(BUILDDIR)/qed-golden
+	$(Q)tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/golden-check.XXXXXX") && \
+	trap 'rm -rf "$$tmp"' EXIT && \
+	$(BUILDDIR)/qed-golden --out "$$tmp" >/dev/null && \
+	if diff -r corpus/golden "$$tmp" >"$$tmp.diff" 2>&1; then rm -f "$$tmp.diff"; \
+	else cat "$$tmp.diff"; rm -f "$$tmp.diff"; \
+	    echo 'golden-check: corpus/golden differs from the generator (run make golden)'; exit 1; fi && \
+	jq -r '.testGroups[].tests[].rules[]' corpus/golden/manifest.json | sort -u >"$$tmp/.cited" && \
+	cut -f1 spec/rules.tsv | tail -n +2 | sort -u >"$$tmp/.spec" && \
+	missing=$$(comm -23 "$$tmp/.spec" "$$tmp/.cited") && unknown=$$(comm -13 "$$tmp/.spec" "$$tmp/.cited") && \
+	if [ -n "$$missing$$unknown" ]; then \
+	    echo "golden-check: rules cited by no case: $$missing; unknown rules cited: $$unknown"; exit 1; fi && \
+	echo "golden-check: corpus/golden matches the generator; all $$(wc -l <"$$tmp/.spec") rules cited"
+
+# The random family is deterministic too: two runs with one seed agree.
+golden-random-check: $(BUILDDIR)/qed-golden
+	$(Q)tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/golden-random.XXXXXX") && \
+	trap 'rm -rf "$$tmp"' EXIT && \
+	$(BUILDDIR)/qed-golden --random 42 --count 40 --out "$$tmp/a" >/dev/null && \
+	$(BUILDDIR)/qed-golden --random 42 --count 40 --out "$$tmp/b" >/dev/null && \
+	diff -r "$$tmp/a" "$$tmp/b" && \
+	echo "golden-random-check: 40 random cases, two runs identical"
+
+TEST_TARGETS += golden-check golden-random-check
+
 $(BUILDDIR)/sha256-test: $(BUILDDIR)/obj/conformance/golden_sha256_test.o \
                          $(BUILDDIR)/obj/conformance/sha256.o
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
@@ -34,4 +62,4 @@ test-sha256: $(BUILDDIR)/sha256-test
 
 TEST_TARGETS += test-sha256
 
-.PHONY: golden test-sha256
+.PHONY: golden golden-check golden-random-check test-sha256

@@ -139,16 +139,25 @@ static void duplicate_cases(gen *G)
     g = base("l2-table-twice", 1);
     g->l1[1] = g->l1[0];
     done(G, g, "l2-table-twice", "L1[0] and L1[1] point at the same L2 table "
-         "(table_size 2): one corruption per duplicate reference, not per "
-         "cluster; the duplicate table is not descended into", 1, 0,
-         "Duplicate QemuCountsPerCluster", "CHK-1 CHK-5");
+         "(table_size 2): one corruption for the duplicate L1 entry (not one per "
+         "cluster); the table is walked again through it and its 3 data entries "
+         "are duplicates too: 4", 4, 0, "Duplicate QemuCountsPerCluster",
+         "CHK-1 CHK-5 CHK-6");
 
     g = keep(gl_qed("check/l2-table-twice-ts4.qed", CS, 4, 1, 16u << 20));
     gl_data(g, 0, 0, seed_of("twice-ts4", 0));
     g->l1[1] = g->l1[0];
     done(G, g, "l2-table-twice-ts4", "cs 4K ts 4: L1[1] repeats L1[0] (a 4-cluster "
-         "table): still one corruption (QEMU 7.2 counts 4)", 1, 0, "Duplicate QemuCountsPerCluster",
-         "CHK-1");
+         "table holding one data entry): 1 for the L1 entry + 1 for the data entry "
+         "seen again", 2, 0, "Duplicate QemuCountsPerCluster", "CHK-1");
+
+    g = base("data-over-later-l2-table", 1);
+    gl_data(g, 1024 + 9, 0, seed_of("data-over-later-l2-table", 9));
+    gl_l2_raw(g, 6, g->l1[1]);
+    done(G, g, "data-over-later-l2-table", "an entry of L1[0]'s table points at "
+         "L1[1]'s L2 table: the L1 pass takes every L2 table before any data, so "
+         "the data entry is the duplicate and L1[1]'s table is walked (its data "
+         "cluster is no leak)", 1, 0, "Duplicate WalkOrder", "CHK-1 CHK-4");
 
     g = base("data-over-l2-table", 1);
     gl_l2_raw(g, 5, g->l1[0]);
@@ -213,7 +222,7 @@ static void combined_cases(gen *G)
          "duplicate L2 entries, an invalid L1 entry and two leaks", 4, 2,
          "Combined", "CHK-1 CHK-2 CHK-3 CHK-4");
 
-    glayer *raw = keep(gl_raw("check/backing/base.raw", 8u << 20,
+    glayer *raw = keep(gl_raw("check/backing/base.raw", 64 * 1024,
                               seed_of("check base.raw", 0), 0));
     g = base("invalid-over-backing", 1);
     gl_backing(g, "backing/base.raw", raw, 1);

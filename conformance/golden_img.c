@@ -521,24 +521,29 @@ void gm_file_sha256(const glayer *g, char hex[65])
 /* The model: check counts                                            */
 /* ------------------------------------------------------------------ */
 
-/* Mark n clusters from c used (those below nc); returns 1 if any of them
- * already was. */
-static int mark_used(uint8_t *used, uint64_t nc, uint64_t c, uint64_t n)
+/* Take n clusters from c (those below nc) unless one of them is already
+ * owned; returns 1 when taken, 0 for a duplicate reference (CHK-1: it takes
+ * none of its clusters). */
+static int take(uint8_t *owned, uint64_t nc, uint64_t c, uint64_t n)
 {
-    int dup = 0;
-
-    for (uint64_t k = 0; k < n && c + k < nc; k++) {
-        dup |= used[c + k];
-        used[c + k] = 1;
-    }
-    return dup;
+    for (uint64_t k = 0; k < n && c + k < nc; k++)
+        if (owned[c + k])
+            return 0;
+    for (uint64_t k = 0; k < n && c + k < nc; k++)
+        owned[c + k] = 1;
+    return 1;
 }
 
-/* Count the corruptions of the L2 table at off and mark its data clusters. */
-static uint64_t check_l2(const glayer *g, uint64_t off, uint8_t *used)
+/* The L1 entry i as stored in the file. */
+static uint64_t stored_l1(const glayer *g, uint64_t i)
 {
-    uint64_t nc = file_clusters(g);
-    uint64_t bad = 0;
+    return gbuf_get_le64(&g->file, g->l1_offset + 8 * i);
+}
+
+/* Pass 2 for one L2 table: judge its entries, take their data clusters. */
+static uint64_t check_l2(const glayer *g, uint64_t off, uint8_t *owned)
+{
+    uint64_t bad = 0, nc = file_clusters(g);
 
     for (uint64_t j = 0; j < g->n; j++) {
         uint64_t v = gbuf_get_le64(&g->file, off + 8 * j);
@@ -546,32 +551,39 @@ static uint64_t check_l2(const glayer *g, uint64_t off, uint8_t *used)
             continue;
         if (!data_ok(g, v))                                  /* CHK-2 */
             bad++;
-        else if (mark_used(used, nc, v / g->cluster_size, 1))    /* CHK-1 */
+        else if (!take(owned, nc, v / g->cluster_size, 1))   /* CHK-1 */
             bad++;
     }
     return bad;
 }
 
+/* The spec's walk (section 8): header area owned; l1_table_offset; pass 1
+ * takes the L2 tables of the L1 entries in index order; pass 2 walks every
+ * well-formed table (duplicates too) and takes data clusters; then leaks. */
 void gm_check(const glayer *g, gcheck *out)
 {
-    uint64_t nc = file_clusters(g);
-    uint8_t *used = g_calloc((size_t)nc + 1, 1);
+    uint64_t nc = file_clusters(g), cs = g->cluster_size;
+    uint8_t *owned = g_calloc((size_t)nc + 1, 1);
 
     memset(out, 0, sizeof *out);
-    mark_used(used, nc, 0, g->header_size);
-    mark_used(used, nc, g->l1_offset / g->cluster_size, g->table_size);
-    for (uint64_t i = 0; i < g->n; i++) {
-        uint64_t e = gbuf_get_le64(&g->file, g->l1_offset + 8 * i);
+    take(owned, nc, 0, g->header_size);
+    if (!take(owned, nc, g->l1_offset / cs, g->table_size))
+        out->corruptions++;
+    for (uint64_t i = 0; i < g->n; i++) {                    /* pass 1 */
+        uint64_t e = stored_l1(g, i);
         if (e == 0)
             continue;
         if (!table_ok(g, e))                                 /* CHK-2, CHK-3 */
             out->corruptions++;
-        else if (mark_used(used, nc, e / g->cluster_size, g->table_size))
-            out->corruptions++;                              /* CHK-1 */
-        else
-            out->corruptions += check_l2(g, e, used);
+        else if (!take(owned, nc, e / cs, g->table_size))    /* CHK-1 */
+            out->corruptions++;
+    }
+    for (uint64_t i = 0; i < g->n; i++) {                    /* pass 2 */
+        uint64_t e = stored_l1(g, i);
+        if (e != 0 && table_ok(g, e))
+            out->corruptions += check_l2(g, e, owned);
     }
     for (uint64_t c = g->header_size; c < nc; c++)           /* CHK-4 */
-        out->leaks += !used[c];
-    free(used);
+        out->leaks += !owned[c];
+    free(owned);
 }

@@ -109,21 +109,27 @@ static void layout_cases(gen *G)
         4096, 2, 16 * KiB, raw16, "raw",
         OPS(W(0, 512, 0x48), RESIZE(256 * KiB), W(20 * KiB, 100, 0x49)),
         "Resize Backing", "WR-9 XLT-2 BACK-3");
+    emit_write_create(G, "grow-reveals-backing", "image 16 KiB + 512 over a 1 MiB "
+        "raw file; the last partial cluster is written (its tail past the old end "
+        "is filled from the backing file), then grown to 256 KiB: the new range "
+        "shows the backing file", 4096, 2, 16 * KiB + 512, raw_long, "raw",
+        OPS(W(16 * KiB, 10, 0x48), RESIZE(256 * KiB), RD(16 * KiB, 10, 0x48)),
+        "Resize Backing", "WR-9 WR-7 XLT-2 BACK-3");
     emit_write_create(G, "rebase-unsafe", "write, then rebase -u to another raw "
         "file: copied clusters keep the old data, the rest reads the new file",
         4096, 2, 64 * KiB, raw256, "raw",
         OPS(W(4096 + 100, 100, 0x49), REBASE(raw_new), W(32768, 10, 0x4a)),
-        "Rebase Backing", "HDR-6 FEAT-1 XLT-2 WR-3");
+        "Rebase Backing", "HDR-6 FEAT-1 XLT-2 WR-3 WR-11");
     emit_write_create(G, "flush-between", "writes with flushes between them",
         4096, 2, 128 * KiB, raw256, "raw",
         OPS(W(0, 4096, 0x41), FLUSH, W(65536, 100, 0x42), FLUSH, W(1000, 10, 0x43),
             FLUSH),
-        "Flush Backing", "WR-3 WR-4");
+        "Flush Backing", "WR-3 WR-4 WR-10");
     emit_write_create(G, "overwrite-allocated", "writes over already allocated "
         "data (no new clusters)", 4096, 2, 64 * KiB, NULL, NULL,
         OPS(W(0, 8192, 0x41), W(4096, 100, 0x42), W(0, 1, 0x43),
             RD(4096, 100, 0x42)),
-        "Overwrite", "WR-6 WR-7");
+        "Overwrite", "WR-6 WR-7 WR-10");
     emit_write_create(G, "reverse-order", "eight one-cluster writes from the last "
         "cluster to the first", 4096, 2, 32 * KiB, NULL, NULL,
         OPS(W(28672, 4096, 0x57), W(24576, 4096, 0x56), W(20480, 4096, 0x55),
