@@ -28,6 +28,7 @@ typedef struct fwork {
     const char *name;
     uint64_t size;                  /* initial image size */
     size_t backing_len;             /* raw backing file "b.raw", 0: none */
+    int dirty;                      /* base: NEED_CHECK, a bad and a shared entry */
     int nops;
     fop ops[MAX_OPS];               /* write/zero ranges never overlap */
 } fwork;
@@ -58,6 +59,8 @@ static const fwork works[] = {
       .ops = { { F_ZERO, 8 * CS, 3 * CS }, { F_FLUSH, 0, 0 },
                { F_ZERO, 20 * CS + 100, 300 }, { F_FLUSH, 0, 0 },
                { F_ZERO, (2u << 20) + CS, 2 * CS } } },
+    { .name = "WR-5 repair on open, then a write", .size = 4u << 20, .dirty = 1,
+      .nops = 2, .ops = { { F_WRITE, 9 * CS + 10, 3 * CS }, { F_FLUSH, 0, 0 } } },
     { .name = "resize", .size = 1u << 20, .nops = 5,
       .ops = { { F_WRITE, 2 * CS, CS }, { F_FLUSH, 0, 0 },
                { F_RESIZE, 3u << 20, 0 }, { F_WRITE, (2u << 20) + 100, 1000 },
@@ -228,6 +231,38 @@ static uint64_t max_size_of(const fwork *w)
     return m;
 }
 
+/* A dirty base (w->dirty): NEED_CHECK set, logical clusters 0 and 5 share
+ * one data cluster of 0x11 (CHK-1), cluster 1 points past EOF (CHK-2).
+ * After repair (CHK-6) clusters 0 and 5 read 0x11, cluster 1 zeroes:
+ * initial is set to that. */
+static uint8_t *dirty_base(const fwork *w, size_t *len, uint8_t *initial)
+{
+    rawimg r;
+    raw_init(&r, CS, 1, w->size);
+    uint64_t d = raw_add_cluster(&r, 0x11);
+    raw_map(&r, 0, d);
+    raw_map(&r, 5, d);
+    raw_map(&r, 1, 0x10000000);
+    raw_put64(&r, HOFF_FEATURES, QED_F_NEED_CHECK);
+    memset(initial, 0x11, CS);
+    memset(initial + 5 * CS, 0x11, CS);
+    *len = r.len;
+    return r.buf;
+}
+
+/* The base image of w: created by qed_create, or dirty_base. */
+static uint8_t *make_base(const fwork *w, size_t *len, uint8_t *initial)
+{
+    if (w->dirty)
+        return dirty_base(w, len, initial);
+    qed_io *io = create_mem(w->size, CS, 1, w->backing_len ? "b.raw" : NULL,
+                            w->backing_len ? "raw" : NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(io);
+    uint8_t *base = io_bytes(io, len);
+    qed_io_close(io);
+    return base;
+}
+
 /* Count the workload's calls, then fail each one in turn with each error. */
 static void fault_sweep(const fwork *w)
 {
@@ -242,11 +277,7 @@ static void fault_sweep(const fwork *w)
         free(b);
     }
     size_t base_len;
-    qed_io *bio = create_mem(w->size, CS, 1, w->backing_len ? "b.raw" : NULL,
-                             w->backing_len ? "raw" : NULL);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(bio);
-    uint8_t *base = io_bytes(bio, &base_len);
-    qed_io_close(bio);
+    uint8_t *base = make_base(w, &base_len, initial);
 
     frun r;
     run_faulty(w, &fs, base, base_len, 0, QED_ERR_IO, &r);
@@ -277,7 +308,8 @@ static void fault_sweep(const fwork *w)
 static void test_fault_alloc(void) { fault_sweep(&works[0]); }
 static void test_fault_cow(void) { fault_sweep(&works[1]); }
 static void test_fault_zeroes(void) { fault_sweep(&works[2]); }
-static void test_fault_resize(void) { fault_sweep(&works[3]); }
+static void test_fault_repair(void) { fault_sweep(&works[3]); }
+static void test_fault_resize(void) { fault_sweep(&works[4]); }
 
 int suite_faults(void)
 {
@@ -285,6 +317,7 @@ int suite_faults(void)
         { "every call fails: allocating write", test_fault_alloc },
         { "every call fails: copy-on-write", test_fault_cow },
         { "every call fails: write zeroes", test_fault_zeroes },
+        { "every call fails: WR-5 repair on open", test_fault_repair },
         { "every call fails: resize", test_fault_resize },
     };
     return ADD_SUITE("faults", cases);
