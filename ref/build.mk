@@ -32,6 +32,12 @@ test-unit: $(BUILDDIR)/unit-tests $(BUILDDIR)/qedtool
 
 TEST_TARGETS += test-unit
 
+# qedtool end to end, and side by side with qemu-img/qemu-io when present.
+test-cli: $(BUILDDIR)/qedtool
+	$(Q)ref/tests/cli-test.sh $(BUILDDIR)/qedtool
+
+TEST_TARGETS += test-cli
+
 # install / uninstall
 $(BUILDDIR)/libqed.pc: ref/libqed.pc.in
 	$(QUIET_GEN)sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
@@ -52,7 +58,7 @@ uninstall:
 	    $(DESTDIR)$(PREFIX)/lib/libqed.so.0 $(DESTDIR)$(PREFIX)/lib/libqed.so \
 	    $(DESTDIR)$(PREFIX)/include/qed.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/libqed.pc
 
-.PHONY: test-unit
+.PHONY: test-unit test-cli
 
 # Extra test targets for ref/ (interop, fault injection ...), owned by ref/tests/.
 -include ref/tests/tests.mk

@@ -258,7 +258,9 @@ typedef struct qed_extent {
     uint64_t start;    /* logical offset */
     uint64_t length;   /* bytes, > 0 */
     unsigned depth;    /* 0: this image, 1: its backing file, ...; for an
-                          extent present nowhere, the chain length */
+                          extent present nowhere, the layer where the lookup
+                          ended: the last one whose backing file reaches
+                          that far (as qemu-img map reports it) */
     unsigned flags;    /* enum qed_map_flags */
     uint64_t offset;   /* with QED_MAP_DATA: byte offset in the file at depth */
 } qed_extent;
