@@ -64,6 +64,12 @@ same_raw() {
     Q convert -O raw "$img" "$img.ours.raw"
     cmp "$img.qemu.raw" "$img.ours.raw"
 }
+# Both map the image the same way (qemu-img map's JSON objects).
+same_map() {
+    qimg map --output=json "$1" | jq -c '.[]' > "$1.qemu.map"
+    Q map --output=json "$1" | jq -c '.[]' > "$1.ours.map"
+    diff "$1.qemu.map" "$1.ours.map"
+}
 # Little-endian field access for crafting and inspecting headers.
 put_le() {
     local f=$1 off=$2 v=$3 n=$4 s="" i
@@ -143,10 +149,7 @@ case_q_zero() {
         -c 'write -z 30000 1000' z.qed
     same_raw z.qed
     Q io -r z.qed -c 'read -P 0 8k 8k' -c 'read -P 0x66 16k 13000' -c 'read -P 0 1M 64k'
-    # the map agrees with qemu-img's
-    qimg map --output=json z.qed | jq -c '.[]' > qemu.map
-    Q map --output=json z.qed | jq -c '.[]' > ours.map
-    diff qemu.map ours.map
+    same_map z.qed
 }
 
 case_q_raw_backing() {
@@ -155,6 +158,7 @@ case_q_raw_backing() {
     qimg create -f qed -b base.raw -F raw -o cluster_size=4096,table_size=2 top.qed 8M
     qio -f qed -c 'write -P 0x01 5000 100' -c 'write -z 64k 8k' -c 'write -P 0x02 6M 8k' top.qed
     same_raw top.qed
+    same_map top.qed
     Q io -r top.qed -c 'read -P 0xba 0 5000' -c 'read -P 0x01 5000 100' \
         -c 'read -P 0 64k 8k' -c 'read -P 0xba 72k 4k' -c 'read -P 0 7M 4k'
     Q info --output=json top.qed | jq -e '."backing-filename-format" == "raw"'
@@ -169,6 +173,7 @@ case_q_qed_chain() {
     qimg create -f qed -b sub/mid.qed -F qed top.qed 8M
     qio -f qed -c 'write -P 0xb2 1536k 8k' -c 'write -z 4M 64k' top.qed
     same_raw top.qed
+    same_map top.qed
     Q io -r top.qed -c 'read -P 0xb0 0 1M' -c 'read -P 0xb1 1M 512k' \
         -c 'read -P 0xb2 1536k 8k' -c 'read -P 0 4M 64k'
     (cd / && "$QEDTOOL" io -r "$OLDPWD/top.qed" -c 'read -P 0xb1 1M 4k')
@@ -312,6 +317,7 @@ case_o_qed_chain() {
     qio_check -r -f qed -c 'read -P 0xc0 0 1M' -c 'read -P 0xc1 1M 512k' \
         -c 'read -P 0xc2 1536k 8k' -c 'read -P 0 4M 64k' -c 'read -P 0xc0 5M 1M' top.qed
     same_raw top.qed
+    same_map top.qed
 }
 
 case_o_resize_rebase() {
@@ -355,8 +361,8 @@ run_case "qemu writes 8K/table 16, we read"          case_q_8k_t16
 run_case "qemu writes 2M/table 2, we read"           case_q_2m_t2
 run_case "qemu table_size 1"                         case_q_table1
 run_case "qemu zero clusters, map agrees"            case_q_zero
-run_case "qemu raw backing"                          case_q_raw_backing
-run_case "qemu QED chain, relative names"            case_q_qed_chain
+run_case "qemu raw backing, map agrees"             case_q_raw_backing
+run_case "qemu QED chain, relative names, map agrees" case_q_qed_chain
 run_case "qemu short backing file"                   case_q_short_backing
 run_case "qemu resize"                               case_q_resize
 run_case "qemu aborted sessions (NEED_CHECK)"        case_q_aborted
