@@ -65,6 +65,32 @@ static void test_xlt1_translation(void)
     raw_free(&r);
 }
 
+/* TBL-1: a table is table_size clusters; entries in a table's second
+ * cluster (L1 and L2) are used.  TBL-5: every other entry is 0 and reads
+ * as unallocated. */
+static void test_tbl1_multi_cluster_tables(void)
+{
+    rawimg r;
+    uint64_t n = 2 * CS / 8;                      /* 1024 entries, table 2 */
+    raw_init(&r, CS, 2, n * n * CS);              /* the HDR-10 maximum, 4 GiB */
+    uint64_t lc = 600 * n + 700;                  /* L1[600], L2[700] */
+    uint64_t l2 = raw_map(&r, lc, raw_add_cluster(&r, 0x3d));
+    CU_ASSERT_EQUAL(raw_get64(&r, r.l1 + 600 * 8), l2);   /* in L1's 2nd cluster */
+    qed_io *io;
+    qed_image *img = open_raw(&r, &io);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(img);
+    uint8_t buf[CS], want[CS];
+    memset(want, 0x3d, CS);
+    CU_ASSERT_EQUAL(qed_read(img, lc * CS, buf, CS), QED_OK);
+    CU_ASSERT_EQUAL(memcmp(buf, want, CS), 0);
+    CU_ASSERT_EQUAL(qed_read(img, (lc - 512) * CS, buf, CS), QED_OK);   /* TBL-5 */
+    CU_ASSERT(all_zero(buf, CS));
+    CU_ASSERT_EQUAL(qed_read(img, (lc + n) * CS, buf, CS), QED_OK);
+    CU_ASSERT(all_zero(buf, CS));
+    close_raw(img, io);
+    raw_free(&r);
+}
+
 /* XLT-3: requests past image_size, and wrapping ones, are refused. */
 static void test_xlt3_bounds(void)
 {
@@ -276,6 +302,7 @@ int suite_tables(void)
 {
     static const test_case cases[] = {
         { "XLT-1 translation", test_xlt1_translation },
+        { "TBL-1/TBL-5 two-cluster tables", test_tbl1_multi_cluster_tables },
         { "XLT-3 bounds", test_xlt3_bounds },
         { "map extents", test_map_extents },
         { "ZERO-1 reads zero", test_zero1_reads_zero },
