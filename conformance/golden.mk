@@ -10,7 +10,8 @@ GOLDEN_SRC := conformance/golden.c conformance/golden_gen.c \
               conformance/golden_img.c conformance/golden_json.c \
               conformance/golden_lib.c conformance/golden_read.c \
               conformance/golden_reject.c conformance/golden_check.c \
-              conformance/golden_write.c conformance/golden_random.c conformance/sha256.c
+              conformance/golden_write.c conformance/golden_random.c \
+              conformance/golden_wmodel.c conformance/sha256.c
 GOLDEN_OBJ := $(GOLDEN_SRC:%.c=$(BUILDDIR)/obj/%.o)
 QEDTOOL_EXTRA_OBJ += $(GOLDEN_OBJ)
 # ref/build.mk's qedtool rule was parsed before this file, so its

@@ -159,7 +159,12 @@ static void duplicate_cases(gen *G)
          "the data entry is the duplicate and L1[1]'s table is walked (its data "
          "cluster is no leak)", 1, 0, "Duplicate WalkOrder", "CHK-1 CHK-4");
 
-    g = base("data-over-l2-table", 1);
+}
+
+/* Data entries pointing at table clusters or into the header. */
+static void overlap_cases(gen *G)
+{
+    glayer *g = base("data-over-l2-table", 1);
     gl_l2_raw(g, 5, g->l1[0]);
     done(G, g, "data-over-l2-table", "an L2 entry points at the first cluster of "
          "an L2 table", 1, 0, "Duplicate", "CHK-1 CHK-5 CHK-6");
@@ -248,6 +253,7 @@ void golden_check_cases(gen *G)
     gen_group(G, "check", "duplicate references: one corruption per duplicate "
               "reference (entry), not per cluster");
     duplicate_cases(G);
+    overlap_cases(G);
     gen_group(G, "check", "leaks");
     leak_cases(G);
     gen_group(G, "check", "combinations");

@@ -36,6 +36,14 @@ void gen_put_file(gen *G, const char *path, const uint8_t *data, size_t len);
  * number of differences (0 when writing). */
 unsigned gen_finish(gen *G, const char *comment);
 
+/* Produce the files of layer l and of every layer below it (l may be NULL). */
+void gen_put_chain(gen *G, const glayer *l);
+/* Open a test object and write the fields every test starts with (tcId, id,
+ * comment, file and sha256 when img is not NULL, result, flags, rules). */
+void gen_case_head(gen *G, const char *name, const char *comment,
+                   const glayer *img, const char *result, const char *flags,
+                   const char *rules);
+
 /* read (and random): a valid image; content, map and check from the model. */
 void emit_read(gen *G, const char *name, const char *comment, const glayer *top,
                const char *flags, const char *rules);

@@ -132,31 +132,9 @@ static void size_group(gen *G)
 /* Zero clusters                                                      */
 /* ------------------------------------------------------------------ */
 
-static void zero_group(gen *G)
+/* Zero clusters in the layers of a chain. */
+static void zero_chain_cases(gen *G)
 {
-    gen_group(G, "read", "zero clusters (L2 entry 1)");
-
-    glayer *a = keep(gl_qed("valid/zero-no-backing.qed", 4096, 2, 1, 8 * 4096));
-    for (uint64_t lc = 0; lc < 8; lc += 2)
-        gl_zero(a, lc);
-    gl_data(a, 3, 0, seed_of("zero-no-backing", 3));
-    gl_finish(a);
-    emit_read(G, "zero-no-backing", "zero clusters without a backing file", a,
-              "ZeroCluster", "ZERO-1");
-
-    glayer *raw = keep(gl_raw("valid/backing/zero-over.raw", 8 * 4096,
-                              seed_of("zero-over.raw", 0), 0));
-    glayer *b = keep(gl_qed("valid/zero-over-raw.qed", 4096, 2, 1, 8 * 4096));
-    gl_backing(b, "backing/zero-over.raw", raw, 1);
-    gl_zero(b, 1);
-    gl_zero(b, 2);
-    gl_data(b, 5, 0, seed_of("zero-over-raw", 5));
-    gl_zero(b, 7);
-    gl_finish(b);
-    emit_read(G, "zero-over-raw", "zero clusters over raw backing data read as "
-              "zeroes, not backing data", b, "ZeroCluster Backing",
-              "ZERO-1 FEAT-1 FEAT-3 XLT-2");
-
     glayer *base = keep(gl_qed("valid/backing/zero-base.qed", 4096, 2, 1, 8 * 4096));
     for (uint64_t lc = 0; lc < 8; lc++)
         gl_data(base, lc, 0, seed_of("zero-base", lc));
@@ -183,6 +161,34 @@ static void zero_group(gen *G)
     emit_read(G, "zero-in-middle", "a zero cluster in the middle layer of a chain "
               "hides the raw data below it", d, "ZeroCluster Backing Chain",
               "ZERO-1 XLT-2 BACK-1");
+}
+
+static void zero_group(gen *G)
+{
+    gen_group(G, "read", "zero clusters (L2 entry 1)");
+
+    glayer *a = keep(gl_qed("valid/zero-no-backing.qed", 4096, 2, 1, 8 * 4096));
+    for (uint64_t lc = 0; lc < 8; lc += 2)
+        gl_zero(a, lc);
+    gl_data(a, 3, 0, seed_of("zero-no-backing", 3));
+    gl_finish(a);
+    emit_read(G, "zero-no-backing", "zero clusters without a backing file", a,
+              "ZeroCluster", "ZERO-1");
+
+    glayer *raw = keep(gl_raw("valid/backing/zero-over.raw", 8 * 4096,
+                              seed_of("zero-over.raw", 0), 0));
+    glayer *b = keep(gl_qed("valid/zero-over-raw.qed", 4096, 2, 1, 8 * 4096));
+    gl_backing(b, "backing/zero-over.raw", raw, 1);
+    gl_zero(b, 1);
+    gl_zero(b, 2);
+    gl_data(b, 5, 0, seed_of("zero-over-raw", 5));
+    gl_zero(b, 7);
+    gl_finish(b);
+    emit_read(G, "zero-over-raw", "zero clusters over raw backing data read as "
+              "zeroes, not backing data", b, "ZeroCluster Backing",
+              "ZERO-1 FEAT-1 FEAT-3 XLT-2");
+
+    zero_chain_cases(G);
 }
 
 /* ------------------------------------------------------------------ */
@@ -426,18 +432,23 @@ static void feature_cases(gen *G)
     emit_read(G, "backing-fields-ignored", "backing_filename_offset/size hold "
               "garbage but BACKING_FILE is clear: ignored", g, "Header", "HDR-14");
 
+}
+
+/* header_size above 1 and backing names at the edges of the header area. */
+static void header_area_cases(gen *G)
+{
     glayer *raw = keep(gl_raw("valid/backing/hs2-name.raw", 16 * KiB,
                               seed_of("hs2-name.raw", 0), 0));
-    g = keep(gl_qed("valid/header-size-2-name-in-cluster-1.qed", 4096, 2, 2, 16 * KiB));
-    gl_backing(g, "backing/hs2-name.raw", raw, 1);
-    g->bname_offset = 4096 + 100;
-    gl_data(g, 1, 0, seed_of("hs2", 1));
-    gl_finish(g);
+    glayer *h = keep(gl_qed("valid/header-size-2-name-in-cluster-1.qed", 4096, 2, 2, 16 * KiB));
+    gl_backing(h, "backing/hs2-name.raw", raw, 1);
+    h->bname_offset = 4096 + 100;
+    gl_data(h, 1, 0, seed_of("hs2", 1));
+    gl_finish(h);
     emit_read(G, "header-size-2-name-in-cluster-1", "header_size 2 with the "
-              "backing name in the second header cluster", g, "HeaderSize Backing",
+              "backing name in the second header cluster", h, "HeaderSize Backing",
               "HDR-4 HDR-11 BACK-1");
 
-    g = keep(gl_qed("valid/header-size-3.qed", 8192, 2, 3, 64 * KiB));
+    glayer *g = keep(gl_qed("valid/header-size-3.qed", 8192, 2, 3, 64 * KiB));
     gl_data(g, 2, 0, seed_of("hs3", 2));
     gl_finish(g);
     emit_read(G, "header-size-3", "header_size 3 (cs 8K ts 2), no backing file",
@@ -542,6 +553,7 @@ void golden_read_cases(gen *G)
     backing_group(G);
     gen_group(G, "read", "header fields, feature bits and layouts");
     feature_cases(G);
+    header_area_cases(G);
     layout_cases(G);
     extra_bytes_cases(G);
     release_all();
