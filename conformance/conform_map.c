@@ -65,6 +65,10 @@ void cm_normalise(cm_map *map)
     for (size_t i = 0; i < map->count; i++) {
         if (map->ext[i].length == 0)
             continue;
+        /* MANIFEST.md: the depth of a range present in no layer is not
+         * compared (qemu-img says 0 past a shorter backing file). */
+        if (!map->ext[i].present)
+            map->ext[i].depth = 0;
         if (out > 0 && extents_mergeable(&map->ext[out - 1], &map->ext[i]))
             map->ext[out - 1].length += map->ext[i].length;
         else
@@ -73,16 +77,18 @@ void cm_normalise(cm_map *map)
     map->count = out;
 }
 
-/* One extent for a human: "[start+length depth 0 present data @offset]". */
+/* One extent for a human: "[start+length depth 0 present data @offset]"
+ * (no depth for an absent range: it is not compared). */
 static void describe(const cm_extent *e, char *buf, size_t len)
 {
-    char off[40] = "";
+    char off[40] = "", depth[40] = "";
     if (e->has_offset)
         snprintf(off, sizeof off, " @%llu", (unsigned long long)e->offset);
-    snprintf(buf, len, "[%llu+%llu depth %llu%s%s%s%s]", (unsigned long long)e->start,
-             (unsigned long long)e->length, (unsigned long long)e->depth,
-             e->present ? " present" : " absent", e->zero ? " zero" : "",
-             e->data ? " data" : "", off);
+    if (e->present)
+        snprintf(depth, sizeof depth, " depth %llu", (unsigned long long)e->depth);
+    snprintf(buf, len, "[%llu+%llu%s%s%s%s%s]", (unsigned long long)e->start,
+             (unsigned long long)e->length, depth, e->present ? " present" : " absent",
+             e->zero ? " zero" : "", e->data ? " data" : "", off);
 }
 
 /* 1 when two extents are identical. */

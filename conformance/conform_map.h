@@ -26,7 +26,8 @@ typedef struct {
 int cm_from_json(const cj_value *arr, cm_map *map, char *err, size_t errlen);
 
 /* Merge adjacent extents with equal depth/present/zero/data whose offsets
- * (when they have data) are contiguous, as MANIFEST.md defines. */
+ * (when they have data) are contiguous, as MANIFEST.md defines.  The depth
+ * of an absent extent is set to 0 first: MANIFEST.md leaves it uncompared. */
 void cm_normalise(cm_map *map);
 
 /* Compare two normalised maps: 0 when equal, else -1 with the first

@@ -132,6 +132,15 @@ static void test_map_normalise_and_compare(void)
     cm_free(&split);
     cm_free(&whole);
     cm_free(&other);
+    const char *deep = "[{\"start\":0,\"length\":4096,\"depth\":2,\"present\":false,"
+                       "\"zero\":true,\"data\":false},{\"start\":4096,\"length\":4096,"
+                       "\"depth\":0,\"present\":false,\"zero\":true,\"data\":false}]";
+    if (map_from(deep, &split) == 0) {
+        cm_normalise(&split);
+        expect(split.count == 1 && split.ext[0].length == 8192,
+               "absent extents merge whatever their depth");
+        cm_free(&split);
+    }
     expect(map_from("[{\"start\":0}]", &split) < 0, "an extent missing fields is refused");
     expect(map_from("{}", &split) < 0, "a map that is not an array is refused");
 }
