@@ -347,6 +347,7 @@ struct qed_image {
     uint64_t l2_offset;       /* its offset, 0 when the cache is empty */
     int dirty;                /* this session set NEED_CHECK (WR-1) */
     int failed;               /* a write failed: leave NEED_CHECK set (WR-4) */
+    int unflushed;            /* qed_write/qed_write_zeroes since the last flush */
     char *backing_name;       /* stored name, NUL-terminated, or NULL */
     int backing_is_qed;       /* BACK-2 outcome */
     qed_io *backing_io;       /* owned; raw backing, or a QED backing's file */
@@ -1044,6 +1045,7 @@ int qed_write(qed_image *img, uint64_t off, const void *buf, size_t len)
 
     if (ret == QED_OK)
         ret = check_request(img, off, len);
+    img->unflushed |= ret == QED_OK && len > 0;
     while (ret == QED_OK && len > 0) {
         run r;
         ret = find_run(img, off, len, &r);
@@ -1110,6 +1112,7 @@ int qed_write_zeroes(qed_image *img, uint64_t off, uint64_t len)
         ret = check_request(img, off, len);
     if (ret != QED_OK)
         return ret;
+    img->unflushed |= len > 0;
     cs = img->h.cluster_size;
     head = MIN(len, (cs - off % cs) % cs);
     ret = write_zero_bytes(img, off, head);
@@ -1127,7 +1130,11 @@ int qed_write_zeroes(qed_image *img, uint64_t off, uint64_t len)
 /* Flush the image file. */
 int qed_flush(qed_image *img)
 {
-    return img->io->flush(img->io);
+    int ret = img->io->flush(img->io);
+
+    if (ret == QED_OK)
+        img->unflushed = 0;
+    return ret;
 }
 
 /* ================================================================== */
@@ -1597,7 +1604,8 @@ int qed_resize(qed_image *img, uint64_t new_size)
     return ret;
 }
 
-/* Close: WR-4 when this session dirtied the image, then free it.  After a
+/* Close: flush what this session wrote; WR-4 when it dirtied the image;
+ * then free it.  After a
  * failed write the metadata may be half-written, so NEED_CHECK stays set and
  * the next read-write open checks and repairs (WR-5). */
 int qed_close(qed_image *img)
@@ -1606,12 +1614,11 @@ int qed_close(qed_image *img)
 
     if (!img)
         return QED_OK;
-    if ((img->flags & QED_OPEN_RDWR) && img->dirty) {
-        ret = img->io->flush(img->io);            /* WR-4 */
-        if (ret == QED_OK && !img->failed) {
-            img->h.features &= ~(uint64_t)QED_F_NEED_CHECK;
-            ret = write_header_sync(img);         /* WR-4 */
-        }
+    if ((img->flags & QED_OPEN_RDWR) && (img->dirty || img->unflushed))
+        ret = img->io->flush(img->io);            /* WR-4; data-only sessions too */
+    if (ret == QED_OK && img->dirty && !img->failed) {
+        img->h.features &= ~(uint64_t)QED_F_NEED_CHECK;
+        ret = write_header_sync(img);             /* WR-4 */
     }
     free_image(img);
     return ret;

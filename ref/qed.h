@@ -62,7 +62,7 @@ enum qed_status {
     QED_ERR_RDONLY      = -5,  /* write to an image opened read-only */
     QED_ERR_NOSPC       = -6,  /* the I/O layer ran out of space */
     QED_ERR_BACKING     = -7,  /* the backing file could not be opened (BACK-5) */
-    QED_ERR_UNSUPPORTED = -8,  /* the operation is not supported (e.g. shrink, WR-9) */
+    QED_ERR_UNSUPPORTED = -8,  /* the operation is not supported by this build */
     QED_ERR_EOF         = -9,  /* the I/O layer hit end of file inside a read */
 
     /* Format violations: positive, one per rule. */
@@ -230,8 +230,10 @@ typedef struct qed_open_opts {
  * unknown autoclear bits (HDR-7) and runs WR-5 when NEED_CHECK is set. */
 int qed_open(qed_io *io, const qed_open_opts *opts, qed_image **out);
 
-/* Close: on a read-write image that this session dirtied, WR-4.  Frees the
- * image and its backing chain (NULL is allowed).  Returns the first error. */
+/* Close: what the session wrote is flushed, and when this session dirtied it
+ * (and no write failed) NEED_CHECK is cleared and flushed (WR-4).  Frees
+ * the image and its backing chain (NULL is allowed).  Returns the first
+ * error. */
 int qed_close(qed_image *img);
 
 const qed_header *qed_get_header(const qed_image *img);
