@@ -8,6 +8,9 @@
 #   make conform-qemu   run it against QEMU (conformance/adapters/qemu) and
 #                       require the failing case ids to be exactly the list
 #                       in conformance/KNOWN-DEVIATIONS.md
+#   make conform-html   build/conform.html: the two runs above side by side
+#   make conform-selftest  inject faults through conformance/adapters/faulty:
+#                       the runner must report each one
 
 CONFORM_SRC := conformance/qed-conform.c conformance/conform_case.c \
                conformance/conform_json.c conformance/conform_map.c \
@@ -63,6 +66,13 @@ conform-qemu: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 	    exit 1; \
 	fi
 
+# The HTML matrix of the last `make conform` and `make conform-qemu` runs,
+# side by side (failures first, a filter for disagreements).
+conform-html: $(BUILDDIR)/qed-conform
+	$(Q)$(BUILDDIR)/qed-conform --html-merge $(BUILDDIR)/conform.html \
+	    $(wildcard $(BUILDDIR)/conform-ref.json $(BUILDDIR)/conform-qemu.json)
+	@echo 'conform-html: wrote $(BUILDDIR)/conform.html'
+
 # The runner's self-test: conformance/adapters/faulty injects one fault at a
 # time into the reference; each must be reported as a failure with the
 # expected message.  "FAULT|GLOB|PHRASE": the hang runs only the first case
@@ -108,4 +118,5 @@ endif
 conform-qemu-skipped:
 	@echo 'conform-qemu: skipped (qemu-img not installed)'
 
-.PHONY: conform conform-qemu conform-qemu-skipped conform-selftest test-conform-unit
+.PHONY: conform conform-qemu conform-qemu-skipped conform-selftest test-conform-unit \
+        conform-html

@@ -231,18 +231,22 @@ static const report_row *find_row(const report_run *run, const char *id)
     return NULL;
 }
 
-/* 1 when some run failed case id; *disagree set when the runs differ
- * (a case missing from a run counts as a difference). */
+/* 1 when some run failed case id; *disagree set when two runs that have
+ * the case gave it different statuses (a run without it is no opinion). */
 static int any_failure(const report_run *runs, size_t nruns, const char *id, int *disagree)
 {
     int failed = 0;
-    const report_row *first = find_row(&runs[0], id);
+    const report_row *first = NULL;
     *disagree = 0;
     for (size_t k = 0; k < nruns; k++) {
         const report_row *r = find_row(&runs[k], id);
-        if (r == NULL || first == NULL || r->status != first->status)
+        if (r == NULL)
+            continue;
+        if (first == NULL)
+            first = r;
+        else if (r->status != first->status)
             *disagree = 1;
-        if (r != NULL && r->status == CS_FAIL)
+        if (r->status == CS_FAIL)
             failed = 1;
     }
     return failed;
