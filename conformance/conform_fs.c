@@ -69,8 +69,23 @@ static int write_all(int fd, const char *buf, size_t n)
     return 0;
 }
 
+/* 1 when the n bytes at buf are all zero. */
+static int all_zero(const char *buf, size_t n)
+{
+    return n == 0 || (buf[0] == 0 && memcmp(buf, buf + 1, n - 1) == 0);
+}
+
+/* Write a block to out_fd, or with sparse set skip over it when it is all
+ * zeroes (the caller sets the final length). */
+static int put_block(int out_fd, const char *buf, size_t n, int sparse)
+{
+    if (sparse && all_zero(buf, n))
+        return lseek(out_fd, (off_t)n, SEEK_CUR) < 0 ? -1 : 0;
+    return write_all(out_fd, buf, n);
+}
+
 /* Stream in_fd to out_fd (if >= 0) and into the hash; -1 on I/O error. */
-static int stream_fd(int in_fd, int out_fd, qed_sha256_ctx *ctx, uint64_t *size)
+static int stream_fd(int in_fd, int out_fd, int sparse, qed_sha256_ctx *ctx, uint64_t *size)
 {
     static char buf[1 << 16];
     *size = 0;
@@ -81,10 +96,10 @@ static int stream_fd(int in_fd, int out_fd, qed_sha256_ctx *ctx, uint64_t *size)
         if (n < 0)
             return -1;
         if (n == 0)
-            return 0;
+            return (out_fd >= 0 && sparse) ? ftruncate(out_fd, (off_t)*size) : 0;
         qed_sha256_update(ctx, buf, (size_t)n);
         *size += (uint64_t)n;
-        if (out_fd >= 0 && write_all(out_fd, buf, (size_t)n) < 0)
+        if (out_fd >= 0 && put_block(out_fd, buf, (size_t)n, sparse) < 0)
             return -1;
     }
 }
@@ -104,7 +119,7 @@ int cf_hash_file(const char *path, char hex[65], uint64_t *size)
     if (fd < 0)
         return -1;
     qed_sha256_init(&ctx);
-    int rc = stream_fd(fd, -1, &ctx, size);
+    int rc = stream_fd(fd, -1, 0, &ctx, size);
     int saved = errno;
     close(fd);
     if (rc < 0)
@@ -113,7 +128,9 @@ int cf_hash_file(const char *path, char hex[65], uint64_t *size)
     return 0;
 }
 
-int cf_copy_file(const char *src, const char *dst, char hex[65], char *err, size_t errlen)
+/* Copy src to dst, hashing it; sparse: leave holes for zero blocks. */
+static int copy_file(const char *src, const char *dst, int sparse, char hex[65], char *err,
+                     size_t errlen)
 {
     qed_sha256_ctx ctx;
     uint64_t size;
@@ -131,7 +148,7 @@ int cf_copy_file(const char *src, const char *dst, char hex[65], char *err, size
         return -1;
     }
     qed_sha256_init(&ctx);
-    int rc = stream_fd(in, out, &ctx, &size);
+    int rc = stream_fd(in, out, sparse, &ctx, &size);
     if (rc < 0)
         snprintf(err, errlen, "cannot copy %s: %s", src, strerror(errno));
     close(in);
@@ -142,6 +159,11 @@ int cf_copy_file(const char *src, const char *dst, char hex[65], char *err, size
     if (rc == 0)
         finish_hex(&ctx, hex);
     return rc;
+}
+
+int cf_copy_file(const char *src, const char *dst, char hex[65], char *err, size_t errlen)
+{
+    return copy_file(src, dst, 0, hex, err, errlen);
 }
 
 /* Apply fn to each entry of directory dir except . and ..; stops at the
@@ -204,7 +226,7 @@ int cf_copy_tree(const char *src, const char *dst)
     if (lstat(src, &st) < 0)
         return -1;
     if (S_ISREG(st.st_mode))
-        return cf_copy_file(src, dst, hex, err, sizeof err);
+        return copy_file(src, dst, 1, hex, err, sizeof err);
     if (!S_ISDIR(st.st_mode))
         return 0;   /* links, fifos ...: nothing an adapter needs */
     if (mkdir(dst, 0755) < 0 && errno != EEXIST)
