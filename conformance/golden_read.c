@@ -210,6 +210,15 @@ static glayer *over(const char *path, uint64_t size, const char *bname,
     return g;
 }
 
+/* valid/backing/tiny.raw: the three bytes "QED". */
+static glayer *tiny_raw(void)
+{
+    glayer *g = keep(gl_raw("valid/backing/tiny.raw", 0, 0, 0));
+
+    gbuf_put(&g->file, 0, "QED", 3);
+    return g;
+}
+
 static void backing_raw_cases(gen *G)
 {
     glayer *raw = keep(gl_raw("valid/backing/base-64k.raw", 64 * KiB,
@@ -243,6 +252,10 @@ static void backing_raw_cases(gen *G)
                    keep(gl_raw("valid/backing/magic.raw", 32 * KiB,
                                seed_of("magic.raw", 0), 1)), 1),
               "Backing NoProbe", "FEAT-3 BACK-2");
+    emit_read(G, "backing-raw-tiny-probed", "a 3-byte raw backing file \"QED\" "
+              "without NO_PROBE: too short for the magic, probed as raw",
+              over("valid/backing-raw-tiny-probed.qed", 16 * KiB, "backing/tiny.raw",
+                   tiny_raw(), 0), "Backing ShortBacking", "BACK-2 BACK-3");
     emit_read(G, "backing-raw-empty",
               "a zero-length raw backing file: everything unallocated reads zeroes",
               over("valid/backing-raw-empty.qed", 16 * KiB, "backing/empty.raw",
@@ -276,6 +289,18 @@ static void backing_qed_cases(gen *G)
     emit_read(G, "backing-qed-shorter", "QED backing file with image_size 6144 "
               "whose second cluster is whole: bytes past 6144 read as zeroes",
               top, "Backing ShortBacking", "BACK-3");
+
+    glayer *big = keep(gl_qed("valid/backing/longer-64k.qed", 4096, 2, 1, 64 * KiB));
+    for (uint64_t lc = 7; lc < 12; lc++)
+        gl_data(big, lc, 0, seed_of("longer-64k", lc));
+    gl_finish(big);
+    glayer *t1 = keep(gl_qed("valid/backing-qed-longer.qed", 4096, 2, 1, 32 * KiB + 512));
+    gl_backing(t1, "backing/longer-64k.qed", big, 0);
+    gl_finish(t1);
+    emit_read(G, "backing-qed-longer", "image 32 KiB + 512 over a 64 KiB QED "
+              "backing file with data from 28 KiB to 48 KiB: only the bytes below "
+              "32 KiB + 512 are visible", t1, "Backing LongBacking OddSize",
+              "BACK-3 XLT-3");
 
     glayer *other = keep(gl_qed("valid/backing/base-cs64k.qed", 65536, 2, 1, 256 * KiB));
     gl_data(other, 1, 0, seed_of("base-cs64k", 1));

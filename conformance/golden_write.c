@@ -76,6 +76,11 @@ static void zero_write_cases(gen *G)
         "over a QED backing file", 4096, 2, 256 * KiB, qed_base, "qed",
         OPS(Z(2048, 12288), RD(2048, 12288, 0)), "Backing ZeroWrite",
         "WR-8 WR-7 ZERO-1");
+    emit_write_create(G, "zero-last-partial", "write -z of a whole cluster and the "
+        "partial last cluster (image 3 clusters + 512) over raw backing data",
+        4096, 2, 3 * 4096 + 512, raw256, "raw",
+        OPS(Z(8192, 4608), RD(8192, 4608, 0)), "Backing ZeroWrite OddSize",
+        "WR-8 WR-7 XLT-3");
     emit_write_create(G, "zero-over-allocated", "data written, then write -z over "
         "whole and partial allocated clusters (zeroes written in place)", 4096, 2,
         64 * KiB, NULL, NULL,
