@@ -80,8 +80,8 @@ known() {
         echo " [known: QEMU refuses to grow an image over a backing file longer than the old size]" ;;
     write/write-into-zero-cluster)
         echo " [known: QEMU fills part of a partially written zero cluster from the backing file]" ;;
-    check/data-over-later-l2-table) echo " [known: QEMU walks depth-first and skips the duplicate table, leaking its data]" ;;
-    check/l2-table-twice*) echo " [known: QEMU counts one corruption per shared cluster and does not walk the duplicate table; the spec counts one per reference and walks it]" ;;
+    check/data-over-later-l2-table) echo " [known: QEMU walks depth-first, so the later table is the duplicate and its data leaks]" ;;
+    check/l2-table-twice*) echo " [known: QEMU counts one corruption per shared cluster, the spec one per duplicate reference]" ;;
     esac
 }
 

@@ -557,13 +557,16 @@ static uint64_t check_l2(const glayer *g, uint64_t off, uint8_t *owned)
     return bad;
 }
 
-/* The spec's walk (section 8): header area owned; l1_table_offset; pass 1
- * takes the L2 tables of the L1 entries in index order; pass 2 walks every
- * well-formed table (duplicates too) and takes data clusters; then leaks. */
+/* The spec's walk (section 8): the header area is owned; l1_table_offset
+ * takes the L1 table; pass 1 takes the L2 tables of the L1 entries in index
+ * order; pass 2 walks the tables pass 1 took (never a duplicate's, CHK-1) in
+ * L1 order and takes their data clusters; then every unowned cluster is a
+ * leak. */
 void gm_check(const glayer *g, gcheck *out)
 {
     uint64_t nc = file_clusters(g), cs = g->cluster_size;
     uint8_t *owned = g_calloc((size_t)nc + 1, 1);
+    uint8_t *walk = g_calloc((size_t)g->n, 1);
 
     memset(out, 0, sizeof *out);
     take(owned, nc, 0, g->header_size);
@@ -577,13 +580,14 @@ void gm_check(const glayer *g, gcheck *out)
             out->corruptions++;
         else if (!take(owned, nc, e / cs, g->table_size))    /* CHK-1 */
             out->corruptions++;
+        else
+            walk[i] = 1;
     }
-    for (uint64_t i = 0; i < g->n; i++) {                    /* pass 2 */
-        uint64_t e = stored_l1(g, i);
-        if (e != 0 && table_ok(g, e))
-            out->corruptions += check_l2(g, e, owned);
-    }
+    for (uint64_t i = 0; i < g->n; i++)                      /* pass 2 */
+        if (walk[i])
+            out->corruptions += check_l2(g, stored_l1(g, i), owned);
     for (uint64_t c = g->header_size; c < nc; c++)           /* CHK-4 */
         out->leaks += !owned[c];
+    free(walk);
     free(owned);
 }
