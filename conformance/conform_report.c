@@ -259,8 +259,9 @@ static const char html_head[] =
     "table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:3px 8px;"
     "vertical-align:top}\n"
     "th{background:#eee;position:sticky;top:0}td.id{font-family:monospace}\n"
-    "td.pass{background:#d9f2d9}td.fail{background:#f8d0d0}td.skip{background:#eee;color:#666}\n"
-    "td.none{background:#fff}.msg{font-size:12px;color:#444;max-width:40em}\n"
+    "td.id{white-space:nowrap}td.pass{background:#d9f2d9}td.fail{background:#f8d0d0}td.skip{background:#eee;color:#666}\n"
+    "td.none{background:#fff}td.rules{font-size:12px;max-width:14em}\n"
+    ".msg{font-size:12px;color:#444;max-width:40em;max-height:5.6em;overflow:hidden}\n"
     "tr.hidden{display:none}\n</style></head><body>\n"
     "<h1>qed-conform: implementations side by side</h1>\n";
 
@@ -308,7 +309,7 @@ static void html_row(FILE *f, const report_run *runs, size_t nruns, const report
     xml_escape(f, base->id);
     fputs("</td><td>", f);
     xml_escape(f, base->family);
-    fputs("</td><td>", f);
+    fputs("</td><td class=\"rules\">", f);
     xml_escape(f, base->rules);
     fputs("</td>", f);
     for (size_t k = 0; k < nruns; k++) {
@@ -320,7 +321,9 @@ static void html_row(FILE *f, const report_run *runs, size_t nruns, const report
         fprintf(f, "<td class=\"%s\">%s", conform_status_name(r->status),
                 conform_status_name(r->status));
         if (r->message[0] != '\0' && r->status != CS_PASS) {
-            fputs("<div class=\"msg\">", f);
+            fputs("<div class=\"msg\" title=\"", f);   /* the whole text on hover */
+            xml_escape(f, r->message);
+            fputs("\">", f);
             xml_escape(f, r->message);
             fputs("</div>", f);
         }
