@@ -50,7 +50,7 @@ static void geometry_group(gen *G)
     };
 
     gen_group(G, "read", "geometry: cluster sizes 4 KiB..1 MiB, table sizes 1..16 "
-              "(2 MiB..64 MiB clusters: random family and write/create cases)");
+              "(2 MiB..64 MiB clusters: the write family's create cases)");
     for (size_t k = 0; k < sizeof geo / sizeof geo[0]; k++)
         geometry_case(G, geo[k].cs, geo[k].ts);
 }
@@ -59,7 +59,7 @@ static void geometry_group(gen *G)
 /* Sizes                                                              */
 /* ------------------------------------------------------------------ */
 
-/* cs 4K ts 1 image of size bytes with every cluster holding data. */
+/* A cs 4K ts 2 image of size bytes with every cluster holding data. */
 static void size_case(gen *G, const char *name, uint64_t size, const char *comment)
 {
     char path[96];
@@ -195,7 +195,7 @@ static void zero_group(gen *G)
 /* Backing files                                                      */
 /* ------------------------------------------------------------------ */
 
-/* A cs 4K ts 1 image named path over backing, with data in lcs 1 and 4. */
+/* A cs 4K ts 2 image named path over backing, with data in lcs 1 and 4. */
 static glayer *over(const char *path, uint64_t size, const char *bname,
                     glayer *backing, int no_probe)
 {
@@ -412,7 +412,7 @@ static void backing_group(gen *G)
 /* Header fields and feature bits                                     */
 /* ------------------------------------------------------------------ */
 
-/* A cs 4K ts 1 image of 16 KiB with data in lcs 0 and 2, not finished. */
+/* A cs 4K ts 2 image of 16 KiB with data in lcs 0 and 2, not finished. */
 static glayer *plain(const char *name)
 {
     char path[96];
