@@ -1165,7 +1165,10 @@ typedef struct check_state {
     qed_image *img;
     unsigned repair;
     qed_check_result *res;
-    uint64_t nclusters;   /* whole clusters in the file when the check began */
+    uint64_t file_size;   /* the file's length when the check began: entries
+                             are judged against it, never against the copies
+                             repair appends */
+    uint64_t nclusters;   /* whole clusters in it */
     uint8_t *used;        /* one bit per cluster: referenced */
     uint8_t *scan;        /* per L1 entry: SCAN_NO, SCAN_COUNT, SCAN_SILENT */
     table_fix *fixes;     /* pass 2 repairs, in L1 order */
@@ -1253,7 +1256,7 @@ static int check_l1(check_state *cs)
         int dup = 0;
         if (e == 0)
             continue;                             /* TBL-5 */
-        if (check_table_offset(&img->h, e, img->file_size) == QED_OK) {
+        if (check_table_offset(&img->h, e, cs->file_size) == QED_OK) {
             if (claim_clusters(cs, e, img->h.table_size)) {
                 cs->scan[i] = SCAN_COUNT;
                 continue;
@@ -1307,7 +1310,7 @@ static int check_data_entry(check_state *cs, uint64_t l1_idx, uint64_t l2_idx,
 
     if (e == 0 || e == QED_ZERO_CLUSTER)
         return QED_OK;                            /* TBL-5, ZERO-1 */
-    if (check_data_offset(&cs->img->h, e, cs->img->file_size) == QED_OK) {
+    if (check_data_offset(&cs->img->h, e, cs->file_size) == QED_OK) {
         if (claim_data(cs, e))
             return QED_OK;
         dup = 1;                                  /* CHK-1 */
@@ -1421,6 +1424,7 @@ static int check_init(check_state *cs, qed_image *img, unsigned repair,
     cs->img = img;
     cs->repair = repair;
     cs->res = res;
+    cs->file_size = img->file_size;
     cs->nclusters = usable_end(&img->h, img->file_size) >> img->cluster_bits;
     if (cs->nclusters > img->lim.max_check_clusters)
         return QED_ERR_LIMIT;
