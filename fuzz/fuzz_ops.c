@@ -8,6 +8,10 @@
  * is clear (WR-4) and a check finds 0 corruptions and 0 leaks (WR-6), and
  * the reopened image still reads as the model.
  *
+ * Resize (op FUZZ_OP_RESIZE) grows the image, the new bytes reading from the
+ * backing file or as zeroes (XLT-2, BACK-3), or tries to shrink it and is
+ * refused with QED_E_SHRINK (WR-9), the content unchanged.
+ *
  * With faults (op FUZZ_OP_FAULT: close, then reopen on qed_io_fault_new
  * failing I/O call number 1 + length % 256 with EIO or ENOSPC, once or for
  * good): every call returns QED_OK or a negative QED_ERR_*, never a format
@@ -47,6 +51,7 @@ typedef struct ops_state {
     uint8_t *model;            /* image_size bytes */
     uint8_t *buf;              /* BUF_LEN bytes */
     fuzz_bytes backing;        /* .data NULL: no backing file */
+    int has_backing;
     const char *path;          /* qed_open_opts.path */
     qed_io *fault;             /* the fault injector s->img is on, or NULL */
     uint64_t lost_off;         /* the request that failed under a fault: */
@@ -106,6 +111,7 @@ static void setup(ops_state *s, fuzz_cursor *c, uint8_t *backing_buf)
     co.cluster_size = s->cluster_size;
     co.table_size = 1u << ((g >> 2) & 3);
     if (bk & 1) {
+        s->has_backing = 1;
         s->backing = (fuzz_bytes){ backing_buf, (size_t)blen };
         co.backing_file = BACKING_NAME;
         co.backing_format = "raw";
@@ -402,6 +408,39 @@ static int do_reopen(ops_state *s)
     return 1;
 }
 
+/* FUZZ_OP_RESIZE: pat bit 0 tries to shrink by a sector, else grow by
+ * 512 * (1 + arg % 256) bytes up to MAX_IMAGE.  Not under faults (the
+ * size after a failed resize is either). */
+static int do_resize(ops_state *s, uint64_t arg, uint8_t pat)
+{
+    uint64_t old = s->image_size, want;
+    int rc;
+
+    if (s->fault)
+        return 1;
+    if (pat & 1) {
+        if (old <= QED_SECTOR_SIZE)
+            return 1;
+        rc = qed_resize(s->img, old - QED_SECTOR_SIZE);
+        FUZZ_ASSERT(rc == QED_E_SHRINK, "shrink returned %d (%s)", rc,
+                    qed_strerror(rc));                      /* WR-9 */
+        return 1;
+    }
+    want = old + QED_SECTOR_SIZE * (1 + arg % 256);
+    if (want > MAX_IMAGE)
+        return 1;
+    rc = qed_resize(s->img, want);
+    FUZZ_ASSERT(rc == QED_OK, "resize %llu -> %llu failed: %d (%s)",
+                (unsigned long long)old, (unsigned long long)want, rc,
+                qed_strerror(rc));
+    memset(s->model + old, 0, (size_t)(want - old));        /* XLT-2 */
+    if (s->has_backing && s->backing.size > old)            /* BACK-3 */
+        memcpy(s->model + old, s->backing.data + old,
+               (size_t)((s->backing.size < want ? s->backing.size : want) - old));
+    s->image_size = want;
+    return 1;
+}
+
 /* Decode and run one operation record; 0 when the session has ended. */
 static int run_op(ops_state *s, fuzz_cursor *c)
 {
@@ -416,13 +455,15 @@ static int run_op(ops_state *s, fuzz_cursor *c)
     }
     if (len > s->image_size - off)
         len = s->image_size - off;
-    switch ((kind & 7) % FUZZ_OP_KINDS) {
+    switch (kind & 7) {
     case FUZZ_OP_WRITE:  return do_write(s, off, (size_t)len, pat);
     case FUZZ_OP_ZEROES: return do_zeroes(s, off, (size_t)len);
     case FUZZ_OP_FLUSH:  return op_ok(s, qed_flush(s->img), "flush");
     case FUZZ_OP_REOPEN: return do_reopen(s);
     case FUZZ_OP_FAULT:  return start_faults(s, arg, pat);
-    default:             return do_read(s, off, (size_t)len);
+    case FUZZ_OP_RESIZE: return do_resize(s, arg, pat);
+    case FUZZ_OP_READ:   return do_read(s, off, (size_t)len);
+    default:             return do_write(s, off, (size_t)len, pat);
     }
 }
 

@@ -91,7 +91,7 @@ typedef struct fuzz_backing_ctx {
 int fuzz_open_backing(void *ctx, const char *path, qed_io **out);
 
 /* fuzz_ops: one operation record is FUZZ_OP_BYTES bytes:
- *   kind (u8: low 3 bits the op, bit 3 "cluster-aligned"),
+ *   kind (u8: low 3 bits the op, 7 meaning a write; bit 3 "cluster-aligned"),
  *   offset (u24 LE, taken modulo image_size),
  *   length (u16 LE, 1 + value modulo the room left),
  *   pattern (u8). */
@@ -102,7 +102,8 @@ enum fuzz_op_kind {
     FUZZ_OP_REOPEN = 3,
     FUZZ_OP_READ = 4,
     FUZZ_OP_FAULT = 5,    /* reopen on qed_io_fault_new; see fuzz_ops.c */
-    FUZZ_OP_KINDS = 6
+    FUZZ_OP_RESIZE = 6,   /* grow (or try to shrink) the image, WR-9 */
+    FUZZ_OP_KINDS = 7
 };
 #define FUZZ_OP_ALIGNED 0x8u
 #define FUZZ_OP_BYTES   7u

@@ -379,8 +379,21 @@ static void ops_seeds(void)
         FUZZ_OP_WRITE, 0x00, 0x60, 0x00, 0x00, 0x30, 0x45,
         FUZZ_OP_REOPEN, 0, 0, 0, 0, 0, 0,
     };
+    static const uint8_t resize[] = {
+        0x00, 0x11, 0x7f,                           /* odd size, raw backing */
+        FUZZ_OP_WRITE, 0x00, 0x21, 0x00, 0x00, 0x02, 0x46,  /* up to the end */
+        FUZZ_OP_RESIZE, 0, 0, 0, 0x00, 0x00, 0x01,  /* shrink: refused */
+        FUZZ_OP_RESIZE, 0, 0, 0, 0x13, 0x00, 0x00,  /* grow 20 sectors */
+        FUZZ_OP_READ, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00,
+        FUZZ_OP_REOPEN, 0, 0, 0, 0, 0, 0,
+        FUZZ_OP_ZEROES, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00,
+        FUZZ_OP_RESIZE, 0, 0, 0, 0x40, 0x00, 0x00,
+    };
     seed s = { 0 };
 
+    append(&s, resize, sizeof resize);
+    save("fuzz_ops", "resize-grow-shrink", &s);
+    seed_free(&s);
     append(&s, faults, sizeof faults);
     save("fuzz_ops", "fault-eio-once", &s);
     seed_free(&s);
