@@ -15,6 +15,7 @@
 CONFORM_SRC := conformance/qed-conform.c conformance/conform_case.c \
                conformance/conform_json.c conformance/conform_map.c \
                conformance/conform_proc.c conformance/conform_fs.c \
+               conformance/conform_run.c \
                conformance/conform_report.c
 CONFORM_OBJ := $(CONFORM_SRC:%.c=$(BUILDDIR)/obj/%.o) \
                $(BUILDDIR)/obj/conformance/sha256.o

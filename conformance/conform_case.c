@@ -187,6 +187,12 @@ static int run_tool(case_ctx *x, int tool, const char *const args[], cp_result *
         fail(x, "runner could not start %s`%s`", who, line);
         return -1;
     }
+    if (cp_interrupted()) {   /* the run is being stopped: no verdict */
+        cp_result_free(res);
+        fail(x, "interrupted");
+        x->timed_out = 1;
+        return -1;
+    }
     x->budget -= res->seconds;
     if (!res->timed_out && !res->signal && !res->spawn_failed)
         return 0;
@@ -816,7 +822,7 @@ void conform_run_case(const conform_config *cfg, const conform_case *c, case_res
         skip(&x, "the reference build/qedtool (needed to verify writes) was not found");
     else if (stage_inputs(&x) == 0)
         run(&x);
-    if (r->status == CS_FAIL && cfg->keep_dir != NULL && x.dir[0])
+    if (r->status == CS_FAIL && cfg->keep_dir != NULL && x.dir[0] && !cp_interrupted())
         keep_failure(&x);
     if (x.dir[0])
         cf_remove_tree(x.dir);

@@ -26,15 +26,17 @@ typedef struct {
 
 /* The process group of the running child, for the signal handler. */
 static volatile sig_atomic_t active_group;
+/* The fatal signal received, 0 if none. */
+static volatile sig_atomic_t interrupted_by;
 
 /* SIGINT/SIGTERM/SIGHUP: the child runs in its own process group, so the
- * terminal's signal does not reach it; kill it, then die of the signal. */
+ * terminal's signal does not reach it; kill it now and remember the signal:
+ * the caller cleans up, then cp_die_if_interrupted() ends the process. */
 static void on_fatal_signal(int sig)
 {
     if (active_group > 0)
         kill(-(pid_t)active_group, SIGKILL);
-    signal(sig, SIG_DFL);
-    raise(sig);
+    interrupted_by = sig;
 }
 
 void cp_install_signal_handlers(void)
@@ -42,10 +44,24 @@ void cp_install_signal_handlers(void)
     static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_fatal_signal;
+    sa.sa_handler = on_fatal_signal;   /* no SA_RESTART: poll() returns */
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         sigaction(sigs[i], &sa, NULL);
+}
+
+int cp_interrupted(void)
+{
+    return interrupted_by != 0;
+}
+
+void cp_die_if_interrupted(void)
+{
+    int sig = interrupted_by;
+    if (sig == 0)
+        return;
+    signal(sig, SIG_DFL);
+    raise(sig);
 }
 
 double cp_now(void)
@@ -130,7 +146,7 @@ static int pump_output(capture *out, capture *err, double deadline)
 {
     while (out->fd >= 0 || err->fd >= 0) {
         double left = deadline - cp_now();
-        if (left <= 0)
+        if (left <= 0 || interrupted_by)
             return 1;
         struct pollfd pf[2] = { { out->fd, POLLIN, 0 }, { err->fd, POLLIN, 0 } };
         int ms = left > 1000.0 ? 1000000 : (int)(left * 1000.0) + 1;
@@ -156,7 +172,7 @@ static int wait_until(pid_t pid, double deadline, int *status)
         pid_t r = waitpid(pid, status, WNOHANG);
         if (r == pid || (r < 0 && errno != EINTR))
             return 0;
-        if (cp_now() >= deadline)
+        if (cp_now() >= deadline || interrupted_by)
             return 1;
         nanosleep(&tick, NULL);
         if (tick.tv_nsec < 10 * 1000 * 1000)
@@ -202,6 +218,8 @@ int cp_run(char *const argv[], const char *cwd, double timeout, cp_result *res)
 {
     int po[2], pe[2];
     memset(res, 0, sizeof *res);
+    if (interrupted_by)
+        return -1;
     if (pipe(po) < 0)
         return perror("qed-conform: pipe"), -1;
     if (pipe(pe) < 0) {

@@ -32,8 +32,15 @@ typedef struct {
 int cp_run(char *const argv[], const char *cwd, double timeout, cp_result *res);
 
 /* Make SIGINT, SIGTERM and SIGHUP kill the running child's process group
- * before the runner dies of the signal. */
+ * and be remembered: cp_run then runs nothing more (returns -1), so the
+ * caller can clean up and call cp_die_if_interrupted(). */
 void cp_install_signal_handlers(void);
+
+/* 1 once one of those signals arrived. */
+int cp_interrupted(void);
+
+/* If one of those signals arrived, die of it now. */
+void cp_die_if_interrupted(void);
 
 /* Release the buffers of a result. */
 void cp_result_free(cp_result *res);

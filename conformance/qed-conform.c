@@ -11,11 +11,10 @@
 #include "conform_fs.h"
 #include "conform_proc.h"
 #include "conform_report.h"
+#include "conform_run.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <fnmatch.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -23,11 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define MANIFEST_MAX ((size_t)64 << 20)
-#define MAX_JOBS 64
 
 static const char usage_text[] =
 "Usage: qed-conform [OPTION]...\n"
@@ -172,7 +169,7 @@ static int value_option(options *o, const char *name, const char *v)
         o->shard_k = (unsigned long)a;
         o->shard_n = (unsigned long)b;
     } else if (strcmp(name, "-j") == 0) {
-        if (parse_ulong(v, &a) < 0 || a == 0 || a > MAX_JOBS)
+        if (parse_ulong(v, &a) < 0 || a == 0 || a > CONFORM_MAX_JOBS)
             return -1;
         o->jobs = (unsigned long)a;
     } else if (strcmp(name, "--random") == 0) {
@@ -436,178 +433,6 @@ static void select_cases(const options *o, case_list *list)
     list->count = out;
 }
 
-/* ---- running: up to -j worker processes, results in case order ---- */
-
-typedef struct {
-    size_t slot;          /* index in worker_pids */
-    pid_t pid;
-    int fd;               /* read end of the result pipe, -1 when idle */
-    size_t idx;           /* case index */
-    case_result r;        /* bytes received so far */
-    size_t got;
-} worker;
-
-/* Worker pids, for forwarding a fatal signal (0 = slot idle). */
-static volatile sig_atomic_t worker_pids[MAX_JOBS];
-
-/* SIGINT/SIGTERM/SIGHUP in the runner: pass it on to the workers (each
- * kills its adapter's process group), then die of it. */
-static void forward_fatal_signal(int sig)
-{
-    for (size_t k = 0; k < MAX_JOBS; k++)
-        if (worker_pids[k] > 0)
-            kill((pid_t)worker_pids[k], sig);
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-/* Install forward_fatal_signal for SIGINT, SIGTERM and SIGHUP. */
-static void install_forwarding(void)
-{
-    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = forward_fatal_signal;
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        sigaction(sigs[i], &sa, NULL);
-}
-
-/* Fork a worker for case idx; its result arrives on w->fd. */
-static int start_worker(const conform_config *cfg, const case_list *list, size_t idx, worker *w)
-{
-    int p[2];
-    if (pipe(p) < 0)
-        return -1;
-    fcntl(p[0], F_SETFD, FD_CLOEXEC);
-    fcntl(p[1], F_SETFD, FD_CLOEXEC);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(p[0]);
-        close(p[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        case_result r;
-        close(p[0]);
-        cp_install_signal_handlers();
-        conform_run_case(cfg, &list->cases[idx], &r);
-        const char *b = (const char *)&r;
-        for (size_t off = 0; off < sizeof r; ) {
-            ssize_t n = write(p[1], b + off, sizeof r - off);
-            if (n <= 0 && errno != EINTR)
-                _exit(1);
-            off += n > 0 ? (size_t)n : 0;
-        }
-        _exit(0);
-    }
-    close(p[1]);
-    *w = (worker){ w->slot, pid, p[0], idx, { 0 }, 0 };
-    worker_pids[w->slot] = (sig_atomic_t)pid;
-    return 0;
-}
-
-/* Read from a worker; when it is done, store its result in results[].
- * Returns 1 when the worker finished. */
-static int drain_worker(worker *w, case_result *results, char *done)
-{
-    ssize_t n = read(w->fd, (char *)&w->r + w->got, sizeof w->r - w->got);
-    if (n < 0 && errno == EINTR)
-        return 0;
-    if (n > 0) {
-        w->got += (size_t)n;
-        if (w->got < sizeof w->r)
-            return 0;
-    }
-    int status = 0;
-    close(w->fd);
-    w->fd = -1;
-    while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    worker_pids[w->slot] = 0;
-    if (w->got != sizeof w->r) {   /* the worker itself died: a runner bug */
-        memset(&w->r, 0, sizeof w->r);
-        w->r.status = CS_FAIL;
-        snprintf(w->r.message, sizeof w->r.message, "runner worker died (status 0x%x)", status);
-    }
-    results[w->idx] = w->r;
-    done[w->idx] = 1;
-    return 1;
-}
-
-/* Progress and per-case output, in case order. */
-typedef struct {
-    const options *o;
-    int tty;
-    size_t total;
-} progress;
-
-/* Report one finished case (called in case order). */
-static void report_case(const progress *pg, size_t i, const conform_case *c, const case_result *r)
-{
-    if (pg->tty)
-        fprintf(stderr, "\r\033[K");
-    if (r->status == CS_FAIL)
-        printf("FAIL %s [%s]: %s\n", c->id, r->rules, r->message);
-    else if (pg->o->verbose)
-        printf("%s %s%s%s\n", conform_status_name(r->status), c->id, r->message[0] ? ": " : "",
-               r->message);
-    fflush(stdout);
-    if (pg->tty)
-        fprintf(stderr, "[%3zu/%zu] %.60s %s", i + 1, pg->total, c->id, conform_status_name(r->status));
-}
-
-/* Wait for any busy worker to make progress. */
-static void wait_workers(worker *ws, size_t nw, case_result *results, char *done, size_t *active)
-{
-    struct pollfd pf[MAX_JOBS];
-    for (size_t k = 0; k < nw; k++)
-        pf[k] = (struct pollfd){ ws[k].fd, POLLIN, 0 };
-    if (poll(pf, (nfds_t)nw, -1) < 0)
-        return;
-    for (size_t k = 0; k < nw; k++)
-        if (ws[k].fd >= 0 && (pf[k].revents & (POLLIN | POLLHUP | POLLERR)) &&
-            drain_worker(&ws[k], results, done))
-            (*active)--;
-}
-
-/* Run every case with up to jobs workers; results[] in case order. */
-static int run_all(const options *o, const conform_config *cfg, const case_list *list,
-                   case_result *results)
-{
-    worker ws[MAX_JOBS];
-    char *done = calloc(list->count + 1, 1);
-    size_t next = 0, printed = 0, active = 0, nw = o->jobs;
-    progress pg = { o, isatty(2), list->count };
-    if (done == NULL)
-        return -1;
-    for (size_t k = 0; k < nw; k++)
-        ws[k] = (worker){ .slot = k, .fd = -1 };
-    install_forwarding();
-    while (printed < list->count) {
-        for (size_t k = 0; k < nw && next < list->count; k++) {
-            if (ws[k].fd >= 0)
-                continue;
-            if (start_worker(cfg, list, next, &ws[k]) < 0) {
-                perror("qed-conform: fork");
-                free(done);
-                return -1;
-            }
-            next++;
-            active++;
-        }
-        if (active > 0)
-            wait_workers(ws, nw, results, done, &active);
-        for (; printed < list->count && done[printed]; printed++)
-            report_case(&pg, printed, &list->cases[printed], &results[printed]);
-    }
-    if (pg.tty)
-        fprintf(stderr, "\r\033[K");
-    free(done);
-    return 0;
-}
-
 /* Build the report view of this run. */
 static report_run make_run(const conform_config *cfg, const case_list *list,
                            const case_result *results, double seconds)
@@ -697,7 +522,8 @@ static int run_suite(const options *o, const conform_config *cfg, const case_lis
     size_t n[3] = { 0, 0, 0 };
     case_result *results = calloc(list->count + 1, sizeof *results);
     double start = cp_now();
-    if (results == NULL || run_all(o, cfg, list, results) < 0)
+    if (results == NULL ||
+        conform_run_all(cfg, list->cases, list->count, (unsigned)o->jobs, o->verbose, results) < 0)
         return setup_error("%s", "cannot run the cases");
     report_run run = make_run(cfg, list, results, cp_now() - start);
     int rc = write_reports(o, &run);
@@ -747,6 +573,7 @@ int main(int argc, char **argv)
     }
     if (rand_dir[0])
         cf_remove_tree(rand_dir);
+    cp_die_if_interrupted();   /* interrupted while generating: die of it */
     cj_free(m[0].doc);
     cj_free(m[1].doc);
     free(list.cases);
