@@ -23,8 +23,9 @@ $(BUILDDIR)/qed-golden: $(BUILDDIR)/obj/conformance/golden_main.o $(GOLDEN_OBJ)
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
 ALL_TARGETS += $(BUILDDIR)/qed-golden
 
+# Regenerated from scratch, so that files of removed cases do not linger.
 golden: $(BUILDDIR)/qed-golden
-	$(Q)$(BUILDDIR)/qed-golden --out corpus/golden
+	$(Q)rm -rf corpus/golden && $(BUILDDIR)/qed-golden --out corpus/golden
 
 # Regenerate into a fresh directory and compare every byte (diff -r reports
 # differing, missing and extra files); then every rule ID of spec/rules.tsv
