@@ -7,7 +7,8 @@
 #                       make test
 #   make fuzz           run each libFuzzer harness FUZZ_SECONDS (default 20)
 #   make fuzz-merge     minimise corpus/fuzz/<harness>/ with -merge=1
-#   make fuzz-seeds     regenerate the seed corpora with fuzz/make_seeds.c
+#   make fuzz-seeds     regenerate the seeds (fuzz/make_seeds.c) and add the
+#                       golden corpus (fuzz/golden_seeds.sh)
 #   make fuzz-coverage  lcov of ref/ reached by the seed corpora
 #
 # Knobs: FUZZ_CC (clang), AFL_CC (afl-clang-fast), FUZZ_SECONDS.
@@ -75,6 +76,7 @@ $(BUILDDIR)/fuzz-make-seeds: $(BUILDDIR)/obj/fuzz/make_seeds.o \
 
 fuzz-seeds: $(BUILDDIR)/fuzz-make-seeds
 	$(Q)$(BUILDDIR)/fuzz-make-seeds corpus/fuzz
+	$(Q)fuzz/golden_seeds.sh corpus/golden corpus/fuzz
 
 fuzz-coverage:
 	$(Q)CC=$(CC) fuzz/coverage.sh $(BUILDDIR)/fuzz-coverage
