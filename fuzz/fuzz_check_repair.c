@@ -104,6 +104,23 @@ static int check_ended_ok(int rc, unsigned repair)
     return 0;
 }
 
+/* Repair found what the check found, and fixed every corruption. */
+static void check_repair_counts(const qed_check_result *before,
+                                const qed_check_result *fix)
+{
+    FUZZ_ASSERT(fix->corruptions == before->corruptions &&
+                fix->leaks == before->leaks,
+                "repair found %llu/%llu, check %llu/%llu (corruptions/leaks)",
+                (unsigned long long)fix->corruptions,
+                (unsigned long long)fix->leaks,
+                (unsigned long long)before->corruptions,
+                (unsigned long long)before->leaks);
+    FUZZ_ASSERT(fix->corruptions_fixed == fix->corruptions,
+                "CHK-5: fixed %llu of %llu corruptions",
+                (unsigned long long)fix->corruptions_fixed,
+                (unsigned long long)fix->corruptions);
+}
+
 /* Check, repair, check; returns 1 if the repaired image should reopen. */
 static int check_and_repair(qed_image *img, qed_io *io)
 {
@@ -117,17 +134,7 @@ static int check_and_repair(qed_image *img, qed_io *io)
                 "check without repair reports fixes");
     if (!check_ended_ok(qed_check(img, QED_REPAIR_ALL, &fix), 1))
         return 0;
-    FUZZ_ASSERT(fix.corruptions == before.corruptions &&
-                fix.leaks == before.leaks,
-                "repair found %llu/%llu, check %llu/%llu (corruptions/leaks)",
-                (unsigned long long)fix.corruptions,
-                (unsigned long long)fix.leaks,
-                (unsigned long long)before.corruptions,
-                (unsigned long long)before.leaks);
-    FUZZ_ASSERT(fix.corruptions_fixed == fix.corruptions,
-                "CHK-5: fixed %llu of %llu corruptions",
-                (unsigned long long)fix.corruptions_fixed,
-                (unsigned long long)fix.corruptions);
+    check_repair_counts(&before, &fix);
     if (!check_ended_ok(qed_check(img, QED_REPAIR_ALL, &after), 1))
         return 0;
     FUZZ_ASSERT(after.corruptions == 0 && after.check_errors == 0,
