@@ -240,12 +240,12 @@ static void test_relative_chain(void)
 /* A chain of depth QED layers below a top image, names l0..l<depth-1>. */
 static int open_chain(unsigned depth, const qed_limits *lim, int loop)
 {
-    static char names[40][8];
+    static char names[40][16];
     memfs fs = {0};
     for (unsigned i = 0; i < depth; i++) {
         rawimg r;
         snprintf(names[i], sizeof(names[i]), "l%u", i);
-        char next[8];
+        char next[16];
         snprintf(next, sizeof(next), "l%u", loop && i + 1 == depth ? 0 : i + 1);
         qed_layer(&r, IMG_SIZE, (i + 1 < depth || loop) ? next : NULL, i, 0x10 + (int)i);
         memfs_add(&fs, names[i], r.buf, r.len);
