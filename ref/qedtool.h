@@ -76,6 +76,17 @@ void qt_args_free(qt_args *a);
  * used up, QT_OPT_HELP for -h/--help, QT_OPT_ERROR after printing why. */
 int qt_args_next(qt_args *a, const qt_option *opts, const char **value);
 
+/* Handle one option of a subcommand: 0 to go on, non-zero after reporting
+ * why it is wrong. */
+typedef int (*qt_option_fn)(void *ctx, int id, const char *value);
+
+/* Scan all options of subcommand argv[0] through fn(ctx, ...), collecting
+ * operands in a.  Returns -1 to go on, or the exit status to return at
+ * once: 0 after printing --help, 1 on a usage error.  a must be released
+ * with qt_args_free whatever the outcome. */
+int qt_scan_options(qt_args *a, int argc, char **argv, const qt_option *opts,
+                    qt_option_fn fn, void *ctx);
+
 /* ---- numbers and sizes (qedtool_util.c) ----------------------------- */
 
 /* Parse a byte count: decimal or 0x-hex, optional suffix b/k/M/G/T/P/E

@@ -201,8 +201,10 @@ typedef struct convert_args {
 } convert_args;
 
 /* Apply one convert option; 0, or -1 after printing why. */
-static int convert_option(convert_args *ca, int id, const char *val)
+static int convert_option(void *ctx, int id, const char *val)
 {
+    convert_args *ca = ctx;
+
     switch (id) {
     case OPT_FORMAT:
         ca->src_fmt = val;
@@ -232,18 +234,10 @@ static int parse_convert_args(int argc, char **argv, convert_args *ca)
         { "q", 0, OPT_QUIET }, { NULL, 0, 0 }
     };
     qt_args a;
-    const char *val;
-    int id, status = -1;
+    int status;
 
     memset(ca, 0, sizeof(*ca));
-    if (qt_args_init(&a, argc, argv) != 0)
-        return QT_EXIT_FAIL;
-    while (status < 0 && (id = qt_args_next(&a, opts, &val)) != QT_OPT_END) {
-        if (id == QT_OPT_HELP)
-            status = qt_print_help(stdout, "convert") ? 1 : 0;
-        else if (id == QT_OPT_ERROR || convert_option(ca, id, val) != 0)
-            status = QT_EXIT_FAIL;
-    }
+    status = qt_scan_options(&a, argc, argv, opts, convert_option, ca);
     if (status < 0 && a.n_operands != 2)
         status = qt_usage_error("convert", "expected SRC and DST");
     if (status < 0 && ca->have_o && !ca->out_qed)
@@ -536,6 +530,24 @@ static int compare_files(const char *const path[2], const char *const fmt[2],
     return r;
 }
 
+typedef struct compare_args {
+    const char *fmt[2];        /* -f, -F: NULL probes */
+    int quiet;
+} compare_args;
+
+/* One option of compare. */
+static int compare_option(void *ctx, int id, const char *val)
+{
+    compare_args *ca = ctx;
+
+    if (id == OPT_QUIET)
+        ca->quiet = 1;
+    if (id != OPT_FORMAT && id != OPT_FORMAT2)
+        return 0;
+    ca->fmt[id == OPT_FORMAT2] = val;
+    return qt_check_format("compare", val, 1);
+}
+
 /* qedtool compare [-f FMT] [-F FMT] [-q] A B.  Usage errors exit 2 too,
  * so that 1 always means "different". */
 int qt_cmd_compare(int argc, char **argv)
@@ -544,33 +556,18 @@ int qt_cmd_compare(int argc, char **argv)
         { "f", 1, OPT_FORMAT }, { "F", 1, OPT_FORMAT2 },
         { "q", 0, OPT_QUIET }, { "p", 0, OPT_PROGRESS }, { NULL, 0, 0 }
     };
-    const char *fmt[2] = { NULL, NULL }, *val;
+    compare_args ca = { { NULL, NULL }, 0 };
     qt_args a;
-    int id, quiet = 0, r = -1;
+    int r = qt_scan_options(&a, argc, argv, opts, compare_option, &ca);
 
-    if (qt_args_init(&a, argc, argv) != 0)
-        return CMP_ERROR;
-    while (r < 0 && (id = qt_args_next(&a, opts, &val)) != QT_OPT_END) {
-        if (id == QT_OPT_HELP)
-            r = qt_print_help(stdout, "compare") ? CMP_ERROR : CMP_SAME;
-        else if (id == QT_OPT_ERROR)
-            r = CMP_ERROR;
-        else if (id == OPT_FORMAT)
-            fmt[0] = val;
-        else if (id == OPT_FORMAT2)
-            fmt[1] = val;
-        else if (id == OPT_QUIET)
-            quiet = 1;
-        if (r < 0 && val && (id == OPT_FORMAT || id == OPT_FORMAT2) &&
-            qt_check_format("compare", val, 1) != 0)
-            r = CMP_ERROR;
-    }
+    if (r > 0)
+        r = CMP_ERROR;                 /* compare keeps 1 for "different" */
     if (r < 0 && a.n_operands != 2) {
         qt_usage_error("compare", "expected two images");
         r = CMP_ERROR;
     }
     if (r < 0)
-        r = compare_files(a.operands, fmt, quiet);
+        r = compare_files(a.operands, ca.fmt, ca.quiet);
     qt_args_free(&a);
     return r;
 }

@@ -357,23 +357,23 @@ static int dump_file(dump_ctx *c, const char *file)
     return (verdict == QED_OK && !c->problems) ? QT_EXIT_OK : QT_EXIT_FAIL;
 }
 
+/* dump's only option, -f qed. */
+static int dump_option(void *ctx, int id, const char *val)
+{
+    (void)ctx;
+    (void)id;
+    return qt_check_format("dump", val, 0);
+}
+
 /* qedtool dump FILE */
 int qt_cmd_dump(int argc, char **argv)
 {
     static const qt_option opts[] = { { "f", 1, 1 }, { NULL, 0, 0 } };
     dump_ctx c;
     qt_args a;
-    const char *val, *file;
-    int id, rc, status = -1;
+    const char *file;
+    int rc, status = qt_scan_options(&a, argc, argv, opts, dump_option, NULL);
 
-    if (qt_args_init(&a, argc, argv) != 0)
-        return QT_EXIT_FAIL;
-    while (status < 0 && (id = qt_args_next(&a, opts, &val)) != QT_OPT_END) {
-        if (id == QT_OPT_HELP)
-            status = qt_print_help(stdout, "dump") ? 1 : 0;
-        else if (id == QT_OPT_ERROR || qt_check_format("dump", val, 0) != 0)
-            status = QT_EXIT_FAIL;
-    }
     if (status < 0 && a.n_operands != 1)
         status = qt_usage_error("dump", "expected one FILE");
     file = status < 0 ? a.operands[0] : NULL;

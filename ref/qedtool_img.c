@@ -25,8 +25,10 @@ typedef struct create_args {
 } create_args;
 
 /* Apply one create option; returns 0, or -1 after printing why. */
-static int create_option(create_args *ca, int id, const char *val)
+static int create_option(void *ctx, int id, const char *val)
 {
+    create_args *ca = ctx;
+
     switch (id) {
     case OPT_FORMAT:
         return qt_check_format("create", val, 0);
@@ -55,18 +57,10 @@ static int parse_create_args(int argc, char **argv, create_args *ca)
         { "q", 0, OPT_QUIET }, { NULL, 0, 0 }
     };
     qt_args a;
-    const char *val;
-    int id, status = -1;
+    int status;
 
     memset(ca, 0, sizeof(*ca));
-    if (qt_args_init(&a, argc, argv) != 0)
-        return QT_EXIT_FAIL;
-    while (status < 0 && (id = qt_args_next(&a, opts, &val)) != QT_OPT_END) {
-        if (id == QT_OPT_HELP)
-            status = qt_print_help(stdout, "create") ? 1 : 0;
-        else if (id == QT_OPT_ERROR || create_option(ca, id, val) != 0)
-            status = QT_EXIT_FAIL;
-    }
+    status = qt_scan_options(&a, argc, argv, opts, create_option, ca);
     if (status < 0 && (a.n_operands < 1 || a.n_operands > 2))
         status = qt_usage_error("create", a.n_operands ? "too many operands"
                                                        : "missing FILE");
@@ -211,8 +205,10 @@ typedef struct rebase_args {
 } rebase_args;
 
 /* Apply one rebase option; returns 0, or -1 after printing why. */
-static int rebase_option(rebase_args *ra, int id, const char *val)
+static int rebase_option(void *ctx, int id, const char *val)
 {
+    rebase_args *ra = ctx;
+
     switch (id) {
     case OPT_FORMAT:
         return qt_check_format("rebase", val, 0);
@@ -242,18 +238,10 @@ static int parse_rebase_args(int argc, char **argv, rebase_args *ra)
         { "q", 0, OPT_QUIET }, { "p", 0, OPT_PROGRESS }, { NULL, 0, 0 }
     };
     qt_args a;
-    const char *val;
-    int id, status = -1;
+    int status;
 
     memset(ra, 0, sizeof(*ra));
-    if (qt_args_init(&a, argc, argv) != 0)
-        return QT_EXIT_FAIL;
-    while (status < 0 && (id = qt_args_next(&a, opts, &val)) != QT_OPT_END) {
-        if (id == QT_OPT_HELP)
-            status = qt_print_help(stdout, "rebase") ? 1 : 0;
-        else if (id == QT_OPT_ERROR || rebase_option(ra, id, val) != 0)
-            status = QT_EXIT_FAIL;
-    }
+    status = qt_scan_options(&a, argc, argv, opts, rebase_option, ra);
     if (status < 0 && a.n_operands != 1)
         status = qt_usage_error("rebase", a.n_operands ? "too many operands"
                                                        : "missing FILE");
@@ -310,6 +298,14 @@ static int new_size_from(const char *text, uint64_t cur, uint64_t *out)
     return qt_round_up_sector(*out, out);
 }
 
+/* One option of resize; ctx is the quiet flag. */
+static int resize_option(void *ctx, int id, const char *val)
+{
+    if (id == OPT_QUIET)
+        *(int *)ctx = 1;
+    return id == OPT_FORMAT ? qt_check_format("resize", val, 0) : 0;
+}
+
 /* Parse resize's command line; the size operand may start with '-' (a
  * shrink request), so like qemu-img it is taken from the last word before
  * options are scanned.  Returns -1 to go on, or an exit status. */
@@ -320,8 +316,7 @@ static int parse_resize_args(int argc, char **argv, const char **file,
         { "f", 1, OPT_FORMAT }, { "q", 0, OPT_QUIET }, { NULL, 0, 0 }
     };
     qt_args a;
-    const char *val;
-    int id, status = -1;
+    int status;
 
     *quiet = 0;
     if (argc >= 2 && argv[argc - 1][0] == '-' && argv[argc - 1][1] >= '0' &&
@@ -329,17 +324,7 @@ static int parse_resize_args(int argc, char **argv, const char **file,
         *size = argv[--argc];
     else
         *size = NULL;
-    if (qt_args_init(&a, argc, argv) != 0)
-        return QT_EXIT_FAIL;
-    while (status < 0 && (id = qt_args_next(&a, opts, &val)) != QT_OPT_END) {
-        if (id == QT_OPT_HELP)
-            status = qt_print_help(stdout, "resize") ? 1 : 0;
-        else if (id == QT_OPT_ERROR ||
-                 (id == OPT_FORMAT && qt_check_format("resize", val, 0)))
-            status = QT_EXIT_FAIL;
-        else if (id == OPT_QUIET)
-            *quiet = 1;
-    }
+    status = qt_scan_options(&a, argc, argv, opts, resize_option, quiet);
     if (status < 0 && a.n_operands + (*size != NULL) != 2)
         status = qt_usage_error("resize", "expected FILE and SIZE");
     if (status < 0) {

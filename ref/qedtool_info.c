@@ -16,11 +16,33 @@ enum { OPT_FORMAT = 1, OPT_OUTPUT, OPT_REPAIR, OPT_QUIET };
 
 /* The operands and options of info, check and map. */
 typedef struct report_args {
+    const char *cmd;     /* "info", "check" or "map" */
     enum qt_output output;
     const char *file;
     const char *repair;  /* check -r value, or NULL */
     int quiet;
 } report_args;
+
+/* One option of info, check or map. */
+static int report_option(void *ctx, int id, const char *val)
+{
+    report_args *ra = ctx;
+
+    switch (id) {
+    case OPT_FORMAT:
+        return qt_check_format(ra->cmd, val, 0);
+    case OPT_OUTPUT:
+        return qt_parse_output(ra->cmd, val, &ra->output);
+    case OPT_REPAIR:
+        ra->repair = val;
+        return 0;
+    case OPT_QUIET:
+        ra->quiet = 1;
+        return 0;
+    default:
+        return 0;
+    }
+}
 
 /* Parse "[-f qed] [--output=F] [-r R] [-q] FILE" into ra.  Returns -1 to
  * go on, or the exit status to return at once (help, usage error). */
@@ -28,26 +50,11 @@ static int parse_report_args(int argc, char **argv, const qt_option *opts,
                              report_args *ra)
 {
     qt_args a;
-    const char *val;
-    int id, status = -1;
+    int status;
 
     memset(ra, 0, sizeof(*ra));
-    if (qt_args_init(&a, argc, argv) != 0)
-        return QT_EXIT_FAIL;
-    while (status < 0 && (id = qt_args_next(&a, opts, &val)) != QT_OPT_END) {
-        if (id == QT_OPT_HELP)
-            status = qt_print_help(stdout, argv[0]) == 0 ? QT_EXIT_OK : 1;
-        else if (id == QT_OPT_ERROR)
-            status = QT_EXIT_FAIL;
-        else if (id == OPT_FORMAT && qt_check_format(argv[0], val, 0) != 0)
-            status = QT_EXIT_FAIL;
-        else if (id == OPT_OUTPUT && qt_parse_output(argv[0], val, &ra->output))
-            status = QT_EXIT_FAIL;
-        else if (id == OPT_REPAIR)
-            ra->repair = val;
-        else if (id == OPT_QUIET)
-            ra->quiet = 1;
-    }
+    ra->cmd = argv[0];
+    status = qt_scan_options(&a, argc, argv, opts, report_option, ra);
     if (status < 0 && a.n_operands != 1)
         status = qt_usage_error(argv[0], a.n_operands ? "too many operands"
                                                       : "missing FILE");

@@ -342,8 +342,10 @@ static int check_cache_mode(const char *mode)
 }
 
 /* Apply one io option; 0, or -1 after printing why. */
-static int io_option(io_args *ia, int id, const char *val)
+static int io_option(void *ctx, int id, const char *val)
 {
+    io_args *ia = ctx;
+
     switch (id) {
     case OPT_FORMAT:
         return qt_check_format("io", val, 0);
@@ -368,19 +370,13 @@ static int parse_io_args(int argc, char **argv, io_args *ia)
         { "t", 1, OPT_CACHE }, { "c", 1, OPT_COMMAND }, { NULL, 0, 0 }
     };
     qt_args a;
-    const char *val;
-    int id, status = -1;
+    int status;
 
     memset(ia, 0, sizeof(*ia));
     ia->cmds = calloc((size_t)argc, sizeof(char *));
-    if (!ia->cmds || qt_args_init(&a, argc, argv) != 0)
+    if (!ia->cmds)
         return QT_EXIT_FAIL;
-    while (status < 0 && (id = qt_args_next(&a, opts, &val)) != QT_OPT_END) {
-        if (id == QT_OPT_HELP)
-            status = qt_print_help(stdout, "io") ? 1 : 0;
-        else if (id == QT_OPT_ERROR || io_option(ia, id, val) != 0)
-            status = QT_EXIT_FAIL;
-    }
+    status = qt_scan_options(&a, argc, argv, opts, io_option, ia);
     if (status < 0 && a.n_operands != 1)
         status = qt_usage_error("io", a.n_operands ? "too many operands"
                                                    : "missing FILE");

@@ -194,6 +194,25 @@ int qt_args_next(qt_args *a, const qt_option *opts, const char **value)
     return QT_OPT_END;
 }
 
+/* The option loop every subcommand shares (see qedtool.h). */
+int qt_scan_options(qt_args *a, int argc, char **argv, const qt_option *opts,
+                    qt_option_fn fn, void *ctx)
+{
+    const char *val;
+    int id, status = -1;
+
+    memset(a, 0, sizeof(*a));
+    if (qt_args_init(a, argc, argv) != 0)
+        return QT_EXIT_FAIL;
+    while (status < 0 && (id = qt_args_next(a, opts, &val)) != QT_OPT_END) {
+        if (id == QT_OPT_HELP)
+            status = qt_print_help(stdout, argv[0]) ? QT_EXIT_FAIL : QT_EXIT_OK;
+        else if (id == QT_OPT_ERROR || fn(ctx, id, val) != 0)
+            status = QT_EXIT_FAIL;
+    }
+    return status;
+}
+
 /* ------------------------------------------------------------------ */
 /* Sizes                                                              */
 /* ------------------------------------------------------------------ */
