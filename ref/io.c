@@ -137,6 +137,10 @@ static void posix_close(qed_io *io)
     free(p);
 }
 
+static const qed_io posix_ops = {
+    posix_read, posix_write, posix_flush, posix_length, posix_truncate, posix_close
+};
+
 /* Wrap an open descriptor; closes it on failure. */
 static int posix_wrap(int fd, qed_io **out)
 {
@@ -147,12 +151,7 @@ static int posix_wrap(int fd, qed_io **out)
         return QED_ERR_NOMEM;
     }
     p->fd = fd;
-    p->io.read = posix_read;
-    p->io.write = posix_write;
-    p->io.flush = posix_flush;
-    p->io.length = posix_length;
-    p->io.truncate = posix_truncate;
-    p->io.close = posix_close;
+    p->io = posix_ops;
     *out = &p->io;
     return QED_OK;
 }
@@ -284,6 +283,10 @@ static void mem_close(qed_io *io)
     free(m);
 }
 
+static const qed_io mem_ops = {
+    mem_read, mem_write, mem_flush, mem_length, mem_truncate, mem_close
+};
+
 /* A memory file holding a copy of data[0..len), growable to max_len. */
 int qed_io_mem_new(const void *data, size_t len, size_t max_len, qed_io **out)
 {
@@ -299,12 +302,7 @@ int qed_io_mem_new(const void *data, size_t len, size_t max_len, qed_io **out)
         mem_close(&m->io);
         return QED_ERR_NOMEM;
     }
-    m->io.read = mem_read;
-    m->io.write = mem_write;
-    m->io.flush = mem_flush;
-    m->io.length = mem_length;
-    m->io.truncate = mem_truncate;
-    m->io.close = mem_close;
+    m->io = mem_ops;
     *out = &m->io;
     return QED_OK;
 }
@@ -385,6 +383,10 @@ static void fault_close(qed_io *io)
     free(f);
 }
 
+static const qed_io fault_ops = {
+    fault_read, fault_write, fault_flush, fault_length, fault_truncate, fault_close
+};
+
 /* Wrap inner so that call number fail_at (and later ones if sticky) fails. */
 int qed_io_fault_new(qed_io *inner, uint64_t fail_at, int err, int sticky,
                      qed_io **out)
@@ -400,12 +402,7 @@ int qed_io_fault_new(qed_io *inner, uint64_t fail_at, int err, int sticky,
     f->fail_at = fail_at;
     f->err = err;
     f->sticky = sticky;
-    f->io.read = fault_read;
-    f->io.write = fault_write;
-    f->io.flush = fault_flush;
-    f->io.length = fault_length;
-    f->io.truncate = fault_truncate;
-    f->io.close = fault_close;
+    f->io = fault_ops;
     *out = &f->io;
     return QED_OK;
 }
@@ -587,6 +584,10 @@ static void rec_close(qed_io *io)
     free(r);
 }
 
+static const qed_io rec_ops = {
+    rec_read, rec_write, rec_flush, rec_length, rec_truncate, rec_close
+};
+
 /* Wrap inner, logging its writes and flushes to log. */
 int qed_io_recorder_new(qed_io *inner, qed_io *log, uint32_t sector_size,
                         qed_io **out)
@@ -605,12 +606,7 @@ int qed_io_recorder_new(qed_io *inner, qed_io *log, uint32_t sector_size,
     r->log = log;
     r->sector = sector_size;
     r->next = 1;
-    r->io.read = rec_read;
-    r->io.write = rec_write;
-    r->io.flush = rec_flush;
-    r->io.length = rec_length;
-    r->io.truncate = rec_truncate;
-    r->io.close = rec_close;
+    r->io = rec_ops;
     if (rec_write_super(r) != QED_OK) {
         free(r->scratch);
         free(r);
