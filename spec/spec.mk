@@ -12,6 +12,6 @@ spec-check:
 spec-check-selftest:
 	$(Q)sh spec/tests/spec-check-selftest.sh
 
-TEST_TARGETS += spec-check-selftest
+TEST_TARGETS += spec-check spec-check-selftest
 
 .PHONY: spec-check spec-check-selftest
