@@ -202,7 +202,7 @@ static const op OPS_SPREAD[] = {       /* one write per 2 MiB L1 entry */
     { 4194304, 12288, 0 }, { 1073741824 - 4096, 4096, 0 },
 };
 static const op OPS_SMALL[] = { { 0, 1536, 0 } };
-static const op OPS_BIG[] = { { 65536 * 3, 65536, 0 }, { 0, 512, 0 } };
+static const op OPS_BIG[] = { { 8192, 512, 0 }, { 0, 4096, 0 } };  /* 256 KiB */
 static const op OPS_ZERO[] = { { 0, 65536, 1 }, { 65536, 4096, 0 } };
 
 static const recipe R_EMPTY = { 1 << 20, 4096, 1, NULL, NULL, NULL, 0 };
