@@ -46,6 +46,7 @@ typedef struct {
     unsigned caps;              /* CAP_* the adapter offers */
     double timeout;             /* seconds per case */
     const char *keep_dir;       /* --keep-failures DIR, or NULL */
+    int fail_fast;              /* --fail-fast: start no case after a failure */
 } conform_config;
 
 /* Run one case from start to end (scratch directory included). */

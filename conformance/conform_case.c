@@ -620,8 +620,55 @@ static int write_ops(case_ctx *x, const char *img)
     return 0;
 }
 
-/* Family write: create or copy, run the ops, then the reference checks
- * the result and its content. */
+/* Read the little-endian u64 at byte off of the 64-byte header. */
+static uint64_t header_u64(const unsigned char *h, unsigned off)
+{
+    uint64_t v = 0;
+    for (unsigned i = 8; i-- > 0;)
+        v = v << 8 | h[off + i];
+    return v;
+}
+
+/* header_after: the feature fields the result's header must hold after
+ * the implementation's clean close (WR-4, WR-5, HDR-7). */
+static void verify_header_after(case_ctx *x, const char *img)
+{
+    static const struct { const char *key; unsigned off; } fields[] = {
+        { "features", 16 }, { "compat_features", 24 }, { "autoclear_features", 32 },
+    };
+    const cj_value *want = cj_get(x->c->test, "header_after");
+    unsigned char h[64];
+    char path[PATH_MAX];
+    FILE *f;
+    if (want == NULL || x->r->status == CS_FAIL)
+        return;
+    if (cf_join(path, sizeof path, x->dir, img) != 0 || (f = fopen(path, "rb")) == NULL) {
+        fail(x, "cannot read the header of the result %s", img);
+        return;
+    }
+    size_t got = fread(h, 1, sizeof h, f);
+    fclose(f);
+    if (got != sizeof h) {
+        fail(x, "the result %s is shorter than a 64-byte header", img);
+        return;
+    }
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        uint64_t expect, have = header_u64(h, fields[i].off);
+        const cj_value *v = cj_get(want, fields[i].key);
+        if (v == NULL)
+            continue;
+        if (cj_u64(v, &expect) != 0) {
+            fail(x, "manifest: bad header_after.%s", fields[i].key);
+            return;
+        }
+        if (have != expect)
+            fail(x, "header after the session: %s = 0x%llx, expected 0x%llx",
+                 fields[i].key, (unsigned long long)have, (unsigned long long)expect);
+    }
+}
+
+/* Family write: create or copy, run the ops, check the header the session
+ * left, then the reference checks the result and its content. */
 static void run_write(case_ctx *x)
 {
     const cj_value *create = cj_get(x->c->test, "create");
@@ -632,6 +679,7 @@ static void run_write(case_ctx *x)
         write_create(x, create, img);
     if (x->r->status == CS_FAIL || write_ops(x, img) < 0)
         return;
+    verify_header_after(x, img);
     if (expected_counts(x, &want_corr, &want_leaks) < 0) {
         fail(x, "manifest: bad \"check\" counts");
         return;

@@ -152,9 +152,21 @@ static void wait_workers(worker *ws, size_t nw, case_result *results, char *done
             (*active)--;
 }
 
+/* --fail-fast: mark the cases from next on as skipped, not run. */
+static void skip_rest(case_result *results, char *done, size_t next, size_t count)
+{
+    for (size_t i = next; i < count; i++) {
+        results[i] = (case_result){ .status = CS_SKIP };
+        snprintf(results[i].message, sizeof results[i].message,
+                 "not run: --fail-fast after an earlier failure");
+        done[i] = 1;
+    }
+}
+
 int conform_run_all(const conform_config *cfg, const conform_case *cases, size_t count,
                     unsigned jobs, int verbose, case_result *results)
 {
+    int stop = 0;
     worker ws[CONFORM_MAX_JOBS];
     char *done = calloc(count + 1, 1);
     size_t next = 0, printed = 0, active = 0, nw = jobs < CONFORM_MAX_JOBS ? jobs : CONFORM_MAX_JOBS;
@@ -167,7 +179,7 @@ int conform_run_all(const conform_config *cfg, const conform_case *cases, size_t
         ws[k] = (worker){ .slot = k, .fd = -1 };
     install_forwarding();
     while (printed < count) {
-        for (size_t k = 0; k < nw && next < count; k++) {
+        for (size_t k = 0; k < nw && next < count && !stop; k++) {
             if (ws[k].fd >= 0)
                 continue;
             if (start_worker(cfg, cases, next, &ws[k]) < 0) {
@@ -180,8 +192,14 @@ int conform_run_all(const conform_config *cfg, const conform_case *cases, size_t
         }
         if (active > 0)
             wait_workers(ws, nw, results, done, &active);
-        for (; printed < count && done[printed]; printed++)
+        for (; printed < count && done[printed]; printed++) {
             report_case(&pg, printed, &cases[printed], &results[printed]);
+            stop |= cfg->fail_fast && results[printed].status == CS_FAIL;
+        }
+        if (stop && active == 0 && next < count) {
+            skip_rest(results, done, next, count);
+            next = count;
+        }
     }
     if (pg.tty)
         fprintf(stderr, "\r\033[K");

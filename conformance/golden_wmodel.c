@@ -4,6 +4,7 @@
  * (see golden_gen.h for emit_write_create / emit_write_file).
  */
 #include "golden_gen.h"
+#include "qed.h"
 
 #include "sha256.h"
 
@@ -256,6 +257,21 @@ void emit_write_create(gen *G, const char *name, const char *comment, uint32_t c
     finish_write(G, &m, ops, nops);
 }
 
+/* The header a clean read-write session leaves: NEED_CHECK cleared (WR-4,
+ * WR-5), unknown autoclear bits cleared (HDR-7), the rest unchanged. */
+static void put_header_after(gen *G, const glayer *top)
+{
+    gjson *j = &G->body;
+
+    gj_key(j, "header_after");
+    gj_object(j, 1);
+    gj_ku64(j, "features", top->features & ~(uint64_t)QED_F_NEED_CHECK);
+    gj_ku64(j, "compat_features", top->compat_features);
+    gj_ku64(j, "autoclear_features", top->autoclear_features &
+                                     QED_AUTOCLEAR_FEATURE_MASK);
+    gj_end_object(j);
+}
+
 void emit_write_file(gen *G, const char *name, const char *comment,
                      const glayer *top, const wop *ops, size_t nops,
                      const char *flags, const char *rules)
@@ -268,5 +284,6 @@ void emit_write_file(gen *G, const char *name, const char *comment,
     gen_put_chain(G, top);
     gen_case_head(G, name, comment, top, "valid", flags, rules);
     put_write_extras(G, top->backing, ops, nops);
+    put_header_after(G, top);
     finish_write(G, &m, ops, nops);
 }

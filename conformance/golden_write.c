@@ -178,6 +178,19 @@ static void file_cases(gen *G)
         OPS(W(4096, 4096, 0x50), W(100, 10, 0x51)), "NeedCheck",
         "WR-5 FEAT-2 WR-4");
 
+    g = keep(gl_qed("write/need-check-corrupt.qed", 4096, 2, 1, 64 * KiB));
+    gl_data(g, 0, 0, seed_of("w need-check-corrupt", 0));
+    gl_data(g, 2, 0, seed_of("w need-check-corrupt", 2));
+    gl_l2_raw(g, 5, (uint64_t)1 << 30);           /* past the end of the file */
+    g->features |= QED_F_NEED_CHECK;
+    gl_finish(g);
+    emit_write_file(G, "need-check-corrupt-open-rw", "NEED_CHECK set and an L2 "
+        "entry past the end of the file: a read-write open repairs it (the "
+        "cluster reads as unallocated) before the writes, and the image ends "
+        "clean with NEED_CHECK clear", g,
+        OPS(W(4096, 4096, 0x56), W(5 * 4096 + 100, 10, 0x57)), "NeedCheck Repair",
+        "WR-5 FEAT-2 CHK-2 CHK-5 WR-4");
+
     g = keep(gl_qed("write/autoclear.qed", 4096, 2, 1, 64 * KiB));
     gl_data(g, 1, 0, seed_of("w autoclear", 1));
     g->autoclear_features = 0x3;

@@ -61,6 +61,9 @@ static const char usage_text[] =
 "                      merge --json files of several runs (e.g. ref and qemu)\n"
 "                      into one HTML matrix, case x implementation\n"
 "  --list              print the selected case ids, one per line; run nothing\n"
+"  --fail-fast         start no further case after the first failure; the\n"
+"                      cases not run are reported as skipped (used by\n"
+"                      make mutants: one failure kills a mutant)\n"
 "  -v, --verbose       print one line per case, not only per failure\n"
 "  -h, --help          print this help\n"
 "\n"
@@ -79,7 +82,7 @@ typedef struct {
     const char *impl, *manifest, *filter, *json, *junit, *html, *keep_dir;
     unsigned long shard_k, shard_n, jobs;
     double timeout;
-    int list, verbose, has_random;
+    int list, verbose, has_random, fail_fast;
     unsigned long long random_seed, random_count;
 } options;
 
@@ -195,6 +198,7 @@ static int parse_options(int argc, char **argv, options *o)
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
             return fputs(usage_text, stdout), 1;
         if (strcmp(a, "--list") == 0) { o->list = 1; continue; }
+        if (strcmp(a, "--fail-fast") == 0) { o->fail_fast = 1; continue; }
         if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) { o->verbose = 1; continue; }
         if (strncmp(a, "-j", 2) == 0 && a[2] >= '0' && a[2] <= '9') {
             if (value_option(o, "-j", a + 2) < 0)
@@ -555,6 +559,7 @@ int main(int argc, char **argv)
     memset(m, 0, sizeof m);
     cfg.timeout = o.timeout;
     cfg.keep_dir = o.keep_dir;
+    cfg.fail_fast = o.fail_fast;
     find_reference(cfg.reference, sizeof cfg.reference);
     if ((rc = resolve_impl(&o, &cfg)) != 0)
         return rc;

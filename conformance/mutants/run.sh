@@ -10,8 +10,10 @@
 # Each mutant is a copy of the source tree under BUILDDIR/mutants/NAME with
 # one patch applied (git apply, which works outside a repository), built
 # with the project's own Makefile, and run as `qed-conform --impl
-# cmd:BUILDDIR/mutants/NAME/build/qedtool`.  The log of each run is kept in
-# BUILDDIR/mutants/NAME.log.
+# cmd:BUILDDIR/mutants/NAME/build/qedtool --fail-fast`.  The log of each run
+# is kept in BUILDDIR/mutants/NAME.log.  A failure only means something
+# when the unmutated reference fails nothing, so the reference is run first
+# and any failure there stops the run.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 builddir=${1:-build}
@@ -21,6 +23,18 @@ patches=("$@")
 [ ${#patches[@]} -gt 0 ] || patches=(conformance/mutants/*.patch)
 conform="$top/$builddir/qed-conform"
 [ -x "$conform" ] || { echo "mutants: $conform not built (run make first)" >&2; exit 1; }
+
+run_suite() {   # run_suite QEDTOOL LOG: the fixed corpus, 2 jobs, first failure ends it
+    "$conform" --impl "cmd:$1" -j 2 --fail-fast >"$2" 2>&1
+}
+
+baseline="$top/$builddir/mutants/reference.log"
+mkdir -p "$top/$builddir/mutants"
+if ! run_suite "$top/$builddir/qedtool" "$baseline"; then
+    echo "mutants: the unmutated reference fails the suite ($(tail -n 1 "$baseline")); see $baseline" >&2
+    exit 1
+fi
+echo "  reference                              $(tail -n 1 "$baseline")"
 
 killed=0 total=0 survivors=()
 for patch in "${patches[@]}"; do
@@ -42,8 +56,9 @@ for patch in "${patches[@]}"; do
         survivors+=("$name(build-failed)")
         continue
     fi
-    "$conform" --impl "cmd:$dir/build/qedtool" --random 1:50 >>"$log" 2>&1
+    run_suite "$dir/build/qedtool" "$log.run"
     rc=$?
+    cat "$log.run" >>"$log" && rm -f "$log.run"
     summary=$(tail -n 1 "$log")
     if [ "$rc" -ne 0 ] && [[ "$summary" =~ ^[0-9]+\ passed,\ ([1-9][0-9]*)\ failed ]]; then
         killed=$((killed + 1))
