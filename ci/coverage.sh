@@ -17,7 +17,7 @@ set -euo pipefail
 
 COV_BUILDDIR=${COV_BUILDDIR:-build/cov}
 HTML_DIR=${HTML_DIR:-build/coverage}
-TARGETS=(test-unit test-cli test-interop conform fuzz-replay)
+TARGETS=(test-unit test-cli test-cli-errors test-interop conform fuzz-replay)
 LCOV_RC=(--rc lcov_branch_coverage=1)
 MAKE=${MAKE:-make}
 

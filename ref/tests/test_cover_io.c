@@ -230,7 +230,7 @@ static void test_mem_nomem(void)
 
     CU_ASSERT_EQUAL_FATAL(qed_io_mem_new("ab", 2, SIZE_MAX, &io), QED_OK);
     CU_ASSERT_EQUAL(io->truncate(io, (uint64_t)1 << 62), QED_ERR_NOMEM);
-    CU_ASSERT_EQUAL(io->write(io, (uint64_t)1 << 62, "x", 1), QED_ERR_NOMEM);
+    CU_ASSERT_EQUAL(io->write(io, (uint64_t)1 << 61, "x", 1), QED_ERR_NOMEM);
     CU_ASSERT_EQUAL(io->length(io, &len), QED_OK);
     CU_ASSERT_EQUAL(len, 2);
     qed_io_close(io);

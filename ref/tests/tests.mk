@@ -1,14 +1,19 @@
 # ref/tests/tests.mk - extra test targets for libqed (included by ref/build.mk).
 #
 #   make test-interop        QEMU <-> qedtool interoperability (ref/tests/interop.sh)
+#   make test-cli-errors     qedtool's error paths and options (ref/tests/test_cli_errors.sh)
 #   make test-unit-asan      unit tests built with ASan+UBSan in $(BUILDDIR)/asan
 #   make test-unit-valgrind  unit tests under valgrind --leak-check=full
 #   make test-unit-mutants   every conformance mutant must fail the unit tests
 #
-# Only test-interop is in TEST_TARGETS; CI decides about the others.
+# test-interop and test-cli-errors are in TEST_TARGETS; CI decides about
+# the others.
 
 test-interop: $(BUILDDIR)/qedtool
 	$(Q)QEDTOOL=$(BUILDDIR)/qedtool ref/tests/interop.sh
+
+test-cli-errors: $(BUILDDIR)/qedtool
+	$(Q)ref/tests/test_cli_errors.sh $(BUILDDIR)/qedtool
 
 test-unit-asan:
 	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined \
@@ -20,5 +25,5 @@ test-unit-valgrind: $(BUILDDIR)/unit-tests
 test-unit-mutants:
 	$(Q)MUTANT_DIR=$(BUILDDIR)/mutants-unit ref/tests/mutants-unit.sh
 
-TEST_TARGETS += test-interop
-.PHONY: test-interop test-unit-asan test-unit-valgrind test-unit-mutants
+TEST_TARGETS += test-interop test-cli-errors
+.PHONY: test-interop test-cli-errors test-unit-asan test-unit-valgrind test-unit-mutants
