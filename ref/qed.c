@@ -543,7 +543,7 @@ static int clear_unknown_autoclear(qed_image *img)
 }
 
 /* WR-5: check and repair a NEED_CHECK image before read-write use.  The
- * check itself repairs, flushes and clears the bit (repair_finish). */
+ * check repairs, flushes and clears the bit itself (qed_check). */
 static int repair_on_open(qed_image *img)
 {
     qed_check_result res;
@@ -554,6 +554,8 @@ static int repair_on_open(qed_image *img)
     ret = qed_check(img, QED_REPAIR_CORRUPT, &res);
     if (ret != QED_OK)
         return ret;
+    if (res.check_errors)
+        return QED_ERR_IO;                        /* a table could not be read */
     if (img->h.features & QED_F_NEED_CHECK)
         return QED_E_CORRUPT;                     /* could not repair */
     return QED_OK;
@@ -1142,18 +1144,18 @@ int qed_flush(qed_image *img)
 /* ================================================================== */
 
 /*
- * The check runs in three steps, so that every copy made for a duplicate
- * reference holds the bytes the reference saw before anything was
- * rewritten (CHK-6):
- *   pass 1   L1 entries: validate, claim each L2 table's clusters; a
- *            duplicate table is copied (repair) and its copy scanned
- *            silently, so the counts do not depend on the repair flag;
+ * qed_check walks the image once to count what is wrong with it as found
+ * (CHK-1..4), and, when asked to repair, walks it a second time to repair
+ * it; the second walk's own counts are not reported, so a check and a
+ * repairing check always report the same counts.  One walk is:
+ *   pass 1   L1 entries: validate, claim each L2 table's clusters; when
+ *            repairing, a duplicate table is copied and the copy walked;
  *   pass 2   L2 entries: validate and claim; repairs are recorded in a fix
- *            list (duplicates are copied now, from unmodified bytes);
+ *            list (duplicates are copied now, from unmodified bytes, so
+ *            every copy holds what its reference saw: CHK-6);
  *   apply    flush the copies, rewrite each L2 table that has fixes, then
- *            (repair_finish) flush, write L1, flush.
+ *            (write_repaired_l1) flush, write L1, flush.
  */
-enum { SCAN_NO = 0, SCAN_COUNT = 1, SCAN_SILENT = 2 };
 
 typedef struct table_fix {
     uint64_t l1_idx;      /* table: the one L1 entry idx points at */
@@ -1170,10 +1172,11 @@ typedef struct check_state {
                              repair appends */
     uint64_t nclusters;   /* whole clusters in it */
     uint8_t *used;        /* one bit per cluster: referenced */
-    uint8_t *scan;        /* per L1 entry: SCAN_NO, SCAN_COUNT, SCAN_SILENT */
+    uint8_t *walk;        /* per L1 entry: 1 if its L2 table is walked */
     table_fix *fixes;     /* pass 2 repairs, in L1 order */
     size_t nfixes, fixes_cap;
     int l1_changed;
+    int read_error;       /* the first error reading an L2 table, or QED_OK */
     int relocated;        /* repair appended clusters */
     uint64_t last_data;   /* for fragmentation */
 } check_state;
@@ -1223,16 +1226,14 @@ static int copy_clusters(check_state *cs, uint64_t src, uint64_t n, uint64_t *ds
     return ret;
 }
 
-/* Count (unless silent) and, with repair, compute the fix for one bad
- * entry: invalid entries become 0, duplicates get a copy of their n
- * clusters (CHK-2, CHK-5).  *entry is left alone without repair. */
-static int fix_entry(check_state *cs, uint64_t *entry, int duplicate,
-                     uint64_t n, int silent)
+/* Count and, with repair, compute the fix for one bad entry: invalid
+ * entries become 0, duplicates get a copy of their n clusters (CHK-2,
+ * CHK-5).  *entry is left alone without repair. */
+static int fix_entry(check_state *cs, uint64_t *entry, int duplicate, uint64_t n)
 {
     int ret;
 
-    if (!silent)
-        cs->res->corruptions++;
+    cs->res->corruptions++;
     if (!(cs->repair & QED_REPAIR_CORRUPT))
         return QED_OK;
     ret = mark_dirty(cs->img);                    /* WR-1: repair writes tables */
@@ -1258,15 +1259,14 @@ static int check_l1(check_state *cs)
             continue;                             /* TBL-5 */
         if (check_table_offset(&img->h, e, cs->file_size) == QED_OK) {
             if (claim_clusters(cs, e, img->h.table_size)) {
-                cs->scan[i] = SCAN_COUNT;
+                cs->walk[i] = 1;
                 continue;
             }
-            dup = 1;                              /* CHK-1 */
+            dup = 1;                              /* CHK-1: not walked */
         }
-        ret = fix_entry(cs, &img->l1[i], dup, img->h.table_size, 0);  /* CHK-3 */
+        ret = fix_entry(cs, &img->l1[i], dup, img->h.table_size);  /* CHK-3 */
         cs->l1_changed |= img->l1[i] != e;
-        if (dup && img->l1[i] != e)
-            cs->scan[i] = SCAN_SILENT;            /* the copy's entries repeat the original's */
+        cs->walk[i] = dup && img->l1[i] != e;     /* repair: walk the copy */
     }
     return ret;
 }
@@ -1315,7 +1315,7 @@ static int check_data_entry(check_state *cs, uint64_t l1_idx, uint64_t l2_idx,
             return QED_OK;
         dup = 1;                                  /* CHK-1 */
     }
-    ret = fix_entry(cs, &fixed, dup, 1, cs->scan[l1_idx] == SCAN_SILENT);  /* CHK-2 */
+    ret = fix_entry(cs, &fixed, dup, 1);          /* CHK-2 */
     if (ret != QED_OK || fixed == e)
         return ret;
     if (dup)
@@ -1331,6 +1331,8 @@ static int check_l2(check_state *cs, uint64_t idx, uint64_t *table)
 
     if (ret != QED_OK) {
         cs->res->check_errors++;
+        if (cs->read_error == QED_OK)
+            cs->read_error = ret;
         return QED_OK;                            /* keep checking */
     }
     for (uint64_t i = 0; i < img->nentries && ret == QED_OK; i++)
@@ -1380,9 +1382,8 @@ static int check_leaks(check_state *cs)
     return img->io->truncate(img->io, img->file_size);
 }
 
-/* After repair: flush L2 tables, write L1, flush, clear NEED_CHECK (CHK-5,
- * WR-5). */
-static int repair_finish(check_state *cs)
+/* After repairing the L2 tables: flush them, write L1, flush (CHK-5). */
+static int write_repaired_l1(check_state *cs)
 {
     qed_image *img = cs->img;
     int ret = img->io->flush(img->io);            /* CHK-5: L2 before L1 */
@@ -1391,8 +1392,17 @@ static int repair_finish(check_state *cs)
         ret = write_entries(img, img->h.l1_table_offset, img->l1, 0, img->nentries);
     if (ret == QED_OK)
         ret = img->io->flush(img->io);
-    if (ret != QED_OK || cs->res->check_errors || !(img->h.features & QED_F_NEED_CHECK))
-        return ret;
+    return ret;
+}
+
+/* WR-5: with nothing left to repair, clear NEED_CHECK (header written and
+ * flushed after the repairs were flushed). */
+static int clear_need_check(qed_image *img)
+{
+    int ret;
+
+    if (!(img->h.features & QED_F_NEED_CHECK))
+        return QED_OK;
     img->h.features &= ~(uint64_t)QED_F_NEED_CHECK;   /* WR-5 */
     ret = write_header_sync(img);
     img->dirty = 0;
@@ -1409,7 +1419,7 @@ static int check_tables(check_state *cs, uint64_t *table)
     claim_clusters(cs, img->h.l1_table_offset, img->h.table_size);
     ret = check_l1(cs);
     for (uint64_t i = 0; i < img->nentries && ret == QED_OK; i++)
-        if (cs->scan[i] != SCAN_NO)
+        if (cs->walk[i])
             ret = check_l2(cs, i, table);
     if (ret == QED_OK)
         ret = apply_fixes(cs, table);
@@ -1429,36 +1439,80 @@ static int check_init(check_state *cs, qed_image *img, unsigned repair,
     if (cs->nclusters > img->lim.max_check_clusters)
         return QED_ERR_LIMIT;
     cs->used = calloc((size_t)(cs->nclusters / 8 + 1), 1);
-    cs->scan = calloc((size_t)img->nentries, 1);
-    return cs->used && cs->scan ? QED_OK : QED_ERR_NOMEM;
+    cs->walk = calloc((size_t)img->nentries, 1);
+    return cs->used && cs->walk ? QED_OK : QED_ERR_NOMEM;
 }
 
-/* Check the image, repairing what repair asks for (spec section 8). */
-int qed_check(qed_image *img, unsigned repair, qed_check_result *res)
+/* One walk over the image (see above), repairing what repair asks for;
+ * res receives this walk's own findings, *read_error the first error that
+ * made an L2 table unreadable (QED_OK if none). */
+static int check_walk(qed_image *img, unsigned repair, qed_check_result *res,
+                      int *read_error)
 {
     check_state cs = { 0 };
     uint64_t *table = NULL;
-    int ret = repair ? check_writable(img) : QED_OK;
+    int ret;
 
     memset(res, 0, sizeof(*res));
-    if (ret == QED_OK)
-        ret = check_init(&cs, img, repair, res);
+    ret = check_init(&cs, img, repair, res);
     if (ret == QED_OK && !(table = alloc_table(img)))
         ret = QED_ERR_NOMEM;
     if (ret == QED_OK)
         ret = check_tables(&cs, table);
     if (ret == QED_OK && !res->check_errors)
         ret = check_leaks(&cs);
-    if (ret == QED_OK && (repair & QED_REPAIR_CORRUPT)) {
-        res->corruptions_fixed = res->corruptions;
-        ret = repair_finish(&cs);
-    }
-    res->total_clusters = (img->h.image_size + img->h.cluster_size - 1) >> img->cluster_bits;
-    res->image_end_offset = img->file_size;
+    if (ret == QED_OK && (repair & QED_REPAIR_CORRUPT))
+        ret = write_repaired_l1(&cs);
+    *read_error = cs.read_error;
     free(table);
     free(cs.used);
-    free(cs.scan);
+    free(cs.walk);
     free(cs.fixes);
+    return ret;
+}
+
+/* Whether the counts of the first walk leave something repair must do. */
+static int needs_repair(const qed_check_result *res, unsigned repair)
+{
+    return ((repair & QED_REPAIR_CORRUPT) && res->corruptions) ||
+           ((repair & QED_REPAIR_LEAKS) && res->leaks);
+}
+
+/* Fold the repairing walk's outcome into the counts of the first walk:
+ * what was fixed, and the allocation figures of the repaired image. */
+static void adopt_repair(qed_check_result *res, const qed_check_result *fixed,
+                         unsigned repair)
+{
+    res->corruptions_fixed = (repair & QED_REPAIR_CORRUPT) ? res->corruptions : 0;
+    res->leaks_fixed = fixed->leaks_fixed;
+    res->allocated_clusters = fixed->allocated_clusters;
+    res->fragmented_clusters = fixed->fragmented_clusters;
+}
+
+/* Check the image as found and, when repair != 0, repair it in a second
+ * walk (spec section 8).  A table that cannot be read is counted in
+ * check_errors; it stops a repair, whose result is then that error. */
+int qed_check(qed_image *img, unsigned repair, qed_check_result *res)
+{
+    qed_check_result fixed;
+    int read_error = QED_OK, ret = repair ? check_writable(img) : QED_OK;
+
+    memset(res, 0, sizeof(*res));
+    if (ret == QED_OK)
+        ret = check_walk(img, QED_REPAIR_NONE, res, &read_error);  /* the counts */
+    if (ret == QED_OK && repair && res->check_errors)
+        ret = read_error;
+    if (ret == QED_OK && needs_repair(res, repair)) {
+        ret = check_walk(img, repair, &fixed, &read_error);
+        if (ret == QED_OK && fixed.check_errors)
+            ret = read_error;
+        if (ret == QED_OK)
+            adopt_repair(res, &fixed, repair);
+    }
+    if (ret == QED_OK && (repair & QED_REPAIR_CORRUPT))
+        ret = clear_need_check(img);             /* WR-5 */
+    res->total_clusters = (img->h.image_size + img->h.cluster_size - 1) >> img->cluster_bits;
+    res->image_end_offset = img->file_size;
     return ret;
 }
 
