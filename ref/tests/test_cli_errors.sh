@@ -280,6 +280,17 @@ run 3 "$Q" check -r all --output=json twice.qed
 expect_json corruptions-fixed 1
 expect_json leaks 1
 
+# a 2 TiB (sparse) file has more clusters than check scans by default
+cp d.qed huge.qed
+if truncate -s 2T huge.qed; then
+    expect 1 err "qedtool: huge.qed: check failed: a configured limit would be exceeded" \
+        "$Q" check huge.qed
+    expect 1 err "qedtool: huge.qed: check failed: " "$Q" check -r leaks huge.qed
+else
+    fail "cannot make a sparse 2 TiB file in $T"
+fi
+rm -f huge.qed
+
 # ---------------------------------------------------------------------
 # map
 # ---------------------------------------------------------------------
@@ -354,6 +365,8 @@ expect_limited() {
 }
 expect_limited 4 "qedtool: lim.raw: no space left on device" "$Q" convert d.qed lim.raw
 expect_limited 4 "qedtool: lim.qed: no space left on device" "$Q" convert -O qed d.qed lim.qed
+expect_limited 12 "qedtool: lim4k.qed: write at offset 0 failed: no space left on device" \
+    "$Q" convert -O qed -o cluster_size=4k,table_size=1 d.qed lim4k.qed
 expect_limited 4 "qedtool: new.qed: no space left on device" "$Q" create new.qed 1M
 no_file new.qed                                # removed after the failure
 cp d.qed w.qed
@@ -363,6 +376,13 @@ expect 0 out "cleanly shut down: no" "$Q" info w.qed      # WR-4: still dirty
 run 0 "$Q" io w.qed -c flush                   # WR-5 repairs on open
 run 0 "$Q" info --output=json w.qed
 expect_json dirty-flag false
+# a directory opens but cannot be read: probed, or read as raw
+mkdir -p adir
+expect 1 err "qedtool: adir: I/O error" "$Q" convert adir x.raw
+expect 1 err "qedtool: adir: read at offset 0 failed: I/O error" "$Q" convert -f raw adir x.raw
+expect 2 err "qedtool: adir: I/O error" "$Q" compare adir base.raw
+expect 2 err "qedtool: adir: read at offset 0 failed: I/O error" \
+    "$Q" compare -f raw -F raw adir base.raw
 # both directions with -p/-q/-f/-o; a raw source of 100000 bytes gives a
 # QED image of 100352 (rounded to 512)
 run 0 "$Q" convert -p -q -f raw -O qed -o cluster_size=4k,table_size=2 base.raw c.qed
