@@ -440,6 +440,53 @@ static void test_alloc_overflow(void)
     qed_io_close(&h->io);
 }
 
+/* A backing-file opener whose file fails its first call (the length
+ * probe, BACK-2); ctx counts the opens. */
+static int failing_backing(void *ctx, const char *path, qed_io **out)
+{
+    (void)path;
+    ++*(int *)ctx;
+    return qed_io_fault_new(mem_io("raw", 3), 1, QED_ERR_IO, 0, out);
+}
+
+/* Opening the backing chain: a backing file whose length cannot be read
+ * fails the open with that error; a resolved path longer than libqed's
+ * buffer (BACK-1) is a limit and the opener is never called. */
+static void test_backing_open_errors(void)
+{
+    const char *const fmts[] = { "raw", NULL };
+    int opens = 0;
+    qed_open_opts o = { .open_backing = failing_backing, .backing_ctx = &opens };
+    qed_image *img = NULL;
+
+    for (int i = 0; i < 2; i++) {
+        qed_io *io = create_mem(1 << 20, CS, 1, "base.raw", fmts[i]);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(io);
+        CU_ASSERT_EQUAL(qed_open(io, &o, &img), QED_ERR_IO);
+        CU_ASSERT_PTR_NULL(img);
+        qed_io_close(io);
+    }
+    CU_ASSERT_EQUAL(opens, 2);
+
+    char *name = malloc(3001), *path = malloc(6001);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(name);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    memset(name, 'b', 3000);
+    name[3000] = '\0';
+    memset(path, 'd', 6000);
+    path[5999] = 'f';
+    path[5998] = '/';
+    path[6000] = '\0';
+    qed_io *io = create_mem(1 << 20, 2 * CS, 1, name, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(io);
+    o.path = path;
+    CU_ASSERT_EQUAL(qed_open(io, &o, &img), QED_ERR_LIMIT);
+    CU_ASSERT_EQUAL(opens, 2);
+    qed_io_close(io);
+    free(name);
+    free(path);
+}
+
 int suite_cover_api(void)
 {
     static const test_case cases[] = {
@@ -457,6 +504,7 @@ int suite_cover_api(void)
         { "resize I/O failure", test_resize_io_fails },
         { "QED_OPEN_NO_CHECK keeps NEED_CHECK", test_open_no_check },
         { "allocation at the end of a 2^64 file", test_alloc_overflow },
+        { "backing open: length failure, path too long", test_backing_open_errors },
     };
     return ADD_SUITE("cover_api", cases);
 }
