@@ -238,6 +238,8 @@ static int mem_write(qed_io *io, uint64_t off, const void *buf, size_t len)
     mem_io *m = (mem_io *)io;
     int ret;
 
+    if (len == 0)
+        return QED_OK;                  /* as pwrite: nothing, not even growth */
     if (off > m->max_len || len > m->max_len - off)
         return QED_ERR_NOSPC;
     if (off + len > m->len) {
@@ -458,29 +460,15 @@ static int rec_write_super(rec_io *r)
     return r->log->write(r->log, 0, r->scratch, r->sector);
 }
 
-/* Write an entry's data after its header sector, zero-padded to whole
- * sectors so the next entry starts clean. */
-static int rec_append_data(rec_io *r, const void *data, size_t data_len)
-{
-    uint64_t at = (r->next + 1) * r->sector;
-    size_t pad = (r->sector - data_len % r->sector) % r->sector;
-    int ret = r->log->write(r->log, at, data, data_len);
-
-    if (ret == QED_OK && pad) {
-        memset(r->scratch, 0, pad);
-        ret = r->log->write(r->log, at + data_len, r->scratch, pad);
-    }
-    return ret;
-}
-
-/* Append one entry: a header sector, then data padded to whole sectors.
+/* Append one entry: a header sector, then its data (whole sectors: writes
+ * are widened before they get here).
  * A MARK entry's text travels inside its header sector, after the 32-byte
  * entry header, as the Linux target writes it (so it takes one sector). */
 static int rec_append(rec_io *r, uint64_t sector, uint64_t nr, uint64_t flags,
                       const void *data, size_t data_len)
 {
     int inline_text = (flags & LOG_FLAG_MARK) != 0;
-    uint64_t data_sectors = inline_text ? 0 : (data_len + r->sector - 1) / r->sector;
+    uint64_t data_sectors = inline_text ? 0 : data_len / r->sector;  /* whole sectors */
     int ret;
 
     if (inline_text && data_len > r->sector - LOG_ENTRY_BYTES)
@@ -494,7 +482,7 @@ static int rec_append(rec_io *r, uint64_t sector, uint64_t nr, uint64_t flags,
         memcpy(r->scratch + LOG_ENTRY_BYTES, data, data_len);
     ret = r->log->write(r->log, r->next * r->sector, r->scratch, r->sector);
     if (ret == QED_OK && data_sectors)
-        ret = rec_append_data(r, data, data_len);
+        ret = r->log->write(r->log, (r->next + 1) * r->sector, data, data_len);
     if (ret != QED_OK)
         return ret;
     r->next += 1 + data_sectors;
@@ -593,6 +581,7 @@ int qed_io_recorder_new(qed_io *inner, qed_io *log, uint32_t sector_size,
                         qed_io **out)
 {
     rec_io *r;
+    int ret;
 
     if (!inner || !log || sector_size < 64 || sector_size > 65536 ||
         (sector_size & (sector_size - 1)))
@@ -607,10 +596,11 @@ int qed_io_recorder_new(qed_io *inner, qed_io *log, uint32_t sector_size,
     r->sector = sector_size;
     r->next = 1;
     r->io = rec_ops;
-    if (rec_write_super(r) != QED_OK) {
+    ret = rec_write_super(r);
+    if (ret != QED_OK) {
         free(r->scratch);
         free(r);
-        return QED_ERR_IO;
+        return ret;                     /* inner and log stay the caller's */
     }
     *out = &r->io;
     return QED_OK;

@@ -139,7 +139,7 @@ void qed_io_mem_data(qed_io *io, const uint8_t **data, size_t *len);
  * set every call after that one fails too (the device is gone).  fail_at 0
  * never fails, which is how a workload's calls are counted. */
 int qed_io_fault_new(qed_io *inner, uint64_t fail_at, int err, int sticky,
-                     qed_io **out);
+                     qed_io **out);   /* on failure inner stays the caller's */
 uint64_t qed_io_fault_calls(qed_io *io);   /* calls seen so far */
 
 /* Recorder: passes every call through to inner (which it owns) and appends
@@ -150,7 +150,7 @@ uint64_t qed_io_fault_calls(qed_io *io);   /* calls seen so far */
  * most sector_size - 32 bytes, else QED_ERR_INVAL) sits in the entry's own
  * sector, as the Linux dm-log-writes target lays it out. */
 int qed_io_recorder_new(qed_io *inner, qed_io *log, uint32_t sector_size,
-                        qed_io **out);
+                        qed_io **out);  /* on failure inner and log stay the caller's */
 int qed_io_recorder_mark(qed_io *io, const char *text);
 
 /* ------------------------------------------------------------------ */

@@ -32,14 +32,17 @@ void qt_err(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
-/* qed_strerror(status) with " (RULE-ID)" appended when it lacks it.  The
- * text lives in a static buffer until the next call. */
-const char *qt_describe(int status);
-/* Print "qedtool: WHAT: <qt_describe(status)>" on stderr. */
+/* Print "qedtool: WHAT: <qed_strerror(status)>" on stderr; libqed's text
+ * names the rule an image breaks. */
 void qt_err_status(const char *what, int status);
 /* Open (or with create, create) a file with libqed's POSIX layer; prints
  * "qedtool: PATH: reason" on failure.  Returns a QED status. */
 int qt_open_file(const char *path, int writable, int create, qed_io **out);
+/* 1 if nothing exists at path yet (so a failed create may remove it). */
+int qt_path_is_new(const char *path);
+/* After a failed create: remove path if it was new and is a regular file;
+ * an existing file, a device or a directory is never removed. */
+void qt_remove_if_new(const char *path, int was_new);
 /* Print "qedtool: CMD: TEXT" and the hint to run `qedtool help CMD`;
  * returns QT_EXIT_FAIL so callers can `return qt_usage_error(...)`. */
 int qt_usage_error(const char *cmd, const char *text);

@@ -76,7 +76,7 @@ static int source_read(qt_source *s, uint64_t off, void *buf, size_t len)
 
     if (rc != QED_OK)
         qt_err("%s: read at offset %" PRIu64 " failed: %s", s->path, off,
-               qt_describe(rc));
+               qed_strerror(rc));
     return rc;
 }
 
@@ -198,6 +198,7 @@ typedef struct convert_args {
     int progress;
     qed_create_opts co;        /* -o */
     int have_o;
+    int dst_was_new;           /* DST did not exist: remove it on failure */
 } convert_args;
 
 /* Apply one convert option; 0, or -1 after printing why. */
@@ -288,7 +289,7 @@ static void *chunk_job_run(void *arg)
     j->rc = sink_write_sparse(j->sink, j->off, j->buf, j->len);
     if (j->rc != QED_OK)
         qt_err("%s: write at offset %" PRIu64 " failed: %s", j->sink->path,
-               j->off, qt_describe(j->rc));
+               j->off, qed_strerror(j->rc));
     return NULL;
 }
 
@@ -362,6 +363,7 @@ static int open_sink(convert_args *ca, uint64_t size, qt_sink *k)
 
     memset(k, 0, sizeof(*k));
     k->path = ca->dst;
+    ca->dst_was_new = qt_path_is_new(ca->dst);
     rc = qt_open_file(ca->dst, 1, 1, &k->io);
     if (rc != QED_OK)
         return rc;                              /* reported */
@@ -407,6 +409,8 @@ int qt_cmd_convert(int argc, char **argv)
     free(buf[0]);
     free(buf[1]);
     source_close(&src);
+    if (rc != QED_OK)
+        qt_remove_if_new(ca.dst, ca.dst_was_new);
     return rc == QED_OK ? QT_EXIT_OK : QT_EXIT_FAIL;
 }
 

@@ -285,7 +285,7 @@ static void print_l1_entry(dump_ctx *c, uint64_t index, uint64_t e,
     c->l2_budget -= c->table_bytes;
     rc = for_each_entry(c, e, c->l2_piece, print_l2_entry, index);
     if (rc != QED_OK)
-        printf("    (L2 table unreadable: %s)\n", qt_describe(rc));
+        printf("    (L2 table unreadable: %s)\n", qed_strerror(rc));
 }
 
 /* The L1 table and every L2 table it points to, if the geometry and L1
@@ -301,8 +301,7 @@ static void print_tables(dump_ctx *c)
     }
     problem = table_offset_problem(c, c->h.l1_table_offset);
     if (problem) {
-        printf("L1 table not shown: l1_table_offset is %s (HDR-8)\n",
-               problem);
+        printf("L1 table not shown (HDR-8): l1_table_offset: %s\n", problem);
         return;
     }
     printf("L1 table at 0x%" PRIx64 " (%" PRIu64 " entries; non-zero ones "
@@ -311,7 +310,7 @@ static void print_tables(dump_ctx *c)
     rc = for_each_entry(c, c->h.l1_table_offset, c->l1_piece, print_l1_entry,
                         0);
     if (rc != QED_OK)
-        printf("  (L1 table unreadable: %s)\n", qt_describe(rc));
+        printf("  (L1 table unreadable: %s)\n", qed_strerror(rc));
 }
 
 /* ------------------------------------------------------------------ */
@@ -340,6 +339,29 @@ static int load_header(dump_ctx *c, const char *file)
     return QED_OK;
 }
 
+/* HDR-13, which needs the name's bytes and so is not judged by
+ * qed_header_validate: QED_E_BACKING_NUL if the stored name holds a NUL. */
+static int check_backing_name(const dump_ctx *c)
+{
+    uint8_t piece[NAME_SHOWN];
+    uint64_t off = c->h.backing_filename_offset, left = c->h.backing_filename_size;
+
+    if (!(c->h.features & QED_F_BACKING_FILE))
+        return QED_OK;                                     /* HDR-14 */
+    while (left > 0 && off < c->file_len) {
+        size_t n = (size_t)(left < sizeof(piece) ? left : sizeof(piece));
+        if (n > c->file_len - off)
+            n = (size_t)(c->file_len - off);
+        if (c->io->read(c->io, off, piece, n) != QED_OK)
+            return QED_OK;          /* unreadable: print_backing_name says so */
+        if (memchr(piece, 0, n))
+            return QED_E_BACKING_NUL;                      /* HDR-13 */
+        off += n;
+        left -= n;
+    }
+    return QED_OK;
+}
+
 /* Dump an opened file; returns the exit status. */
 static int dump_file(dump_ctx *c, const char *file)
 {
@@ -349,8 +371,10 @@ static int dump_file(dump_ctx *c, const char *file)
         return QT_EXIT_FAIL;
     print_header(c);
     verdict = qed_header_validate(&c->h, c->file_len);
+    if (verdict == QED_OK)
+        verdict = check_backing_name(c);
     printf("Header verdict: %s\n\n", verdict == QED_OK ? "valid"
-                                                       : qt_describe(verdict));
+                                                       : qed_strerror(verdict));
     print_tables(c);
     if (c->problems)
         printf("\n%" PRIu64 " table entries break a rule\n", c->problems);

@@ -155,6 +155,7 @@ static void print_formatting(const create_args *ca)
 static int write_new_image(const create_args *ca)
 {
     qed_io *io = NULL;
+    int was_new = qt_path_is_new(ca->file);
     int rc = qt_open_file(ca->file, 1, 1, &io);
 
     if (rc != QED_OK)
@@ -165,7 +166,7 @@ static int write_new_image(const create_args *ca)
     qed_io_close(io);
     if (rc != QED_OK) {
         qt_err_status(ca->file, rc);
-        unlink(ca->file);
+        qt_remove_if_new(ca->file, was_new);
     }
     return rc;
 }

@@ -90,7 +90,7 @@ static int io_fail(const io_session *s, const char *name, uint64_t off,
                    int rc)
 {
     qt_err("%s: %s failed at offset %" PRIu64 ": %s", s->file, name, off,
-           qt_describe(rc));
+           qed_strerror(rc));
     return -1;
 }
 
@@ -118,12 +118,29 @@ static int matches_pattern(const uint8_t *buf, size_t len, int pattern)
     return 1;
 }
 
+/* XLT-3: the whole request must lie on the disk; it is refused before
+ * any piece of it runs, so a failed request changes nothing. */
+static int check_range(const io_session *s, const char *name, const io_request *rq)
+{
+    uint64_t size = qed_get_header(s->img)->image_size;
+
+    if (rq->len <= size && rq->off <= size - rq->len)
+        return 0;
+    qt_err("%s: %s of %" PRIu64 " bytes at offset %" PRIu64 " is past the end "
+           "of the %" PRIu64 "-byte disk (XLT-3)", s->file, name, rq->len,
+           rq->off, size);
+    return -1;
+}
+
 /* read [-P PATTERN] [-q] OFF LEN */
 static int do_read(io_session *s, const io_request *rq)
 {
     double t0 = now_seconds();
     uint64_t pos;
     int ok = 1;
+
+    if (check_range(s, "read", rq) != 0)
+        return -1;
 
     for (pos = 0; pos < rq->len; pos += piece(rq, pos)) {
         int rc = qed_read(s->img, rq->off + pos, s->buf, piece(rq, pos));
@@ -148,6 +165,8 @@ static int do_write(io_session *s, const io_request *rq)
     uint64_t pos;
     int rc;
 
+    if (check_range(s, "write", rq) != 0)
+        return -1;
     if (rq->zero) {
         rc = qed_write_zeroes(s->img, rq->off, rq->len);   /* WR-8 */
         if (rc != QED_OK)

@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "qedtool.h"
 
@@ -25,23 +27,10 @@ void qt_err(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-/* libqed's text for status with its rule ID appended when the text does
- * not already name it: "cluster_size is not ... (HDR-2)". */
-const char *qt_describe(int status)
-{
-    static char text[256];
-    const char *msg = qed_strerror(status), *rule = qed_rule_id(status);
-
-    if (rule[0] == '\0' || strstr(msg, rule))
-        return msg;
-    snprintf(text, sizeof(text), "%s (%s)", msg, rule);
-    return text;
-}
-
 /* Print "qedtool: WHAT: <libqed's text for status>". */
 void qt_err_status(const char *what, int status)
 {
-    qt_err("%s: %s", what, qt_describe(status));
+    qt_err("%s: %s", what, qed_strerror(status));
 }
 
 /* Open a file through libqed's POSIX layer; on failure name the system's
@@ -62,6 +51,23 @@ int qt_open_file(const char *path, int writable, int create, qed_io **out)
         qt_err_status(path, rc);
     *out = NULL;
     return rc;
+}
+
+/* 1 if nothing exists at path yet. */
+int qt_path_is_new(const char *path)
+{
+    struct stat st;
+
+    return lstat(path, &st) != 0 && errno == ENOENT;
+}
+
+/* Remove what a failed create left at path, if this run made it. */
+void qt_remove_if_new(const char *path, int was_new)
+{
+    struct stat st;
+
+    if (was_new && lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+        unlink(path);
 }
 
 /* A usage error: the reason and where to find the synopsis, one line. */

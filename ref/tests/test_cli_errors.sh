@@ -523,10 +523,11 @@ expect 1 err "qedtool: io: write: -z and -P exclude each other" "$Q" io i.qed -c
 expect 1 err "qedtool: io: command: too many words in a b c d e f g h i j k l m n o p q" \
     "$Q" io i.qed -c 'a b c d e f g h i j k l m n o p q'
 expect 1 err "qedtool: io: command: too long" "$Q" io i.qed -c "$(head -c 5000 /dev/zero | tr '\0' a)"
-expect 1 err "qedtool: i.qed: read failed at offset " "$Q" io i.qed -c 'read 1M 1'
-has err "invalid argument or request out of range"
-expect 1 err "qedtool: i.qed: write failed at offset 1048576: " "$Q" io i.qed -c 'write 1M 1'
-expect 1 err "qedtool: i.qed: write -z failed at offset 1048576: " "$Q" io i.qed -c 'write -z 1M 4k'
+expect 1 err "qedtool: i.qed: read of 1 bytes at offset 1048576 is past the end of the 1048576-byte disk (XLT-3)" \
+    "$Q" io i.qed -c 'read 1M 1'
+expect 1 err "qedtool: i.qed: write of 1 bytes at offset 1048576 is past the end" "$Q" io i.qed -c 'write 1M 1'
+expect 1 err "qedtool: i.qed: write of 4096 bytes at offset 1048576 is past the end" \
+    "$Q" io i.qed -c 'write -z 1M 4k'
 expect 1 out "Pattern verification failed at offset 0, 1 bytes" "$Q" io i.qed -c 'read -P 5 0 1'
 expect 1 err "qedtool: i.qed: write failed at offset 0: image is open read-only" \
     "$Q" io -r i.qed -c 'write 0 1'
@@ -604,7 +605,7 @@ put_le 8 h.qed 16 $((0x10 | 0x2 | 0x4))
 expect 1 out "NEED_CHECK BACKING_FORMAT_NO_PROBE unknown 0x10  [HDR-5 BROKEN]" "$Q" dump h.qed
 cp d.qed h.qed
 put_le 8 h.qed 40 5000
-expect 1 out "L1 table not shown: l1_table_offset is " "$Q" dump h.qed
+expect 1 out "L1 table not shown (HDR-8): l1_table_offset: reserved low bits set (TBL-2)" "$Q" dump h.qed
 has out "Header verdict: l1_table_offset is not a valid table offset (HDR-8)"
 cp d.qed h.qed
 put_le 8 h.qed 40 $((0x100000))
@@ -647,6 +648,27 @@ has out "4 table entries break a rule"
 has out "L2[1]  logical 0x10000  data at 0x41000  BROKEN: not cluster-aligned (TBL-3)"
 has out "L2[2]  logical 0x20000  data at 0x10000  BROKEN: inside the header clusters (TBL-6)"
 has out "L2[0]  logical 0x0  data at 0x40000"
+
+# --- fixes found while raising coverage ------------------------------------
+# io refuses a request past the end of the disk before writing any of it
+"$Q" create -q oor.qed 1M
+expect 1 err "write of 2097152 bytes at offset 0 is past the end of the 1048576-byte disk (XLT-3)" \
+    "$Q" io oor.qed -c 'write -P 0x33 0 2M'
+expect 0 out '"present": false' "$Q" map --output=json oor.qed
+expect 1 err "read of 4096 bytes at offset 1048064 is past the end" \
+    "$Q" io oor.qed -c 'read 1048064 4k'
+# a failed create or convert removes the file it made, and only that
+expect 1 err "(HDR-2)" "$Q" create -o cluster_size=1k newfail.qed 1M
+no_file newfail.qed
+expect 1 err "(HDR-2)" "$Q" convert -O qed -o cluster_size=1k d.qed convfail.qed
+no_file convfail.qed
+printf 'keep me' > existing.qed
+expect 1 err "(HDR-2)" "$Q" create -o cluster_size=1k existing.qed 1M
+is_file existing.qed
+# dump judges HDR-13, which needs the name's bytes
+"$Q" create -q -b d.qed -F qed nul.qed
+printf 'd\0qed' | dd of=nul.qed bs=1 seek=64 conv=notrunc 2>/dev/null
+expect 1 out "Header verdict: backing file name contains a NUL byte (HDR-13)" "$Q" dump nul.qed
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
