@@ -6,7 +6,6 @@
  * without a backing file, or zero clusters) are skipped without reading.
  */
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -264,69 +263,12 @@ static void show_progress(uint64_t done, uint64_t total, long *last)
     fflush(stdout);
 }
 
-/*
- * The copy is a two-stage pipeline: while a writer thread puts chunk i into
- * the sink, the main thread reads chunk i+1 from the source into the other
- * buffer.  The two threads never touch the same object (the source image
- * and the sink are separate images and files, and libqed keeps no global
- * state), and a buffer is reused only after the thread writing it joined.
- */
-typedef struct chunk_job {
-    qt_sink *sink;
-    uint64_t off;
-    const uint8_t *buf;
-    size_t len;
-    int rc;
-    pthread_t thread;
-    int running;
-} chunk_job;
-
-/* Thread body: write one chunk, reporting a failure. */
-static void *chunk_job_run(void *arg)
-{
-    chunk_job *j = arg;
-
-    j->rc = sink_write_sparse(j->sink, j->off, j->buf, j->len);
-    if (j->rc != QED_OK)
-        qt_err("%s: write at offset %" PRIu64 " failed: %s", j->sink->path,
-               j->off, qed_strerror(j->rc));
-    return NULL;
-}
-
-/* Wait for the job's writer (if any); its result. */
-static int chunk_job_wait(chunk_job *j)
-{
-    if (!j->running)
-        return QED_OK;
-    pthread_join(j->thread, NULL);
-    j->running = 0;
-    return j->rc;
-}
-
-/* Start writing a chunk in the background; written inline when no thread
- * can be started. */
-static int chunk_job_start(chunk_job *j, qt_sink *k, uint64_t off,
-                           const uint8_t *buf, size_t len)
-{
-    j->sink = k;
-    j->off = off;
-    j->buf = buf;
-    j->len = len;
-    j->rc = QED_OK;
-    j->running = pthread_create(&j->thread, NULL, chunk_job_run, j) == 0;
-    if (!j->running)
-        chunk_job_run(j);
-    return j->running ? QED_OK : j->rc;
-}
-
-/* Copy every logical byte of src to the sink, chunk by chunk, reading the
- * next chunk while the previous one is written. */
-static int copy_image(qt_source *src, qt_sink *k, uint8_t *buf[2], int progress)
+/* Copy every logical byte of src to the sink, chunk by chunk. */
+static int copy_image(qt_source *src, qt_sink *k, uint8_t *buf, int progress)
 {
     uint64_t off = 0;
     long last = -1;
-    int rc = QED_OK, cur = 0;
-    chunk_job job = { 0 };
+    int rc = QED_OK;
 
     while (off < src->size && rc == QED_OK) {
         uint64_t left = src->size - off;
@@ -336,19 +278,15 @@ static int copy_image(qt_source *src, qt_sink *k, uint8_t *buf[2], int progress)
         if (zero) {
             off += zero;                     /* the sink reads zero there */
         } else {
-            rc = source_read(src, off, buf[cur], n);
-            if (chunk_job_wait(&job) != QED_OK && rc == QED_OK)
-                rc = job.rc;
-            if (rc == QED_OK)
-                rc = chunk_job_start(&job, k, off, buf[cur], n);
-            cur ^= 1;
+            rc = source_read(src, off, buf, n);
+            if (rc == QED_OK && (rc = sink_write_sparse(k, off, buf, n)) != 0)
+                qt_err("%s: write at offset %" PRIu64 " failed: %s", k->path,
+                       off, qed_strerror(rc));
             off += n;
         }
         if (progress)
             show_progress(off, src->size, &last);
     }
-    if (chunk_job_wait(&job) != QED_OK && rc == QED_OK)
-        rc = job.rc;
     if (progress && rc == QED_OK)
         show_progress(src->size, src->size, &last);
     if (progress)
@@ -380,7 +318,7 @@ int qt_cmd_convert(int argc, char **argv)
     convert_args ca;
     qt_source src;
     qt_sink k;
-    uint8_t *buf[2];
+    uint8_t *buf;
     int rc, rc2, status = parse_convert_args(argc, argv, &ca);
 
     if (status >= 0)
@@ -389,12 +327,9 @@ int qt_cmd_convert(int argc, char **argv)
         source_close(&src);
         return QT_EXIT_FAIL;
     }
-    buf[0] = malloc(CHUNK_BYTES);
-    buf[1] = malloc(CHUNK_BYTES);
-    if (!buf[0] || !buf[1]) {
+    buf = malloc(CHUNK_BYTES);
+    if (!buf) {
         qt_err_status("convert", QED_ERR_NOMEM);
-        free(buf[0]);
-        free(buf[1]);
         source_close(&src);
         return QT_EXIT_FAIL;
     }
@@ -406,8 +341,7 @@ int qt_cmd_convert(int argc, char **argv)
         qt_err_status(ca.dst, rc2);
         rc = rc2;
     }
-    free(buf[0]);
-    free(buf[1]);
+    free(buf);
     source_close(&src);
     if (rc != QED_OK)
         qt_remove_if_new(ca.dst, ca.dst_was_new);
