@@ -53,6 +53,10 @@ $(BUILDDIR)/replay/fuzz_%: $(BUILDDIR)/obj/fuzz/fuzz_%.o \
 FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILDDIR)/fuzz/%)
 AFL_BINS := $(FUZZ_NAMES:%=$(BUILDDIR)/afl/%)
 REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILDDIR)/replay/%)
+# The harness objects come from a pattern rule, which would make them
+# intermediate files that make deletes after every build; keep them.
+.SECONDARY: $(FUZZ_NAMES:%=$(BUILDDIR)/obj/fuzz/%.o) $(BUILDDIR)/obj/fuzz/fuzz_util.o \
+            $(BUILDDIR)/obj/fuzz/replay_main.o
 ALL_TARGETS += $(REPLAY_BINS)
 
 fuzz-build: $(FUZZ_BINS)
