@@ -252,25 +252,30 @@ void gen_case_head(gen *G, const char *name, const char *comment,
     gj_words(j, rules);
 }
 
+/* One extra_files entry per file of the chain starting at l (may be NULL),
+ * each file also produced. */
+void gen_put_file_entries(gen *G, const glayer *l)
+{
+    char hex[65];
+
+    for (; l; l = l->is_qed ? l->backing : NULL) {
+        gen_put_chain(G, l);
+        gm_file_sha256(l, hex);
+        gj_object(&G->body, 1);
+        gj_kstr(&G->body, "file", l->path);
+        gj_kstr(&G->body, "sha256", hex);
+        gj_end_object(&G->body);
+    }
+}
+
 /* extra_files: every layer below top, plus extra (may be NULL). */
 static void put_extra_files(gen *G, const glayer *below, const glayer *extra)
 {
-    gjson *j = &G->body;
-    char hex[65];
-
-    gj_key(j, "extra_files");
-    gj_array(j, 0);
-    for (int pass = 0; pass < 2; pass++) {
-        const glayer *l = pass == 0 ? below : extra;
-        for (; l; l = l->is_qed ? l->backing : NULL) {
-            gm_file_sha256(l, hex);
-            gj_object(j, 1);
-            gj_kstr(j, "file", l->path);
-            gj_kstr(j, "sha256", hex);
-            gj_end_object(j);
-        }
-    }
-    gj_end_array(j);
+    gj_key(&G->body, "extra_files");
+    gj_array(&G->body, 0);
+    gen_put_file_entries(G, below);
+    gen_put_file_entries(G, extra);
+    gj_end_array(&G->body);
 }
 
 /* The map of top as inline extent objects. */

@@ -69,6 +69,9 @@ typedef struct wop {
 } wop;
 
 /* write, create form: `create` then ops.  backing may be NULL. */
+/* One extra_files entry per file of the chain starting at l (may be NULL),
+ * each file also produced. */
+void gen_put_file_entries(gen *G, const glayer *l);
 void emit_write_create(gen *G, const char *name, const char *comment, uint32_t cs,
                        uint32_t ts, uint64_t size, const glayer *backing,
                        const char *backing_format, const wop *ops, size_t nops,

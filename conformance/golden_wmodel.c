@@ -213,24 +213,12 @@ static void finish_write(gen *G, wmodel *m, const wop *ops, size_t nops)
 /* The rebase targets of ops, chained through a scratch list for extra_files. */
 static void put_write_extras(gen *G, const glayer *backing, const wop *ops, size_t nops)
 {
-    gjson *j = &G->body;
-    char hex[65];
-
-    gen_put_chain(G, backing);
-    gj_key(j, "extra_files");
-    gj_array(j, 0);
-    for (size_t k = 0; k <= nops; k++) {
-        const glayer *l = k == nops ? backing : ops[k].kind == 'B' ? ops[k].layer : NULL;
-        for (; l; l = l->is_qed ? l->backing : NULL) {
-            gen_put_chain(G, l);
-            gm_file_sha256(l, hex);
-            gj_object(j, 1);
-            gj_kstr(j, "file", l->path);
-            gj_kstr(j, "sha256", hex);
-            gj_end_object(j);
-        }
-    }
-    gj_end_array(j);
+    gj_key(&G->body, "extra_files");
+    gj_array(&G->body, 0);
+    for (size_t k = 0; k < nops; k++)
+        gen_put_file_entries(G, ops[k].kind == 'B' ? ops[k].layer : NULL);
+    gen_put_file_entries(G, backing);
+    gj_end_array(&G->body);
 }
 
 void emit_write_create(gen *G, const char *name, const char *comment, uint32_t cs,
