@@ -38,10 +38,8 @@ test-cli: $(BUILDDIR)/qedtool
 
 TEST_TARGETS += test-cli
 
-# install / uninstall
-$(BUILDDIR)/libqed.pc: ref/libqed.pc.in
-	$(QUIET_GEN)sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
-ALL_TARGETS += $(BUILDDIR)/libqed.pc
+# install / uninstall (libqed.pc is written at install time, so it names the
+# PREFIX given to make install)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
@@ -51,7 +49,7 @@ install: all
 	install -m 755 $(BUILDDIR)/libqed.so $(DESTDIR)$(PREFIX)/lib/libqed.so.0
 	ln -sf libqed.so.0 $(DESTDIR)$(PREFIX)/lib/libqed.so
 	install -m 644 ref/qed.h $(DESTDIR)$(PREFIX)/include/qed.h
-	install -m 644 $(BUILDDIR)/libqed.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libqed.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' ref/libqed.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libqed.pc
 
 uninstall:
 	$(RM) $(DESTDIR)$(PREFIX)/bin/qedtool $(DESTDIR)$(PREFIX)/lib/libqed.a \
