@@ -437,16 +437,6 @@ static void print_extent_human(const qed_extent *e, chain_names *c)
            chain_name(c, e->depth));
 }
 
-/* 1 when b continues a: same depth and flags, adjacent, and (with data)
- * contiguous in the file. */
-static int extent_continues(const qed_extent *a, const qed_extent *b)
-{
-    if (a->depth != b->depth || a->flags != b->flags ||
-        a->start + a->length != b->start)
-        return 0;
-    return !(a->flags & QED_MAP_DATA) || a->offset + a->length == b->offset;
-}
-
 /* Emit a finished extent in the chosen format. */
 static void emit_extent(enum qt_output fmt, const qed_extent *e, int first,
                         chain_names *c)
@@ -459,38 +449,26 @@ static void emit_extent(enum qt_output fmt, const qed_extent *e, int first,
     }
 }
 
-/* Walk the image with qed_map, merging runs that continue each other, and
- * print them.  Returns QED_OK or the error that stopped the walk. */
+/* Walk the image with qed_map (whose extents are already the longest
+ * runs) and print each extent.  Returns QED_OK or the error that stopped
+ * the walk. */
 static int walk_map(qed_image *img, enum qt_output fmt, chain_names *c)
 {
     uint64_t size = qed_get_header(img)->image_size, off = 0;
-    qed_extent cur, next;
-    int have = 0, first = 1, rc = QED_OK;
+    qed_extent e;
+    int first = 1, rc = QED_OK;
 
     while (off < size) {
-        rc = qed_map(img, off, size - off, &next);
+        rc = qed_map(img, off, size - off, &e);
         if (rc != QED_OK)
             break;
-        if (next.start != off || next.length == 0 ||
-            next.length > size - off) {
+        if (e.start != off || e.length == 0 || e.length > size - off) {
             rc = QED_ERR_INVAL;       /* a broken promise of qed_map */
             break;
         }
-        off += next.length;
-        if (have && extent_continues(&cur, &next)) {
-            cur.length += next.length;
-            continue;
-        }
-        if (have) {
-            emit_extent(fmt, &cur, first, c);
-            first = 0;
-        }
-        cur = next;
-        have = 1;
-    }
-    if (have && rc == QED_OK) {
-        emit_extent(fmt, &cur, first, c);
+        emit_extent(fmt, &e, first, c);
         first = 0;
+        off += e.length;
     }
     if (fmt == QT_OUTPUT_JSON)
         fputs(first ? "[]\n" : "]\n", stdout);
