@@ -13,7 +13,8 @@
 #
 # Knobs: FUZZ_CC (clang), AFL_CC (afl-clang-fast), FUZZ_SECONDS.
 
-FUZZ_NAMES := fuzz_header fuzz_tables fuzz_open_read fuzz_check_repair fuzz_ops
+# every fuzz/fuzz_*.c but the shared fuzz_util.c
+FUZZ_NAMES := $(filter-out fuzz_util,$(basename $(notdir $(wildcard fuzz/fuzz_*.c))))
 FUZZ_CC ?= clang
 AFL_CC ?= afl-clang-fast
 FUZZ_SECONDS ?= 20

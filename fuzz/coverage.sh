@@ -12,19 +12,15 @@
 # goes to OUTDIR/html/.
 
 set -u
-
-if [ "${1:-}" = "--help" ] || [ $# -ne 1 ]; then
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
-    [ "${1:-}" = "--help" ] && exit 0
-    exit 2
-fi
+. "$(dirname "$0")/common.sh"
+usage_check 1 "$@"
 out=$1
 cc=${CC:-cc}
 flags="-std=c11 -D_POSIX_C_SOURCE=200809L -D_FILE_OFFSET_BITS=64 -Iref -O0 -g --coverage"
 rc="--rc lcov_branch_coverage=1"
 rm -rf "$out"
 mkdir -p "$out"
-for n in fuzz_header fuzz_tables fuzz_open_read fuzz_check_repair fuzz_ops; do
+for n in $(all_harnesses); do
     mkdir -p "$out/$n"
     # Objects per harness so each .gcda belongs to one build directory.
     (cd "$out/$n" && $cc $flags -c "$OLDPWD/fuzz/$n.c" "$OLDPWD/fuzz/fuzz_util.c" \

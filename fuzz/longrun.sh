@@ -13,17 +13,12 @@
 # compare the signatures.
 
 set -u
-
-if [ "${1:-}" = "--help" ] || [ $# -lt 2 ]; then
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
-    [ "${1:-}" = "--help" ] && exit 0
-    exit 2
-fi
+. "$(dirname "$0")/common.sh"
+usage_check 2 "$@"
 build=$1
 seconds=$2
 shift 2
-[ $# -eq 0 ] && set -- fuzz_header fuzz_tables fuzz_open_read \
-    fuzz_check_repair fuzz_ops
+[ $# -eq 0 ] && set -- $(all_harnesses)
 
 for n in "$@"; do
     dir=$build/fuzz-long/$n

@@ -14,16 +14,11 @@
 # if a merge failed.
 
 set -u
-
-if [ "${1:-}" = "--help" ] || [ $# -lt 1 ]; then
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
-    [ "${1:-}" = "--help" ] && exit 0
-    exit 2
-fi
+. "$(dirname "$0")/common.sh"
+usage_check 1 "$@"
 build=$1
 shift
-[ $# -eq 0 ] && set -- fuzz_header fuzz_tables fuzz_open_read \
-    fuzz_check_repair fuzz_ops
+[ $# -eq 0 ] && set -- $(all_harnesses)
 status=0
 
 for n in "$@"; do

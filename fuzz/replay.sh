@@ -14,14 +14,10 @@
 # Exit status: 0 if every input passed, 1 otherwise, 2 on usage errors.
 
 set -u
-
-if [ "${1:-}" = "--help" ] || [ $# -ne 1 ]; then
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
-    [ $# -eq 1 ] && exit 0
-    exit 2
-fi
+. "$(dirname "$0")/common.sh"
+usage_check 1 "$@"
 bindir=$1
-names="fuzz_header fuzz_tables fuzz_open_read fuzz_check_repair fuzz_ops"
+names=$(all_harnesses)
 known=fuzz/KNOWN-CRASHES
 passed=0
 failed=0

@@ -14,17 +14,12 @@
 # Exit status: 0 if no harness crashed, 1 otherwise, 2 on usage errors.
 
 set -u
-
-if [ "${1:-}" = "--help" ] || [ $# -lt 2 ]; then
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
-    [ "${1:-}" = "--help" ] && exit 0
-    exit 2
-fi
+. "$(dirname "$0")/common.sh"
+usage_check 2 "$@"
 build=$1
 seconds=$2
 shift 2
-[ $# -eq 0 ] && set -- fuzz_header fuzz_tables fuzz_open_read \
-    fuzz_check_repair fuzz_ops
+[ $# -eq 0 ] && set -- $(all_harnesses)
 arts=$build/fuzz-artifacts
 logs=$build/fuzz-logs
 mkdir -p "$arts" "$logs"

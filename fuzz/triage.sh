@@ -9,12 +9,8 @@
 # share it and the smallest one (the one to save in corpus/regressions/).
 
 set -u
-
-if [ "${1:-}" = "--help" ] || [ $# -lt 2 ]; then
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
-    [ "${1:-}" = "--help" ] && exit 0
-    exit 2
-fi
+. "$(dirname "$0")/common.sh"
+usage_check 2 "$@"
 bin=$1
 shift
 for f in "$@"; do
