@@ -1,4 +1,5 @@
 # fuzz/common.sh - sourced by the fuzz/*.sh scripts (not run on its own).
+# shellcheck shell=sh
 
 # usage_check MIN_ARGS "$@": on --help, or with fewer than MIN_ARGS
 # arguments, print the calling script's header comment (up to its first
