@@ -71,7 +71,7 @@ static const struct {
     [QED_E_TABLE_RANGE]      = { "TBL-4",  "L2 table lies in the header or past the end of the file (TBL-4)" },
     [QED_E_DATA_RANGE]       = { "TBL-6",  "data cluster lies in the header or past the end of the file (TBL-6)" },
     [QED_E_CHAIN_DEPTH]      = { "BACK-4", "backing chain too deep (or a loop) (BACK-4)" },
-    [QED_E_CORRUPT]          = { "CHK-1",  "image is corrupt and could not be repaired (CHK-1)" },
+    [QED_E_CORRUPT]          = { "WR-5",   "image is corrupt and could not be repaired (WR-5)" },
     [QED_E_SHRINK]           = { "WR-9",   "image size can only grow (WR-9)" },
 };
 
@@ -1405,8 +1405,12 @@ static int clear_need_check(qed_image *img)
         return QED_OK;
     img->h.features &= ~(uint64_t)QED_F_NEED_CHECK;   /* WR-5 */
     ret = write_header_sync(img);
+    if (ret != QED_OK) {
+        img->h.features |= QED_F_NEED_CHECK;      /* not known durable */
+        return ret;
+    }
     img->dirty = 0;
-    return ret;
+    return QED_OK;
 }
 
 /* Both passes over the tables, then the recorded repairs. */
@@ -1511,6 +1515,8 @@ int qed_check(qed_image *img, unsigned repair, qed_check_result *res)
     }
     if (ret == QED_OK && (repair & QED_REPAIR_CORRUPT))
         ret = clear_need_check(img);             /* WR-5 */
+    if (repair)
+        img->failed |= ret < 0;                  /* WR-4: keep NEED_CHECK */
     res->total_clusters = (img->h.image_size + img->h.cluster_size - 1) >> img->cluster_bits;
     res->image_end_offset = img->file_size;
     return ret;

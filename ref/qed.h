@@ -84,7 +84,7 @@ enum qed_status {
     QED_E_TABLE_RANGE     = 16,  /* TBL-4 */
     QED_E_DATA_RANGE      = 17,  /* TBL-6 */
     QED_E_CHAIN_DEPTH     = 18,  /* BACK-4 */
-    QED_E_CORRUPT         = 19,  /* CHK-1..3: check found corruption it could not repair */
+    QED_E_CORRUPT         = 19,  /* WR-5: read-write open found corruption it could not repair */
     QED_E_SHRINK          = 20,  /* WR-9: resize to a smaller size */
     QED_E_LAST            = 20
 };
@@ -176,9 +176,10 @@ typedef struct qed_header {
 void qed_header_decode(const uint8_t buf[QED_HEADER_BYTES], qed_header *h);
 void qed_header_encode(const qed_header *h, uint8_t buf[QED_HEADER_BYTES]);
 
-/* Validate every header field in spec order (HDR-1 .. HDR-13, with HDR-8
+/* Validate every header field in spec order (HDR-1 .. HDR-12, with HDR-8
  * checked against file_size, the file's length in bytes).  Returns QED_OK or
- * the QED_E_* of the first rule broken. */
+ * the QED_E_* of the first rule broken.  HDR-13 needs the name's bytes and is
+ * checked by qed_open. */
 int qed_header_validate(const qed_header *h, uint64_t file_size);
 
 /* HDR-10: the largest image_size for a geometry, or UINT64_MAX when the

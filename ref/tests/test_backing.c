@@ -200,9 +200,9 @@ static void test_resolve(void)
     CU_ASSERT_EQUAL(qed_resolve_backing("/x/y/top.qed", "/abs/b", out, sizeof(out)), QED_OK);
     CU_ASSERT_STRING_EQUAL(out, "/abs/b");
     CU_ASSERT_EQUAL(qed_resolve_backing("/x/top.qed", "../b", out, sizeof(out)), QED_OK);
-    CU_ASSERT(strcmp(out, "/x/../b") == 0 || strcmp(out, "/b") == 0);
+    CU_ASSERT_STRING_EQUAL(out, "/x/../b");    /* no normalisation */
     CU_ASSERT_EQUAL(qed_resolve_backing("top.qed", "b.raw", out, sizeof(out)), QED_OK);
-    CU_ASSERT(strcmp(out, "b.raw") == 0 || strcmp(out, "./b.raw") == 0);
+    CU_ASSERT_STRING_EQUAL(out, "b.raw");
     /* "/x/y/base.raw" is 13 bytes + NUL */
     CU_ASSERT_EQUAL(qed_resolve_backing("/x/y/top.qed", "base.raw", out, 14), QED_OK);
     CU_ASSERT_EQUAL(qed_resolve_backing("/x/y/top.qed", "base.raw", out, 13), QED_ERR_LIMIT);
