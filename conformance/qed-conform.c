@@ -534,11 +534,15 @@ static int run_suite(const options *o, const conform_config *cfg, const case_lis
     for (size_t i = 0; i < list->count; i++)
         n[results[i].status]++;
     if (list->count == 0)
-        fprintf(stderr, "qed-conform: warning: no case selected\n");
+        fprintf(stderr, "qed-conform: no case selected: nothing was tested\n");
+    if (rc != 0)
+        fprintf(stderr, "qed-conform: a report could not be written\n");
     printf("%zu passed, %zu failed, %zu skipped\n", n[CS_PASS], n[CS_FAIL], n[CS_SKIP]);
     free(run.rows);
     free(results);
-    return (n[CS_FAIL] == 0 && rc == 0) ? 0 : 1;
+    if (list->count == 0 || rc != 0)
+        return 2;                   /* a run that tested nothing is no pass */
+    return n[CS_FAIL] == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)

@@ -70,6 +70,8 @@ static int read_file(const char *path, uint8_t **data, size_t *size)
     return 0;
 }
 
+enum { REPLAY_TIMEOUT = 60 };    /* seconds one input may take */
+
 /* Run one input in a child; returns 1 if it passed. */
 static int run_forked(const uint8_t *data, size_t size)
 {
@@ -81,6 +83,7 @@ static int run_forked(const uint8_t *data, size_t size)
     if (pid < 0)
         return 0;
     if (pid == 0) {
+        alarm(REPLAY_TIMEOUT);     /* a hang is a failure (SIGALRM), not a stall */
         LLVMFuzzerTestOneInput(data, size);
         exit(0);                   /* exit, not _exit: --coverage data */
     }

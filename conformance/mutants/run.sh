@@ -14,7 +14,7 @@
 # is kept in BUILDDIR/mutants/NAME.log.  A failure only means something
 # when the unmutated reference fails nothing, so the reference is run first
 # and any failure there stops the run.
-set -u
+set -u -o pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 builddir=${1:-build}
 shift || true
