@@ -1,0 +1,1 @@
+# conformance/crash/ - the crash subsystem (README.md beside this file).
