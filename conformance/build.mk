@@ -1,6 +1,6 @@
 # conformance/ - qed-conform and its data.  The golden generator's rules
-# live in conformance/golden.mk.
--include conformance/golden.mk
+# live in conformance/golden/build.mk.
+-include conformance/golden/build.mk
 
 #   make conform        build qedtool + qed-conform, run the suite against the
 #                       reference (fixed corpus + 50 seeded random cases);
@@ -12,13 +12,13 @@
 #   make conform-selftest  inject faults through conformance/adapters/faulty:
 #                       the runner must report each one
 
-CONFORM_SRC := conformance/qed-conform.c conformance/conform_case.c \
-               conformance/conform_json.c conformance/conform_map.c \
-               conformance/conform_proc.c conformance/conform_fs.c \
-               conformance/conform_run.c \
-               conformance/conform_report.c
+CONFORM_SRC := conformance/runner/qed-conform.c conformance/runner/conform_case.c \
+               conformance/runner/conform_json.c conformance/runner/conform_map.c \
+               conformance/runner/conform_proc.c conformance/lib/files.c \
+               conformance/runner/conform_run.c \
+               conformance/runner/conform_report.c
 CONFORM_OBJ := $(CONFORM_SRC:%.c=$(BUILDDIR)/obj/%.o) \
-               $(BUILDDIR)/obj/conformance/sha256.o
+               $(BUILDDIR)/obj/conformance/lib/sha256.o
 
 ALL_TARGETS += $(BUILDDIR)/qed-conform
 
@@ -26,9 +26,9 @@ $(BUILDDIR)/qed-conform: $(CONFORM_OBJ)
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 # Unit tests of the runner's JSON reader, maps and path checks.
-$(BUILDDIR)/conform-unit-test: $(BUILDDIR)/obj/conformance/conform_unit_test.o \
-        $(BUILDDIR)/obj/conformance/conform_json.o $(BUILDDIR)/obj/conformance/conform_map.o \
-        $(BUILDDIR)/obj/conformance/conform_fs.o $(BUILDDIR)/obj/conformance/sha256.o
+$(BUILDDIR)/conform-unit-test: $(BUILDDIR)/obj/conformance/runner/conform_unit_test.o \
+        $(BUILDDIR)/obj/conformance/runner/conform_json.o $(BUILDDIR)/obj/conformance/runner/conform_map.o \
+        $(BUILDDIR)/obj/conformance/lib/files.o $(BUILDDIR)/obj/conformance/lib/sha256.o
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 test-conform-unit: $(BUILDDIR)/conform-unit-test

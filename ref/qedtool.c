@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "qedtool.h"
-#include "../conformance/golden.h"
+#include "../conformance/golden/golden.h"
 
 #ifndef QEDREF_VERSION
 #define QEDREF_VERSION "0.1.0"

@@ -1,5 +1,5 @@
 /*
- * golden_sha256_test.c - conformance/sha256.c against the FIPS 180-4 example
+ * sha256_test.c - conformance/lib/sha256.c against the FIPS 180-4 example
  * vectors (and a few split-update cases that must agree with one update).
  */
 #include "sha256.h"

@@ -4,7 +4,7 @@
  * the manifest path check.  Prints one line per failed check and closes
  * with "N passed, N failed"; exit status 0 only when nothing failed.
  */
-#include "conform_fs.h"
+#include "../lib/files.h"
 #include "conform_json.h"
 #include "conform_map.h"
 

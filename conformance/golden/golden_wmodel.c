@@ -6,7 +6,7 @@
 #include "golden_gen.h"
 #include "qed.h"
 
-#include "sha256.h"
+#include "../lib/sha256.h"
 
 #include <stdio.h>
 #include <stdlib.h>

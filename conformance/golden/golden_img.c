@@ -5,7 +5,7 @@
 #include "golden_img.h"
 
 #include "qed.h"
-#include "sha256.h"
+#include "../lib/sha256.h"
 
 #include <stdarg.h>
 #include <stdio.h>

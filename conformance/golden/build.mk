@@ -1,4 +1,4 @@
-# conformance/golden.mk - the golden-image generator (`qedtool golden`, also
+# conformance/golden/build.mk - the golden-image generator (`qedtool golden`, also
 # built alone as $(BUILDDIR)/qed-golden) and the corpus under corpus/golden/.
 #
 #   make golden         regenerate corpus/golden/ in place
@@ -6,12 +6,12 @@
 #                       file differs from corpus/golden/, is missing or extra;
 #                       also check that every rule of spec/rules.tsv is cited
 
-GOLDEN_SRC := conformance/golden.c conformance/golden_gen.c \
-              conformance/golden_img.c conformance/golden_json.c \
-              conformance/golden_lib.c conformance/golden_read.c \
-              conformance/golden_reject.c conformance/golden_check.c \
-              conformance/golden_write.c conformance/golden_random.c \
-              conformance/golden_wmodel.c conformance/sha256.c
+GOLDEN_SRC := conformance/golden/golden.c conformance/golden/golden_gen.c \
+              conformance/golden/golden_img.c conformance/golden/golden_json.c \
+              conformance/golden/golden_lib.c conformance/golden/golden_read.c \
+              conformance/golden/golden_reject.c conformance/golden/golden_check.c \
+              conformance/golden/golden_write.c conformance/golden/golden_random.c \
+              conformance/golden/golden_wmodel.c conformance/lib/sha256.c
 GOLDEN_OBJ := $(GOLDEN_SRC:%.c=$(BUILDDIR)/obj/%.o)
 QEDTOOL_EXTRA_OBJ += $(GOLDEN_OBJ)
 # ref/build.mk's qedtool rule was parsed before this file, so its
@@ -19,7 +19,7 @@ QEDTOOL_EXTRA_OBJ += $(GOLDEN_OBJ)
 $(BUILDDIR)/qedtool: $(GOLDEN_OBJ)
 
 # The generator alone, without libqed (it uses only the constants of qed.h).
-$(BUILDDIR)/qed-golden: $(BUILDDIR)/obj/conformance/golden_main.o $(GOLDEN_OBJ)
+$(BUILDDIR)/qed-golden: $(BUILDDIR)/obj/conformance/golden/golden_main.o $(GOLDEN_OBJ)
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
 ALL_TARGETS += $(BUILDDIR)/qed-golden
 
@@ -55,8 +55,8 @@ golden-random-check: $(BUILDDIR)/qed-golden
 
 TEST_TARGETS += golden-check golden-random-check
 
-$(BUILDDIR)/sha256-test: $(BUILDDIR)/obj/conformance/golden_sha256_test.o \
-                         $(BUILDDIR)/obj/conformance/sha256.o
+$(BUILDDIR)/sha256-test: $(BUILDDIR)/obj/conformance/lib/sha256_test.o \
+                         $(BUILDDIR)/obj/conformance/lib/sha256.o
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 test-sha256: $(BUILDDIR)/sha256-test

@@ -8,7 +8,7 @@
 #define _XOPEN_SOURCE 700
 
 #include "conform.h"
-#include "conform_fs.h"
+#include "../lib/files.h"
 #include "conform_proc.h"
 #include "conform_report.h"
 #include "conform_run.h"

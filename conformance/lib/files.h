@@ -1,5 +1,5 @@
 /*
- * conform_fs.h - file helpers for qed-conform: safe relative paths, copying
+ * files.h - file helpers for qed-conform: safe relative paths, copying
  * into scratch directories, hashing files, recursive removal.
  */
 #ifndef CONFORM_FS_H

@@ -4,7 +4,7 @@
  * --keep-failures.
  */
 #include "conform.h"
-#include "conform_fs.h"
+#include "../lib/files.h"
 #include "conform_map.h"
 #include "conform_proc.h"
 

@@ -1,7 +1,7 @@
 /*
- * conform_fs.c - file helpers for qed-conform.  See conform_fs.h.
+ * files.c - file helpers for qed-conform.  See files.h.
  */
-#include "conform_fs.h"
+#include "files.h"
 
 #include "sha256.h"
 

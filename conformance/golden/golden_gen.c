@@ -4,7 +4,7 @@
  */
 #include "golden_gen.h"
 
-#include "sha256.h"
+#include "../lib/sha256.h"
 
 #include <dirent.h>
 #include <errno.h>
