@@ -79,9 +79,3 @@ clean:
 	$(RM) -r $(BUILDDIR) $(CLEAN_FILES)
 
 .PHONY: all test test-all clean install uninstall
-
-# make mutants: every patch in conformance/mutants/ must make the suite fail.
-mutants: all
-	$(Q)conformance/mutants/run.sh $(BUILDDIR)
-
-.PHONY: mutants

@@ -11,8 +11,8 @@ GOLDEN_SRC := conformance/golden/golden.c conformance/golden/golden_gen.c \
               conformance/golden/golden_lib.c conformance/golden/golden_read.c \
               conformance/golden/golden_reject.c conformance/golden/golden_check.c \
               conformance/golden/golden_write.c conformance/golden/golden_random.c \
-              conformance/golden/golden_wmodel.c conformance/lib/sha256.c
-GOLDEN_OBJ := $(GOLDEN_SRC:%.c=$(BUILDDIR)/obj/%.o)
+              conformance/golden/golden_wmodel.c
+GOLDEN_OBJ := $(GOLDEN_SRC:%.c=$(BUILDDIR)/obj/%.o) $(CONFORM_LIB_OBJ)
 QEDTOOL_EXTRA_OBJ += $(GOLDEN_OBJ)
 # ref/build.mk's qedtool rule was parsed before this file, so its
 # $(QEDTOOL_EXTRA_OBJ) is already expanded there: add the objects here.
@@ -55,13 +55,4 @@ golden-random-check: $(BUILDDIR)/qed-golden
 
 TEST_TARGETS += golden-check golden-random-check
 
-$(BUILDDIR)/sha256-test: $(BUILDDIR)/obj/conformance/lib/sha256_test.o \
-                         $(BUILDDIR)/obj/conformance/lib/sha256.o
-	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
-
-test-sha256: $(BUILDDIR)/sha256-test
-	$(Q)$(BUILDDIR)/sha256-test
-
-TEST_TARGETS += test-sha256
-
-.PHONY: golden golden-check golden-random-check test-sha256
+.PHONY: golden golden-check golden-random-check
