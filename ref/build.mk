@@ -18,7 +18,7 @@ $(BUILDDIR)/pic/%.o: %.c
 $(BUILDDIR)/libqed.so: $(LIBQED_PIC)
 	$(QUIET_LINK)$(CC) -shared -Wl,-soname,libqed.so.0 $(ALL_LDFLAGS) -o $@ $^
 
-$(BUILDDIR)/qedtool: $(QEDTOOL_OBJ) $(QEDTOOL_EXTRA_OBJ) $(BUILDDIR)/libqed.a
+$(BUILDDIR)/qedtool: $(QEDTOOL_OBJ) $(BUILDDIR)/libqed.a
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 # Unit tests (CUnit).

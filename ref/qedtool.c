@@ -9,16 +9,10 @@
 #include <string.h>
 
 #include "qedtool.h"
-#include "../conformance/golden/golden.h"
 
 #ifndef QEDREF_VERSION
 #define QEDREF_VERSION "0.1.0"
 #endif
-
-/* `qedtool golden` lives in conformance/golden.c, linked in through
- * QEDTOOL_EXTRA_OBJ when it is built; a weak reference keeps qedtool
- * linkable without it. */
-#pragma weak qed_golden_main
 
 /* The capability words the conformance runner reads (one per line). */
 static const char *const capabilities[] = {
@@ -56,7 +50,6 @@ static const char overview[] =
 "    resize    grow an image\n"
 "    io        run qemu-io style read/write/flush commands on an image\n"
 "    dump      print the header and tables of a (possibly invalid) file\n"
-"    golden    generate the conformance suite's golden images\n"
 "    capabilities  list the commands above, for conformance adapters\n"
 "\n"
 "CONVENTIONS\n"
@@ -326,12 +319,6 @@ static const help_page pages[] = {
 "\n"
 "EXAMPLES\n"
 "    qedtool dump suspicious.qed | less\n" },
-{ "golden",
-"SYNOPSIS\n"
-"    qedtool golden ...\n"
-"\n"
-"    Generate the conformance suite's deterministic golden images; see\n"
-"    `qedtool golden --help` (conformance/golden.c) for its options.\n" },
 { "capabilities",
 "SYNOPSIS\n"
 "    qedtool capabilities\n"
@@ -387,16 +374,6 @@ static int cmd_help(int argc, char **argv)
     return QT_EXIT_FAIL;
 }
 
-/* `qedtool golden ...`: the generator in conformance/golden.c. */
-static int cmd_golden(int argc, char **argv)
-{
-    if (!qed_golden_main) {
-        qt_err("golden: this qedtool was built without conformance/golden.c");
-        return QT_EXIT_FAIL;
-    }
-    return qed_golden_main(argc, argv);
-}
-
 typedef int (*command_fn)(int argc, char **argv);
 
 /* The table of subcommands. */
@@ -409,8 +386,7 @@ static const struct {
     { "convert", qt_cmd_convert }, { "compare", qt_cmd_compare },
     { "rebase", qt_cmd_rebase },   { "resize", qt_cmd_resize },
     { "io", qt_cmd_io },           { "dump", qt_cmd_dump },
-    { "golden", cmd_golden },      { "capabilities", cmd_capabilities },
-    { "help", cmd_help },
+    { "capabilities", cmd_capabilities }, { "help", cmd_help },
 };
 
 /* Run the subcommand named by argv[1]. */

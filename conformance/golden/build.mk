@@ -1,5 +1,6 @@
-# conformance/golden/build.mk - the golden-image generator (`qedtool golden`, also
-# built alone as $(BUILDDIR)/qed-golden) and the corpus under corpus/golden/.
+# conformance/golden/build.mk - the golden-image generator (README.md beside
+# this file), linked into qed-conform as `qed-conform golden`, and the corpus
+# it writes under corpus/golden/.
 #
 #   make golden         regenerate corpus/golden/ in place
 #   make golden-check   regenerate into a temporary directory and fail if any
@@ -12,28 +13,20 @@ GOLDEN_SRC := conformance/golden/golden.c conformance/golden/golden_gen.c \
               conformance/golden/golden_reject.c conformance/golden/golden_check.c \
               conformance/golden/golden_write.c conformance/golden/golden_random.c \
               conformance/golden/golden_wmodel.c
-GOLDEN_OBJ := $(GOLDEN_SRC:%.c=$(BUILDDIR)/obj/%.o) $(CONFORM_LIB_OBJ)
-QEDTOOL_EXTRA_OBJ += $(GOLDEN_OBJ)
-# ref/build.mk's qedtool rule was parsed before this file, so its
-# $(QEDTOOL_EXTRA_OBJ) is already expanded there: add the objects here.
-$(BUILDDIR)/qedtool: $(GOLDEN_OBJ)
-
-# The generator alone, without libqed (it uses only the constants of qed.h).
-$(BUILDDIR)/qed-golden: $(BUILDDIR)/obj/conformance/golden/golden_main.o $(GOLDEN_OBJ)
-	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
-ALL_TARGETS += $(BUILDDIR)/qed-golden
+# The generator uses only the constants of qed.h, never libqed's code.
+GOLDEN_OBJ := $(GOLDEN_SRC:%.c=$(BUILDDIR)/obj/%.o)
 
 # Regenerated from scratch, so that files of removed cases do not linger.
-golden: $(BUILDDIR)/qed-golden
-	$(Q)rm -rf corpus/golden && $(BUILDDIR)/qed-golden --out corpus/golden
+golden: $(BUILDDIR)/qed-conform
+	$(Q)rm -rf corpus/golden && $(BUILDDIR)/qed-conform golden --out corpus/golden
 
 # Regenerate into a fresh directory and compare every byte (diff -r reports
 # differing, missing and extra files); then every rule ID of spec/rules.tsv
 # must be cited by some case, and every cited ID must exist.
-golden-check: $(BUILDDIR)/qed-golden
+golden-check: $(BUILDDIR)/qed-conform
 	$(Q)tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/golden-check.XXXXXX") && \
 	trap 'rm -rf "$$tmp"' EXIT && \
-	$(BUILDDIR)/qed-golden --out "$$tmp" >/dev/null && \
+	$(BUILDDIR)/qed-conform golden --out "$$tmp" >/dev/null && \
 	if diff -r corpus/golden "$$tmp" >"$$tmp.diff" 2>&1; then rm -f "$$tmp.diff"; \
 	else cat "$$tmp.diff"; rm -f "$$tmp.diff"; \
 	    echo 'golden-check: corpus/golden differs from the generator (run make golden)'; exit 1; fi && \
@@ -45,11 +38,11 @@ golden-check: $(BUILDDIR)/qed-golden
 	echo "golden-check: corpus/golden matches the generator; all $$(wc -l <"$$tmp/.spec") rules cited"
 
 # The random family is deterministic too: two runs with one seed agree.
-golden-random-check: $(BUILDDIR)/qed-golden
+golden-random-check: $(BUILDDIR)/qed-conform
 	$(Q)tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/golden-random.XXXXXX") && \
 	trap 'rm -rf "$$tmp"' EXIT && \
-	$(BUILDDIR)/qed-golden --random 42 --count 40 --out "$$tmp/a" >/dev/null && \
-	$(BUILDDIR)/qed-golden --random 42 --count 40 --out "$$tmp/b" >/dev/null && \
+	$(BUILDDIR)/qed-conform golden --random 42 --count 40 --out "$$tmp/a" >/dev/null && \
+	$(BUILDDIR)/qed-conform golden --random 42 --count 40 --out "$$tmp/b" >/dev/null && \
 	diff -r "$$tmp/a" "$$tmp/b" && \
 	echo "golden-random-check: 40 random cases, two runs identical"
 

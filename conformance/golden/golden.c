@@ -1,5 +1,5 @@
 /*
- * golden.c - `qedtool golden`: the deterministic golden-image generator.
+ * golden.c - `qed-conform golden`: the deterministic golden-image generator.
  *
  * It lays out QED images byte by byte (never through libqed's write path)
  * and derives every expected value of the manifest from its own model of
@@ -19,8 +19,8 @@
 #define DEFAULT_OUT "corpus/golden"
 
 static const char usage_text[] =
-    "Usage: qedtool golden [--out DIR] [--check]\n"
-    "       qedtool golden --random SEED --count N --out DIR\n"
+    "Usage: qed-conform golden [--out DIR] [--check]\n"
+    "       qed-conform golden --random SEED --count N --out DIR\n"
     "\n"
     "Generate the golden QED corpus: images laid out byte by byte by the\n"
     "generator itself (not by libqed) and DIR/manifest.json, whose expected\n"
@@ -99,17 +99,17 @@ static int parse_args(int argc, char **argv, options *opt)
                    v >= 1 && v <= 10000) {
             opt->count = (unsigned long)v;
         } else {
-            fprintf(stderr, "qedtool golden: bad or incomplete option '%s'\n", a);
+            fprintf(stderr, "qed-conform golden: bad or incomplete option '%s'\n", a);
             return -1;
         }
         i++;
     }
     if (opt->random && (opt->count == 0 || opt->check)) {
-        fprintf(stderr, "qedtool golden: --random needs --count N and no --check\n");
+        fprintf(stderr, "qed-conform golden: --random needs --count N and no --check\n");
         return -1;
     }
     if (!opt->random && opt->count) {
-        fprintf(stderr, "qedtool golden: --count needs --random\n");
+        fprintf(stderr, "qed-conform golden: --count needs --random\n");
         return -1;
     }
     return 0;
@@ -153,7 +153,7 @@ static int run_random(const options *opt)
     return 0;
 }
 
-int qed_golden_main(int argc, char **argv)
+int golden_main(int argc, char **argv)
 {
     options opt;
     int rc = parse_args(argc, argv, &opt);

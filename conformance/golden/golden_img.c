@@ -17,7 +17,7 @@ _Noreturn void g_die(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    fputs("qedtool golden: ", stderr);
+    fputs("qed-conform golden: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);

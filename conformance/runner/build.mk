@@ -15,7 +15,8 @@ CONFORM_SRC := conformance/runner/qed-conform.c conformance/runner/conform_case.
                conformance/runner/conform_json.c conformance/runner/conform_map.c \
                conformance/runner/conform_proc.c conformance/runner/conform_run.c \
                conformance/runner/conform_report.c
-CONFORM_OBJ := $(CONFORM_SRC:%.c=$(BUILDDIR)/obj/%.o) $(CONFORM_LIB_OBJ)
+# qed-conform golden: the generator is linked in.
+CONFORM_OBJ := $(CONFORM_SRC:%.c=$(BUILDDIR)/obj/%.o) $(GOLDEN_OBJ) $(CONFORM_LIB_OBJ)
 
 ALL_TARGETS += $(BUILDDIR)/qed-conform
 

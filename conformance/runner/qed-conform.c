@@ -2,7 +2,9 @@
  * qed-conform.c - the QED conformance runner: loads a case manifest
  * (conformance/MANIFEST.md), runs every selected case against one
  * implementation through its adapter (conformance/ADAPTERS.md), and
- * reports pass / fail / skip per case.
+ * reports pass / fail / skip per case.  `qed-conform golden ...` runs the
+ * golden generator (conformance/golden/), linked in, so the suite is one
+ * tool.
  */
 /* realpath() is XSI in glibc's headers. */
 #define _XOPEN_SOURCE 700
@@ -12,6 +14,7 @@
 #include "conform_proc.h"
 #include "conform_report.h"
 #include "conform_run.h"
+#include "../golden/golden.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -29,12 +32,18 @@
 static const char usage_text[] =
 "Usage: qed-conform [OPTION]...\n"
 "       qed-conform --html-merge OUT.html RESULT.json...\n"
+"       qed-conform golden [--out DIR] [--check]\n"
+"       qed-conform golden --random SEED --count N --out DIR\n"
 "\n"
 "Run the QED conformance suite against one implementation and report every\n"
 "case as passed, failed (with the spec rule IDs and what differed) or\n"
 "skipped (with the reason).  The last line printed is\n"
 "'N passed, N failed, N skipped'; the exit status is 0 only when no case\n"
 "failed, 1 when some did, 2 on a usage or setup error.\n"
+"\n"
+"`qed-conform golden` generates the golden corpus (by default into\n"
+"corpus/golden) or compares a directory with it; `qed-conform golden\n"
+"--help` describes its options.\n"
 "\n"
 "Options:\n"
 "  --impl ref|qemu|cmd:PATH  implementation to test (default ref).  ref is\n"
@@ -44,7 +53,8 @@ static const char usage_text[] =
 "                      a mutant qedtool build.\n"
 "  --manifest FILE     case manifest (default corpus/golden/manifest.json)\n"
 "  --random SEED:COUNT also run COUNT random read cases that\n"
-"                      'build/qedtool golden --random SEED' generates\n"
+"                      'qed-conform golden --random SEED --count COUNT'\n"
+"                      generates (run as a child process)\n"
 "  --filter GLOB       only cases whose id matches GLOB (fnmatch), e.g. 'read/*'\n"
 "  --shard K/N         only cases whose index i (0-based) has i % N == K-1\n"
 "  -j N                run N cases in parallel (default 1); output order is\n"
@@ -217,11 +227,17 @@ static int parse_options(int argc, char **argv, options *o)
     return 0;
 }
 
-/* Directory holding this executable ("" if unknown). */
-static void self_dir(char *out, size_t cap)
+/* Path of this executable ("" if unknown). */
+static void self_path(char *out, size_t cap)
 {
     ssize_t n = readlink("/proc/self/exe", out, cap - 1);
     out[n > 0 ? n : 0] = '\0';
+}
+
+/* Directory holding this executable ("" if unknown). */
+static void self_dir(char *out, size_t cap)
+{
+    self_path(out, cap);
     char *slash = strrchr(out, '/');
     if (slash != NULL)
         *slash = '\0';
@@ -400,24 +416,27 @@ static int load_manifest(const char *path, manifest *m, case_list *list)
     return 0;
 }
 
-/* Generate the random cases with the reference into dir; 0 or 2. */
-static int generate_random(const options *o, const conform_config *cfg, const char *dir)
+/* Generate the random cases into dir with `qed-conform golden --random`,
+ * run as a child of this very executable so that the generator's output and
+ * its exit on a failure stay out of the run; 0 or 2. */
+static int generate_random(const options *o, const char *dir)
 {
-    char seed[32], count[32];
+    char self[PATH_MAX], seed[32], count[32];
+    self_path(self, sizeof self);
     snprintf(seed, sizeof seed, "%llu", o->random_seed);
     snprintf(count, sizeof count, "%llu", o->random_count);
-    char *argv[] = { (char *)(uintptr_t)cfg->reference, (char *)(uintptr_t)"golden",
+    char *argv[] = { self, (char *)(uintptr_t)"golden",
                      (char *)(uintptr_t)"--random", seed, (char *)(uintptr_t)"--count", count,
                      (char *)(uintptr_t)"--out", (char *)(uintptr_t)dir, NULL };
     cp_result res;
-    if (cfg->reference[0] == '\0')
-        return setup_error("--random needs build/qedtool (run make)");
+    if (self[0] == '\0')
+        return setup_error("--random: cannot find this executable (/proc/self/exe)");
     if (cp_run(argv, NULL, 600.0, &res) < 0)
         return 2;
     int ok = res.exited && res.exit_code == 0;
     if (!ok)
-        fprintf(stderr, "qed-conform: `qedtool golden --random %s --count %s` failed: %s\n", seed,
-                count, res.err);
+        fprintf(stderr, "qed-conform: `qed-conform golden --random %s --count %s` failed: %s\n",
+                seed, count, res.err);
     cp_result_free(&res);
     return ok ? 0 : 2;
 }
@@ -488,8 +507,7 @@ static int html_merge(int argc, char **argv)
 }
 
 /* Load the fixed manifest and the random cases as the options say. */
-static int load_cases(const options *o, const conform_config *cfg, manifest *m, char *rand_dir,
-                      case_list *list)
+static int load_cases(const options *o, manifest *m, char *rand_dir, case_list *list)
 {
     char path[PATH_MAX];
     int rc;
@@ -507,7 +525,7 @@ static int load_cases(const options *o, const conform_config *cfg, manifest *m, 
         rand_dir[0] = '\0';
         return setup_error("mkdtemp: %s", strerror(errno));
     }
-    if ((rc = generate_random(o, cfg, rand_dir)) != 0)
+    if ((rc = generate_random(o, rand_dir)) != 0)
         return rc;
     size_t before = list->count;
     if (cf_join(path, sizeof path, rand_dir, "manifest.json") < 0)
@@ -515,7 +533,7 @@ static int load_cases(const options *o, const conform_config *cfg, manifest *m, 
     if ((rc = load_manifest(path, &m[1], list)) != 0)
         return rc;
     if (list->count - before != o->random_count)
-        return setup_error("qedtool golden --random made %zu cases, not the %llu asked for",
+        return setup_error("qed-conform golden --random made %zu cases, not the %llu asked for",
                            list->count - before, o->random_count);
     return 0;
 }
@@ -554,6 +572,8 @@ int main(int argc, char **argv)
     char rand_dir[PATH_MAX] = "";
     if (argc > 1 && strcmp(argv[1], "--html-merge") == 0)
         return html_merge(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "golden") == 0)
+        return golden_main(argc - 1, argv + 1);
     int rc = parse_options(argc, argv, &o);
     if (rc != 0)
         return rc == 1 ? 0 : rc;
@@ -569,7 +589,7 @@ int main(int argc, char **argv)
         return rc;
     if (o.keep_dir != NULL && mkdir(o.keep_dir, 0755) < 0 && errno != EEXIST)
         return setup_error("cannot create %s", o.keep_dir);
-    rc = load_cases(&o, &cfg, m, rand_dir, &list);
+    rc = load_cases(&o, m, rand_dir, &list);
     if (rc == 0) {
         select_cases(&o, &list);
         if (o.list)
