@@ -4,10 +4,12 @@
  */
 #include "golden_gen.h"
 
+#include "../lib/files.h"
 #include "../lib/sha256.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,46 +19,19 @@
 /* Files                                                              */
 /* ------------------------------------------------------------------ */
 
-/* "root/path" in a fresh buffer. */
-static char *join(const char *root, const char *path)
+/* "dir/rel" into out (PATH_MAX bytes); a longer path is a generator bug
+ * or a hopeless --out. */
+static void join_or_die(char *out, const char *dir, const char *rel)
 {
-    size_t n = strlen(root) + strlen(path) + 2;
-    char *p = malloc(n);
-
-    if (!p)
-        g_die("out of memory");
-    snprintf(p, n, "%s/%s", root, path);
-    return p;
+    if (cf_join(out, PATH_MAX, dir, rel) < 0)
+        g_die("path too long: %s/%s", dir, rel);
 }
 
-/* A copy of s. */
-static char *copy_string(const char *s)
-{
-    char *p = malloc(strlen(s) + 1);
-
-    if (!p)
-        g_die("out of memory");
-    return strcpy(p, s);
-}
-
-/* mkdir -p for the directories leading to file path. */
-static void make_parents(const char *path)
-{
-    char *p = copy_string(path);
-
-    for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
-        *s = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST)
-            g_die("cannot create directory %s: %s", p, strerror(errno));
-        *s = '/';
-    }
-    free(p);
-}
-
-/* Write len bytes to path (replacing it). */
+/* Write len bytes to path (replacing it), creating its directories. */
 static void write_whole(const char *path, const uint8_t *data, size_t len)
 {
-    make_parents(path);
+    if (cf_make_parents(path) < 0)
+        g_die("cannot create the directories of %s: %s", path, strerror(errno));
     FILE *f = fopen(path, "wb");
     if (!f)
         g_die("cannot create %s: %s", path, strerror(errno));
@@ -81,18 +56,6 @@ static int same_contents(const char *path, const uint8_t *data, size_t len)
     return same && pos == len;
 }
 
-/* SHA-256 hex of a byte range. */
-static void sha_hex(const uint8_t *data, size_t len, char hex[65])
-{
-    qed_sha256_ctx ctx;
-    uint8_t d[32];
-
-    qed_sha256_init(&ctx);
-    qed_sha256_update(&ctx, data, len);
-    qed_sha256_final(&ctx, d);
-    qed_sha256_hex(d, hex);
-}
-
 /* The record of path, or NULL. */
 static const gen_file *find_file(const gen *G, const char *path)
 {
@@ -107,7 +70,7 @@ void gen_put_file(gen *G, const char *path, const uint8_t *data, size_t len)
     char hex[65];
     const gen_file *old = find_file(G, path);
 
-    sha_hex(data, len, hex);
+    sha256_buffer_hex(data, len, hex);
     if (old) {
         if (strcmp(old->sha, hex) != 0)
             g_die("%s produced twice with different bytes", path);
@@ -116,16 +79,16 @@ void gen_put_file(gen *G, const char *path, const uint8_t *data, size_t len)
     G->files = realloc(G->files, (G->nfiles + 1) * sizeof *G->files);
     if (!G->files)
         g_die("out of memory");
-    G->files[G->nfiles].path = copy_string(path);
+    G->files[G->nfiles].path = g_strdup(path);
     memcpy(G->files[G->nfiles++].sha, hex, sizeof hex);
-    char *full = join(G->root, path);
+    char full[PATH_MAX];
+    join_or_die(full, G->root, path);
     if (!G->compare)
         write_whole(full, data, len);
     else if (!same_contents(full, data, len)) {
         fprintf(stderr, "golden: %s differs from the generator's output\n", full);
         G->differences++;
     }
-    free(full);
 }
 
 void gen_put_chain(gen *G, const glayer *l)
@@ -137,30 +100,31 @@ void gen_put_chain(gen *G, const glayer *l)
 /* Compare mode: count the files under root/dir that were not produced. */
 static unsigned count_extra(const gen *G, const char *dir)
 {
-    char *full = join(G->root, dir);
-    DIR *d = opendir(full);
+    char full[PATH_MAX], rel[PATH_MAX], path[PATH_MAX];
     unsigned extra = 0;
     struct dirent *de;
     struct stat st;
 
+    join_or_die(full, G->root, dir);
+    DIR *d = opendir(full);
     if (!d)
         g_die("cannot read directory %s: %s", full, strerror(errno));
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        char *rel = dir[0] ? join(dir, de->d_name) : copy_string(de->d_name);
-        char *path = join(G->root, rel);
+        if (dir[0])
+            join_or_die(rel, dir, de->d_name);
+        else
+            snprintf(rel, sizeof rel, "%s", de->d_name);   /* NAME_MAX < PATH_MAX */
+        join_or_die(path, G->root, rel);
         if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
             extra += count_extra(G, rel);
         else if (!find_file(G, rel)) {
             fprintf(stderr, "golden: %s is not produced by the generator\n", path);
             extra++;
         }
-        free(path);
-        free(rel);
     }
     closedir(d);
-    free(full);
     return extra;
 }
 

@@ -5,6 +5,7 @@
 #include "golden_img.h"
 
 #include "qed.h"
+#include "../lib/le.h"
 #include "../lib/sha256.h"
 
 #include <stdarg.h>
@@ -70,8 +71,7 @@ void gbuf_put_le32(gbuf *b, uint64_t off, uint32_t v)
 {
     uint8_t p[4];
 
-    for (unsigned i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
+    le_put(p, v, sizeof p);
     gbuf_put(b, off, p, sizeof p);
 }
 
@@ -79,19 +79,17 @@ void gbuf_put_le64(gbuf *b, uint64_t off, uint64_t v)
 {
     uint8_t p[8];
 
-    for (unsigned i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
+    le_put(p, v, sizeof p);
     gbuf_put(b, off, p, sizeof p);
 }
 
 uint64_t gbuf_get_le64(const gbuf *b, uint64_t off)
 {
-    uint64_t v = 0;
+    uint8_t p[8] = { 0 };
 
-    for (unsigned i = 0; i < 8; i++)
-        if (off < b->len && i < b->len - off)
-            v |= (uint64_t)b->data[off + i] << (8 * i);
-    return v;
+    if (off < b->len)
+        memcpy(p, b->data + off, b->len - off < 8 ? (size_t)(b->len - off) : 8);
+    return le_get(p, sizeof p);
 }
 
 void gbuf_printf(gbuf *b, const char *fmt, ...)
@@ -131,13 +129,10 @@ uint64_t g_rand_next(uint64_t *state)
 
 void g_fill(uint8_t *dst, size_t n, uint64_t seed)
 {
-    uint64_t st = seed, v = 0;
+    uint64_t st = seed;
 
-    for (size_t i = 0; i < n; i++) {
-        if (i % 8 == 0)
-            v = g_rand_next(&st);
-        dst[i] = (uint8_t)(v >> (8 * (i % 8)));
-    }
+    for (size_t i = 0; i < n; i += 8)
+        le_put(dst + i, g_rand_next(&st), n - i < 8 ? (unsigned)(n - i) : 8);
 }
 
 /* ------------------------------------------------------------------ */
@@ -154,8 +149,7 @@ static void *g_calloc(size_t n, size_t size)
     return p;
 }
 
-/* strdup that never returns NULL. */
-static char *g_strdup(const char *s)
+char *g_strdup(const char *s)
 {
     char *p = g_calloc(strlen(s) + 1, 1);
 
@@ -483,38 +477,30 @@ size_t gm_map(const glayer *g, gext **out)
 void gm_content_sha256(const glayer *g, char hex[65])
 {
     static const uint8_t zeroes[65536];
-    qed_sha256_ctx ctx;
-    uint8_t d[32];
+    sha256_ctx ctx;
     gext *map;
     size_t n = gm_map(g, &map);
 
-    qed_sha256_init(&ctx);
+    sha256_init(&ctx);
     for (size_t k = 0; k < n; k++) {
         if (map[k].data) {
-            qed_sha256_update(&ctx, map[k].src->file.data + map[k].offset,
+            sha256_update(&ctx, map[k].src->file.data + map[k].offset,
                               (size_t)map[k].length);
             continue;
         }
         for (uint64_t left = map[k].length; left > 0;) {
             size_t take = left < sizeof zeroes ? (size_t)left : sizeof zeroes;
-            qed_sha256_update(&ctx, zeroes, take);
+            sha256_update(&ctx, zeroes, take);
             left -= take;
         }
     }
     free(map);
-    qed_sha256_final(&ctx, d);
-    qed_sha256_hex(d, hex);
+    sha256_final_hex(&ctx, hex);
 }
 
 void gm_file_sha256(const glayer *g, char hex[65])
 {
-    qed_sha256_ctx ctx;
-    uint8_t d[32];
-
-    qed_sha256_init(&ctx);
-    qed_sha256_update(&ctx, g->file.data, g->file.len);
-    qed_sha256_final(&ctx, d);
-    qed_sha256_hex(d, hex);
+    sha256_buffer_hex(g->file.data, g->file.len, hex);
 }
 
 /* ------------------------------------------------------------------ */

@@ -23,6 +23,8 @@ typedef struct gbuf {
 
 /* Abort the generator with a message (a generator bug or out of memory). */
 _Noreturn void g_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* strdup that never returns NULL (g_die instead). */
+char *g_strdup(const char *s);
 
 /* Set the length to len: truncate, or extend with zero bytes. */
 void gbuf_set_len(gbuf *b, uint64_t len);

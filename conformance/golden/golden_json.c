@@ -3,6 +3,8 @@
  */
 #include "golden_json.h"
 
+#include "../lib/json_string.h"
+
 #include <inttypes.h>
 #include <string.h>
 
@@ -79,23 +81,18 @@ void gj_end_object(gjson *j) { close_container(j, '}'); }
 void gj_array(gjson *j, int is_inline) { open_container(j, '[', is_inline); }
 void gj_end_array(gjson *j) { close_container(j, ']'); }
 
-/* Write s as a JSON string literal (RFC 8259 escapes). */
+/* json_sink appending to the gbuf sink. */
+static void put_gbuf(void *sink, const char *bytes, size_t n)
+{
+    gbuf *b = sink;
+
+    gbuf_put(b, b->len, bytes, n);
+}
+
+/* Write s as a JSON string literal (the suite's one string writer). */
 static void put_string(gjson *j, const char *s)
 {
-    gbuf_printf(&j->out, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            gbuf_printf(&j->out, "\\%c", *p);
-        else if (*p == '\n')
-            gbuf_printf(&j->out, "\\n");
-        else if (*p == '\t')
-            gbuf_printf(&j->out, "\\t");
-        else if (*p < 0x20 || *p == 0x7f)
-            gbuf_printf(&j->out, "\\u%04x", *p);
-        else
-            gbuf_printf(&j->out, "%c", *p);
-    }
-    gbuf_printf(&j->out, "\"");
+    json_write_string(put_gbuf, &j->out, s);
 }
 
 void gj_key(gjson *j, const char *key)

@@ -88,20 +88,19 @@ static void wm_read(const wmodel *m, uint64_t off, uint8_t *buf, size_t len)
 /* SHA-256 hex of the model's size logical bytes. */
 static void wm_sha(const wmodel *m, char hex[65])
 {
-    qed_sha256_ctx ctx;
-    uint8_t d[32], *buf = malloc(m->cs);
+    sha256_ctx ctx;
+    uint8_t *buf = malloc(m->cs);
 
     if (!buf)
         g_die("out of memory");
-    qed_sha256_init(&ctx);
+    sha256_init(&ctx);
     for (uint64_t off = 0; off < m->size; off += m->cs) {
         size_t n = m->size - off < m->cs ? (size_t)(m->size - off) : m->cs;
         wm_read(m, off, buf, n);
-        qed_sha256_update(&ctx, buf, n);
+        sha256_update(&ctx, buf, n);
     }
     free(buf);
-    qed_sha256_final(&ctx, d);
-    qed_sha256_hex(d, hex);
+    sha256_final_hex(&ctx, hex);
 }
 
 /* Check that the model reads len bytes of value byte at off (read -P). */

@@ -3,7 +3,8 @@
 #
 #   make test-sha256    lib/sha256.c against the FIPS 180-4 example vectors
 
-CONFORM_LIB_SRC := conformance/lib/sha256.c conformance/lib/files.c
+CONFORM_LIB_SRC := conformance/lib/sha256.c conformance/lib/files.c \
+                   conformance/lib/json_string.c
 CONFORM_LIB_OBJ := $(CONFORM_LIB_SRC:%.c=$(BUILDDIR)/obj/%.o)
 
 $(BUILDDIR)/sha256-test: $(BUILDDIR)/obj/conformance/lib/sha256_test.o \

@@ -1,5 +1,5 @@
 /*
- * files.c - file helpers for qed-conform.  See files.h.
+ * files.c - file helpers of the runner and the generator.  See files.h.
  */
 #include "files.h"
 
@@ -85,7 +85,7 @@ static int put_block(int out_fd, const char *buf, size_t n, int sparse)
 }
 
 /* Stream in_fd to out_fd (if >= 0) and into the hash; -1 on I/O error. */
-static int stream_fd(int in_fd, int out_fd, int sparse, qed_sha256_ctx *ctx, uint64_t *size)
+static int stream_fd(int in_fd, int out_fd, int sparse, sha256_ctx *ctx, uint64_t *size)
 {
     static char buf[1 << 16];
     *size = 0;
@@ -97,34 +97,26 @@ static int stream_fd(int in_fd, int out_fd, int sparse, qed_sha256_ctx *ctx, uin
             return -1;
         if (n == 0)
             return (out_fd >= 0 && sparse) ? ftruncate(out_fd, (off_t)*size) : 0;
-        qed_sha256_update(ctx, buf, (size_t)n);
+        sha256_update(ctx, buf, (size_t)n);
         *size += (uint64_t)n;
         if (out_fd >= 0 && put_block(out_fd, buf, (size_t)n, sparse) < 0)
             return -1;
     }
 }
 
-/* Finish a hash into lower-case hex. */
-static void finish_hex(qed_sha256_ctx *ctx, char hex[65])
-{
-    uint8_t digest[32];
-    qed_sha256_final(ctx, digest);
-    qed_sha256_hex(digest, hex);
-}
-
 int cf_hash_file(const char *path, char hex[65], uint64_t *size)
 {
-    qed_sha256_ctx ctx;
+    sha256_ctx ctx;
     int fd = open(path, O_RDONLY);
     if (fd < 0)
         return -1;
-    qed_sha256_init(&ctx);
+    sha256_init(&ctx);
     int rc = stream_fd(fd, -1, 0, &ctx, size);
     int saved = errno;
     close(fd);
     if (rc < 0)
         return errno = saved, -1;
-    finish_hex(&ctx, hex);
+    sha256_final_hex(&ctx, hex);
     return 0;
 }
 
@@ -132,7 +124,7 @@ int cf_hash_file(const char *path, char hex[65], uint64_t *size)
 static int copy_file(const char *src, const char *dst, int sparse, char hex[65], char *err,
                      size_t errlen)
 {
-    qed_sha256_ctx ctx;
+    sha256_ctx ctx;
     uint64_t size;
     int in = open(src, O_RDONLY);
     if (in < 0) {
@@ -147,7 +139,7 @@ static int copy_file(const char *src, const char *dst, int sparse, char hex[65],
         close(in);
         return -1;
     }
-    qed_sha256_init(&ctx);
+    sha256_init(&ctx);
     int rc = stream_fd(in, out, sparse, &ctx, &size);
     if (rc < 0)
         snprintf(err, errlen, "cannot copy %s: %s", src, strerror(errno));
@@ -157,7 +149,7 @@ static int copy_file(const char *src, const char *dst, int sparse, char hex[65],
         rc = -1;
     }
     if (rc == 0)
-        finish_hex(&ctx, hex);
+        sha256_final_hex(&ctx, hex);
     return rc;
 }
 

@@ -1,9 +1,10 @@
 /*
- * files.h - file helpers for qed-conform: safe relative paths, copying
- * into scratch directories, hashing files, recursive removal.
+ * files.h - file helpers of the runner and the generator: safe relative
+ * paths, joining, creating parent directories, copying into scratch
+ * directories, hashing files, recursive removal.
  */
-#ifndef CONFORM_FS_H
-#define CONFORM_FS_H
+#ifndef CONFORM_LIB_FILES_H
+#define CONFORM_LIB_FILES_H
 
 #include <stdint.h>
 #include <stddef.h>

@@ -78,7 +78,7 @@ static void compress(uint32_t state[8], const uint8_t block[64])
     state[7] += h;
 }
 
-void qed_sha256_init(qed_sha256_ctx *ctx)
+void sha256_init(sha256_ctx *ctx)
 {
     /* FIPS 180-4 5.3.3 */
     static const uint32_t h0[8] = {
@@ -91,7 +91,7 @@ void qed_sha256_init(qed_sha256_ctx *ctx)
     memset(ctx->block, 0, sizeof ctx->block);
 }
 
-void qed_sha256_update(qed_sha256_ctx *ctx, const void *data, size_t len)
+void sha256_update(sha256_ctx *ctx, const void *data, size_t len)
 {
     const uint8_t *p = data;
 
@@ -116,7 +116,7 @@ void qed_sha256_update(qed_sha256_ctx *ctx, const void *data, size_t len)
     }
 }
 
-void qed_sha256_final(qed_sha256_ctx *ctx, uint8_t out[32])
+void sha256_final(sha256_ctx *ctx, uint8_t out[32])
 {
     uint64_t bits = ctx->total * 8;
     uint8_t pad[72] = { 0x80 };
@@ -125,7 +125,7 @@ void qed_sha256_final(qed_sha256_ctx *ctx, uint8_t out[32])
 
     for (unsigned i = 0; i < 8; i++)
         pad[padlen + i] = (uint8_t)(bits >> (56 - 8 * i));
-    qed_sha256_update(ctx, pad, padlen + 8);
+    sha256_update(ctx, pad, padlen + 8);
     for (unsigned i = 0; i < 8; i++) {
         out[4 * i] = (uint8_t)(ctx->state[i] >> 24);
         out[4 * i + 1] = (uint8_t)(ctx->state[i] >> 16);
@@ -134,7 +134,7 @@ void qed_sha256_final(qed_sha256_ctx *ctx, uint8_t out[32])
     }
 }
 
-void qed_sha256_hex(const uint8_t d[32], char out[65])
+void sha256_hex(const uint8_t d[32], char out[65])
 {
     static const char digits[] = "0123456789abcdef";
 
@@ -143,4 +143,21 @@ void qed_sha256_hex(const uint8_t d[32], char out[65])
         out[2 * i + 1] = digits[d[i] & 15];
     }
     out[64] = '\0';
+}
+
+void sha256_final_hex(sha256_ctx *ctx, char hex[65])
+{
+    uint8_t digest[32];
+
+    sha256_final(ctx, digest);
+    sha256_hex(digest, hex);
+}
+
+void sha256_buffer_hex(const void *data, size_t len, char hex[65])
+{
+    sha256_ctx ctx;
+
+    sha256_init(&ctx);
+    sha256_update(&ctx, data, len);
+    sha256_final_hex(&ctx, hex);
 }

@@ -5,6 +5,7 @@
  */
 #include "conform.h"
 #include "../lib/files.h"
+#include "../lib/le.h"
 #include "conform_map.h"
 #include "conform_proc.h"
 
@@ -620,15 +621,6 @@ static int write_ops(case_ctx *x, const char *img)
     return 0;
 }
 
-/* Read the little-endian u64 at byte off of the 64-byte header. */
-static uint64_t header_u64(const unsigned char *h, unsigned off)
-{
-    uint64_t v = 0;
-    for (unsigned i = 8; i-- > 0;)
-        v = v << 8 | h[off + i];
-    return v;
-}
-
 /* header_after: the feature fields the result's header must hold after
  * the implementation's clean close (WR-4, WR-5, HDR-7). */
 static void verify_header_after(case_ctx *x, const char *img)
@@ -653,7 +645,7 @@ static void verify_header_after(case_ctx *x, const char *img)
         return;
     }
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        uint64_t expect, have = header_u64(h, fields[i].off);
+        uint64_t expect, have = le_get(h + fields[i].off, 8);
         const cj_value *v = cj_get(want, fields[i].key);
         if (v == NULL)
             continue;

@@ -1,9 +1,10 @@
 /*
- * conform_json.c - a small, bounded JSON (RFC 8259) reader and a string
- * writer.  See conform_json.h.
+ * conform_json.c - a small, bounded JSON (RFC 8259) reader.  See
+ * conform_json.h.
  */
 #include "conform_json.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -400,22 +401,4 @@ int cj_double(const cj_value *v, double *out)
         return -1;
     *out = strtod(v->text, NULL);
     return 0;
-}
-
-void cj_write_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", f);
-        else if (*p == '\t')
-            fputs("\\t", f);
-        else if (*p < 0x20 || *p == 0x7F)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
 }

@@ -1,6 +1,7 @@
 /*
- * conform_json.h - a small, bounded JSON reader and string writer for
- * qed-conform: manifests, adapter output (info/check/map) and result files.
+ * conform_json.h - a small, bounded JSON reader for qed-conform: manifests,
+ * adapter output (info/check/map) and result files.  (Strings are written
+ * by conformance/lib/json_string.h.)
  *
  * The parser builds a tree; every allocation is bounded by the input length
  * and nesting is limited, so hostile adapter output cannot exhaust memory or
@@ -11,7 +12,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 typedef enum { CJ_NULL, CJ_BOOL, CJ_NUMBER, CJ_STRING, CJ_ARRAY, CJ_OBJECT } cj_type;
 
@@ -45,8 +45,5 @@ int cj_u64(const cj_value *v, uint64_t *out);
 int cj_bool(const cj_value *v, int *out);
 /* A number as a double (for timings): 0 and *out set, else -1. */
 int cj_double(const cj_value *v, double *out);
-
-/* Write s as a JSON string literal, quotes included. */
-void cj_write_string(FILE *f, const char *s);
 
 #endif

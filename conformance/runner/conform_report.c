@@ -4,6 +4,8 @@
  */
 #include "conform_report.h"
 
+#include "../lib/json_string.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,20 +101,20 @@ static int close_report(FILE *f, const char *path)
 static void json_row(FILE *f, const report_row *r)
 {
     fputs("    {\"id\": ", f);
-    cj_write_string(f, r->id);
+    json_write_string(json_sink_file, f, r->id);
     fputs(", \"family\": ", f);
-    cj_write_string(f, r->family);
+    json_write_string(json_sink_file, f, r->family);
     fprintf(f, ", \"status\": \"%s\", \"rules\": [", conform_status_name(r->status));
     for (const char *p = r->rules; *p; ) {
         char id[CR_RULES_MAX];
         size_t n = strcspn(p, ",");
         snprintf(id, sizeof id, "%.*s", (int)n, p);
         fputs(p == r->rules ? "" : ", ", f);
-        cj_write_string(f, id);
+        json_write_string(json_sink_file, f, id);
         p += n + (p[n] == ',');
     }
     fputs("], \"message\": ", f);
-    cj_write_string(f, r->message);
+    json_write_string(json_sink_file, f, r->message);
     fprintf(f, ", \"seconds\": %.3f}", r->seconds);
 }
 
@@ -125,7 +127,7 @@ int report_json(const char *path, const report_run *run)
     for (size_t i = 0; i < run->count; i++)
         n[run->rows[i].status]++;
     fputs("{\n  \"schema\": \"qed-conform-results-1\",\n  \"impl\": ", f);
-    cj_write_string(f, run->impl);
+    json_write_string(json_sink_file, f, run->impl);
     fprintf(f, ",\n  \"seconds\": %.3f,\n  \"passed\": %zu, \"failed\": %zu, \"skipped\": %zu,\n"
                "  \"cases\": [\n", run->seconds, n[CS_PASS], n[CS_FAIL], n[CS_SKIP]);
     for (size_t i = 0; i < run->count; i++) {

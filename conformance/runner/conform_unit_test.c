@@ -1,10 +1,13 @@
 /*
  * conform_unit_test.c - unit tests of qed-conform's parts that read
  * untrusted text: the JSON reader, map normalisation and comparison, and
- * the manifest path check.  Prints one line per failed check and closes
- * with "N passed, N failed"; exit status 0 only when nothing failed.
+ * the manifest path check; and of the JSON string writer the reports and
+ * manifests share (its output must read back through the reader).  Prints
+ * one line per failed check and closes with "N passed, N failed"; exit
+ * status 0 only when nothing failed.
  */
 #include "../lib/files.h"
+#include "../lib/json_string.h"
 #include "conform_json.h"
 #include "conform_map.h"
 
@@ -158,8 +161,49 @@ static void test_safe_paths(void)
     expect(cf_path_is_safe("a/..b/c.."), "dots inside names are fine");
 }
 
+/* A json_sink into a fixed buffer (truncates silently; tests stay short). */
+typedef struct {
+    char text[256];
+    size_t len;
+} text_sink;
+
+static void put_text(void *sink, const char *bytes, size_t n)
+{
+    text_sink *t = sink;
+    if (n > sizeof t->text - 1 - t->len)
+        n = sizeof t->text - 1 - t->len;
+    memcpy(t->text + t->len, bytes, n);
+    t->len += n;
+    t->text[t->len] = '\0';
+}
+
+/* s written by json_write_string must be exactly want and parse back to s. */
+static void expect_json_string(const char *s, const char *want)
+{
+    text_sink t = { "", 0 };
+    cj_value *v = NULL;
+    char err[128];
+    json_write_string(put_text, &t, s);
+    expect(strcmp(t.text, want) == 0, want);
+    int back = cj_parse(t.text, t.len, &v, err, sizeof err) == 0 && cj_str(v) != NULL &&
+               strcmp(cj_str(v), s) == 0;
+    expect(back, "a written string reads back unchanged");
+    cj_free(v);
+}
+
+static void test_json_string_writer(void)
+{
+    expect_json_string("", "\"\"");
+    expect_json_string("read/plain-4k", "\"read/plain-4k\"");
+    expect_json_string("a\"b\\c", "\"a\\\"b\\\\c\"");
+    expect_json_string("l1\nl2\tx", "\"l1\\nl2\\tx\"");
+    expect_json_string("\x01\x1f\x7f\r", "\"\\u0001\\u001f\\u007f\\u000d\"");
+    expect_json_string("caf\xc3\xa9", "\"caf\xc3\xa9\"");   /* UTF-8 as it is */
+}
+
 int main(void)
 {
+    test_json_string_writer();
     test_json_accepts_and_rejects();
     test_json_depth_limit();
     test_json_accessors();
