@@ -9,7 +9,7 @@
 #
 # Knobs: V=1 (show commands), CC, CFLAGS, LDFLAGS, BUILDDIR=dir,
 #        SANITIZE=address,undefined (build a sanitizer tree, e.g. with
-#        BUILDDIR=build/asan).
+#        BUILDDIR=build/asan), PARTS (the folders whose build.mk is read).
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
@@ -52,11 +52,11 @@ ALL_TARGETS :=
 TEST_TARGETS :=
 CLEAN_FILES :=
 
-include ref/build.mk
--include conformance/build.mk
--include fuzz/build.mk
--include ci/build.mk
--include spec/spec.mk
+# The parts of the tree, each with its build.mk (a missing one is an error,
+# never a silent loss of its targets).  `make PARTS=ref` builds a tree that
+# holds only ref/; `make ref-alone` (ci/build.mk) proves that it does.
+PARTS ?= ref conformance fuzz ci spec
+include $(PARTS:%=%/build.mk)
 
 all: $(ALL_TARGETS)
 

@@ -1,5 +1,5 @@
 # ci/build.mk - coverage, the sanitizer and valgrind passes, the benchmark.
-# Included from the top-level Makefile with `-include ci/build.mk`.
+# Included from the top-level Makefile (PARTS).
 #
 #   make coverage       gcov build in build/cov, runs the unit, CLI, interop,
 #                       conformance and fuzz-replay tests there, lcov over
@@ -9,8 +9,11 @@
 #   make test-valgrind  unit tests under valgrind --leak-check=full
 #   make bench          $(BUILDDIR)/qedtool against qemu-img/qemu-io; see
 #                       bench/README.md (knobs: RUNS, CONVERT_RUNS, WRITES)
+#   make ref-alone      build libqed, qedtool and the unit tests from a copy
+#                       of the top Makefile and ref/ alone (in TEST_TARGETS)
 #
-# None of these is in TEST_TARGETS: .ci/run calls them as stages of their own.
+# None of these but ref-alone is in TEST_TARGETS: .ci/run calls them as
+# stages of their own.
 # A target whose tool is missing prints SKIPPED with the reason and fails.
 
 ASAN_BUILDDIR ?= build/asan
@@ -43,6 +46,13 @@ need-valgrind:
 bench: $(BUILDDIR)/qedtool
 	$(Q)bench/bench.sh $(BUILDDIR)/qedtool
 
+# ref/ builds from a tree holding only the top Makefile and ref/; CC and
+# CFLAGS are those of this build.
+ref-alone:
+	$(Q)MAKE='$(MAKE)' ci/ref-alone.sh CC='$(CC)' CFLAGS='$(CFLAGS)'
+
+TEST_TARGETS += ref-alone
+
 # For .ci/run: which targets `make test` runs.
 print-test-targets:
 	@echo $(TEST_TARGETS)
@@ -50,4 +60,4 @@ print-test-targets:
 CLEAN_FILES += build/coverage
 
 .PHONY: coverage test-asan test-valgrind need-valgrind bench \
-        print-test-targets
+        print-test-targets ref-alone

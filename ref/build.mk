@@ -59,4 +59,4 @@ uninstall:
 .PHONY: test-unit test-cli
 
 # Extra test targets for ref/ (interop, fault injection ...), owned by ref/tests/.
--include ref/tests/tests.mk
+include ref/tests/tests.mk

@@ -7,9 +7,10 @@
 #   BUILDDIR   the build directory holding qed-conform (default: build)
 #   PATCH      mutant patches to run (default: conformance/mutants/*.patch)
 #
-# Each mutant is a copy of the source tree under BUILDDIR/mutants/NAME with
-# one patch applied (git apply, which works outside a repository), built
-# with the project's own Makefile, and run as `qed-conform --impl
+# Each mutant is a copy of the top Makefile and ref/ (all a qedtool build
+# needs) under BUILDDIR/mutants/NAME with one patch applied (git apply,
+# which works outside a repository), built with `make PARTS=ref`, and run
+# as `qed-conform --impl
 # cmd:BUILDDIR/mutants/NAME/build/qedtool --fail-fast`.  The log of each run
 # is kept in BUILDDIR/mutants/NAME.log.  A failure only means something
 # when the unmutated reference fails nothing, so the reference is run first
@@ -43,15 +44,14 @@ for patch in "${patches[@]}"; do
     log="$top/$builddir/mutants/$name.log"
     total=$((total + 1))
     rm -rf "$dir" && mkdir -p "$dir"
-    # the sources a qedtool build needs, nothing else
-    tar -cf - Makefile ref conformance spec fuzz/build.mk ci/build.mk 2>/dev/null |
-        tar -xf - -C "$dir"
+    # the sources a qedtool build needs, nothing else (ref/ builds alone)
+    tar -cf - Makefile ref | tar -xf - -C "$dir"
     if ! (cd "$dir" && git apply "$top/$patch") >"$log" 2>&1; then
         echo "mutants: $name: patch does not apply (see $log)" >&2
         survivors+=("$name(patch-failed)")
         continue
     fi
-    if ! make -s -C "$dir" BUILDDIR=build build/qedtool >>"$log" 2>&1; then
+    if ! make -s -C "$dir" PARTS=ref BUILDDIR=build build/qedtool >>"$log" 2>&1; then
         echo "mutants: $name: build failed (see $log)" >&2
         survivors+=("$name(build-failed)")
         continue

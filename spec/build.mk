@@ -1,5 +1,5 @@
-# spec/ - the traceability check between spec, code and corpus.
-# Included from the top-level Makefile with `-include spec/spec.mk`.
+# spec/build.mk - the traceability check between spec, code and corpus.
+# Included from the top-level Makefile (PARTS).
 #
 #   make spec-check            every rule of spec/rules.tsv is defined in
 #                              spec/qed-spec.md, cited in ref/*.[ch] and
