@@ -7,7 +7,7 @@
 #   make coverage        gcov + lcov over ref/, HTML in build/coverage/
 #   make install         PREFIX=/usr/local DESTDIR=
 #
-# Knobs: V=1 (show commands), CC, CFLAGS, LDFLAGS, BUILDDIR=dir,
+# Knobs: V=1 (show commands), CC, CPPFLAGS, CFLAGS, LDFLAGS, BUILDDIR=dir,
 #        SANITIZE=address,undefined (build a sanitizer tree, e.g. with
 #        BUILDDIR=build/asan), PARTS (the folders whose build.mk is read).
 
@@ -15,6 +15,7 @@
 .SUFFIXES:
 .DEFAULT_GOAL := all
 
+CPPFLAGS ?=
 CFLAGS   ?= -O2 -g
 LDFLAGS  ?=
 PREFIX   ?= /usr/local
@@ -30,8 +31,9 @@ ifneq ($(SANITIZE),)
   SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
                -fno-sanitize-recover=all
 endif
-ALL_CFLAGS  = $(QED_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
-ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
+ALL_CPPFLAGS = $(CPPFLAGS)
+ALL_CFLAGS   = $(QED_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
+ALL_LDFLAGS  = $(SAN_FLAGS) $(LDFLAGS)
 
 ifeq ($(V),1)
   Q :=
@@ -60,11 +62,28 @@ include $(PARTS:%=%/build.mk)
 
 all: $(ALL_TARGETS)
 
-# The compile rule for every C file, with header dependencies.
-$(BUILDDIR)/obj/%.o: %.c
+# $(BUILDDIR)/FLAGS holds the compiler and every flag that shapes a build
+# (as Git's GIT-CFLAGS does); it is rewritten only when they change, and
+# every object depends on it, so a new CC, CPPFLAGS, CFLAGS, SANITIZE or
+# LDFLAGS rebuilds the tree (LDFLAGS too, so that every binary is relinked).
+BUILD_FLAGS = $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS)
+$(BUILDDIR)/FLAGS: FORCE
 	@mkdir -p $(dir $@)
-	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
--include $(shell find $(BUILDDIR)/obj -name '*.d' 2>/dev/null)
+	@flags='$(subst ','\'',$(BUILD_FLAGS))'; \
+	if [ x"$$flags" != x"$$(cat $@ 2>/dev/null)" ]; then \
+	    [ ! -f $@ ] || echo '   * new build flags'; \
+	    printf '%s\n' "$$flags" > $@; \
+	fi
+
+# The compile rule for every C file (ref/build.mk has the PIC one), with
+# header dependencies: each object's .d file, written by -MMD, is read back
+# for the objects under obj/ and pic/ alike.
+$(BUILDDIR)/obj/%.o: %.c $(BUILDDIR)/FLAGS
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+-include $(shell find $(BUILDDIR)/obj $(BUILDDIR)/pic -name '*.d' 2>/dev/null)
+
+FORCE:
 
 # make test: dependencies first (ci/install-deps installs them as root with
 # apt-get, or prints the command to run), then every test target.
@@ -78,4 +97,4 @@ test-all: $(TEST_TARGETS)
 clean:
 	$(RM) -r $(BUILDDIR) $(CLEAN_FILES)
 
-.PHONY: all test test-all clean install uninstall
+.PHONY: all test test-all clean install uninstall FORCE

@@ -46,10 +46,10 @@ need-valgrind:
 bench: $(BUILDDIR)/qedtool
 	$(Q)bench/bench.sh $(BUILDDIR)/qedtool
 
-# ref/ builds from a tree holding only the top Makefile and ref/; CC and
-# CFLAGS are those of this build.
+# ref/ builds from a tree holding only the top Makefile and ref/; CC,
+# CPPFLAGS and CFLAGS are those of this build.
 ref-alone:
-	$(Q)MAKE='$(MAKE)' ci/ref-alone.sh CC='$(CC)' CFLAGS='$(CFLAGS)'
+	$(Q)MAKE='$(MAKE)' ci/ref-alone.sh CC='$(CC)' CPPFLAGS='$(CPPFLAGS)' CFLAGS='$(CFLAGS)'
 
 TEST_TARGETS += ref-alone
 

@@ -24,10 +24,11 @@ FUZZ_SECONDS ?= 20
 # oracles' hot loops; it is built without coverage instrumentation so that
 # the engines' feedback is about libqed, not about the checks.
 FUZZ_LIBQED_SRC := ref/qed.c ref/io.c
-FUZZ_DEPS := $(FUZZ_LIBQED_SRC) ref/qed.h fuzz/fuzz_util.h fuzz/build.mk
+FUZZ_DEPS := $(FUZZ_LIBQED_SRC) ref/qed.h fuzz/fuzz_util.h fuzz/build.mk \
+             $(BUILDDIR)/FLAGS
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
-FUZZ_ENGINE_CFLAGS := $(QED_CFLAGS) -g -O1 $(FUZZ_SAN)
+FUZZ_ENGINE_CFLAGS := $(CPPFLAGS) $(QED_CFLAGS) -g -O1 $(FUZZ_SAN)
 
 $(BUILDDIR)/fuzz/fuzz_util.o: fuzz/fuzz_util.c $(FUZZ_DEPS)
 	@mkdir -p $(dir $@)
@@ -41,7 +42,7 @@ $(BUILDDIR)/fuzz/fuzz_%: fuzz/fuzz_%.c $(BUILDDIR)/fuzz/fuzz_util.o $(FUZZ_DEPS)
 # driver (libAFLDriver.a); AFL_USE_ASAN etc. stay the user's choice.
 $(BUILDDIR)/afl/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.c $(FUZZ_DEPS)
 	@mkdir -p $(dir $@)
-	$(QUIET_LINK)AFL_QUIET=1 $(AFL_CC) $(QED_CFLAGS) -g -O2 -fsanitize=fuzzer \
+	$(QUIET_LINK)AFL_QUIET=1 $(AFL_CC) $(CPPFLAGS) $(QED_CFLAGS) -g -O2 -fsanitize=fuzzer \
 	    -o $@ $< fuzz/fuzz_util.c $(FUZZ_LIBQED_SRC)
 
 # The replay build: normal objects, normal compiler, fuzz/replay_main.c.

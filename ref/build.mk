@@ -11,9 +11,9 @@ ALL_TARGETS += $(BUILDDIR)/libqed.a $(BUILDDIR)/libqed.so $(BUILDDIR)/qedtool
 $(BUILDDIR)/libqed.a: $(LIBQED_OBJ)
 	$(QUIET_AR)$(AR) rcs $@ $^
 
-$(BUILDDIR)/pic/%.o: %.c
+$(BUILDDIR)/pic/%.o: %.c $(BUILDDIR)/FLAGS
 	@mkdir -p $(dir $@)
-	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+	$(QUIET_CC)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -fPIC -MMD -MP -c -o $@ $<
 
 $(BUILDDIR)/libqed.so: $(LIBQED_PIC)
 	$(QUIET_LINK)$(CC) -shared -Wl,-soname,libqed.so.0 $(ALL_LDFLAGS) -o $@ $^
