@@ -5,8 +5,9 @@
 #                       conformance and fuzz-replay tests there, lcov over
 #                       ref/ (not ref/tests/), HTML in build/coverage/index.html
 #   make test-asan      unit tests and conformance suite built with
-#                       -fsanitize=address,undefined in build/asan
+#                       -fsanitize=address,undefined in $(BUILDDIR)/asan
 #   make test-valgrind  unit tests under valgrind --leak-check=full
+#                       (the only sanitizer and valgrind targets)
 #   make bench          $(BUILDDIR)/qedtool against qemu-img/qemu-io; see
 #                       bench/README.md (knobs: RUNS, CONVERT_RUNS, WRITES)
 #   make ref-alone      build libqed, qedtool and the unit tests from a copy
@@ -16,7 +17,7 @@
 # stages of their own.
 # A target whose tool is missing prints SKIPPED with the reason and fails.
 
-ASAN_BUILDDIR ?= build/asan
+ASAN_BUILDDIR ?= $(BUILDDIR)/asan
 
 coverage:
 	$(Q)ci/coverage.sh
@@ -26,18 +27,10 @@ test-asan:
 	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined \
 	    BUILDDIR=$(ASAN_BUILDDIR) test-unit conform
 
-# ref/tests/tests.mk's test-unit-valgrind when it has one, else the same
-# run here. (Decided at parse time: a recursive make in the recipe would run
-# under `make -n` too.)
 VALGRIND_CMD := valgrind -q --error-exitcode=99 --leak-check=full \
                 --errors-for-leak-kinds=definite,indirect
-test-valgrind: need-valgrind
-ifneq ($(shell grep -s '^test-unit-valgrind:' ref/tests/tests.mk),)
-test-valgrind: test-unit-valgrind
-else
-test-valgrind: $(BUILDDIR)/unit-tests
-	$(Q)cd $(BUILDDIR) && $(VALGRIND_CMD) ./unit-tests
-endif
+test-valgrind: need-valgrind $(BUILDDIR)/unit-tests
+	$(Q)$(UNIT_TEST_ENV) $(VALGRIND_CMD) $(BUILDDIR)/unit-tests
 
 need-valgrind:
 	$(Q)command -v valgrind >/dev/null || \

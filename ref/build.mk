@@ -27,8 +27,12 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILDDIR)/obj/%.o)
 $(BUILDDIR)/unit-tests: $(UNIT_OBJ) $(BUILDDIR)/libqed.a
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcunit
 
-test-unit: $(BUILDDIR)/unit-tests $(BUILDDIR)/qedtool
-	$(Q)cd $(BUILDDIR) && ./unit-tests
+# The unit tests find spec/rules.tsv through QED_RULES_TSV, from any
+# BUILDDIR and any working directory.
+UNIT_TEST_ENV = QED_RULES_TSV=$(abspath spec/rules.tsv)
+
+test-unit: $(BUILDDIR)/unit-tests
+	$(Q)$(UNIT_TEST_ENV) $(BUILDDIR)/unit-tests
 
 TEST_TARGETS += test-unit
 

@@ -31,7 +31,8 @@ static void usage(void)
          "\n"
          "Run the libqed CUnit suites (header, tables, write, check, backing,\n"
          "io, faults, order, cover_io, cover_api) and print CUnit's summary.\n"
-         "Run from build/ so ../spec/rules.tsv is found (or set QED_RULES_TSV).\n"
+         "The rules table is $QED_RULES_TSV, else spec/rules.tsv under the\n"
+         "current directory (make test-unit sets QED_RULES_TSV).\n"
          "Exit status: 0 all passed, 1 a test failed, 2 CUnit set-up failed.");
 }
 

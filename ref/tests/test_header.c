@@ -453,19 +453,19 @@ static void test_probe(void)
 
 /* ---- qed_strerror / qed_rule_id ------------------------------------ */
 
-/* Read the first column of spec/rules.tsv into a malloc'd buffer of
- * "\nID\n" records; NULL when the file is not found. */
+/* Read the first column of the rules table ($QED_RULES_TSV, which make
+ * test-unit sets to the tree's spec/rules.tsv, else spec/rules.tsv under
+ * the current directory) into a malloc'd buffer of "\nID\n" records; NULL
+ * when the file cannot be read. */
 static char *load_rule_ids(void)
 {
     const char *env = getenv("QED_RULES_TSV");
-    const char *paths[] = { env ? env : "", "../spec/rules.tsv",
-                            "../../spec/rules.tsv", "spec/rules.tsv" };
-    FILE *f = NULL;
-    for (int i = 0; i < 4 && !f; i++)
-        if (paths[i][0])
-            f = fopen(paths[i], "r");
-    if (!f)
+    const char *path = env && env[0] ? env : "spec/rules.tsv";
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        printf("\n    cannot read %s (set QED_RULES_TSV to spec/rules.tsv) ", path);
         return NULL;
+    }
     char line[1024];
     size_t cap = 65536, used = 1;
     char *ids = calloc(cap, 1);

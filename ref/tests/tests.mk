@@ -2,12 +2,11 @@
 #
 #   make test-interop        QEMU <-> qedtool interoperability (ref/tests/interop.sh)
 #   make test-cli-errors     qedtool's error paths and options (ref/tests/test_cli_errors.sh)
-#   make test-unit-asan      unit tests built with ASan+UBSan in $(BUILDDIR)/asan
-#   make test-unit-valgrind  unit tests under valgrind --leak-check=full
 #   make test-unit-mutants   every conformance mutant must fail the unit tests
 #
-# test-interop and test-cli-errors are in TEST_TARGETS; CI decides about
-# the others.
+# test-interop and test-cli-errors are in TEST_TARGETS.  The sanitizer and
+# valgrind runs of the unit tests are ci/build.mk's test-asan and
+# test-valgrind (one definition each).
 
 test-interop: $(BUILDDIR)/qedtool
 	$(Q)QEDTOOL=$(BUILDDIR)/qedtool ref/tests/interop.sh
@@ -15,15 +14,8 @@ test-interop: $(BUILDDIR)/qedtool
 test-cli-errors: $(BUILDDIR)/qedtool
 	$(Q)ref/tests/test_cli_errors.sh $(BUILDDIR)/qedtool
 
-test-unit-asan:
-	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined \
-	    BUILDDIR=$(BUILDDIR)/asan test-unit
-
-test-unit-valgrind: $(BUILDDIR)/unit-tests
-	$(Q)cd $(BUILDDIR) && valgrind --error-exitcode=99 --leak-check=full ./unit-tests
-
 test-unit-mutants:
 	$(Q)MUTANT_DIR=$(BUILDDIR)/mutants-unit ref/tests/mutants-unit.sh
 
 TEST_TARGETS += test-interop test-cli-errors
-.PHONY: test-interop test-cli-errors test-unit-asan test-unit-valgrind test-unit-mutants
+.PHONY: test-interop test-cli-errors test-unit-mutants
