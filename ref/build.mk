@@ -38,7 +38,7 @@ TEST_TARGETS += test-unit
 
 # qedtool end to end, and side by side with qemu-img/qemu-io when present.
 test-cli: $(BUILDDIR)/qedtool
-	$(Q)ref/tests/cli-test.sh $(BUILDDIR)/qedtool
+	$(Q)ci/count-skips.sh test-cli ref/tests/cli-test.sh $(BUILDDIR)/qedtool
 
 TEST_TARGETS += test-cli
 

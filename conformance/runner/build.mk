@@ -40,30 +40,19 @@ CONFORM_MANIFEST ?=
 CONFORM_MANIFEST_OPT = $(if $(CONFORM_MANIFEST),--manifest $(CONFORM_MANIFEST))
 
 conform: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
-	$(Q)$(BUILDDIR)/qed-conform --impl ref --random 1:50 $(CONFORM_FLAGS) $(CONFORM_MANIFEST_OPT) \
+	$(Q)ci/count-skips.sh conform $(BUILDDIR)/qed-conform --impl ref --random 1:50 \
+	    $(CONFORM_FLAGS) $(CONFORM_MANIFEST_OPT) \
 	    --junit $(BUILDDIR)/conform-ref.xml --json $(BUILDDIR)/conform-ref.json
 
 TEST_TARGETS += conform
 
 # The failing ids of the QEMU run must equal the "- family/name — RULE — why"
 # lines of KNOWN-DEVIATIONS.md: a new failure or a fixed deviation both fail.
+# Without qemu-img/qemu-io the target is SKIPPED (and make test says so).
 conform-qemu: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
-	$(Q)$(BUILDDIR)/qed-conform --impl qemu $(CONFORM_FLAGS) $(CONFORM_MANIFEST_OPT) \
-	    --junit $(BUILDDIR)/conform-qemu.xml --json $(BUILDDIR)/conform-qemu.json \
-	    > $(BUILDDIR)/conform-qemu.log; rc=$$?; tail -n 1 $(BUILDDIR)/conform-qemu.log; \
-	  [ $$rc -le 1 ] || { cat $(BUILDDIR)/conform-qemu.log; exit 1; }
-	$(Q)sed -n 's/^FAIL \([^ ]*\) .*/\1/p' $(BUILDDIR)/conform-qemu.log | LC_ALL=C sort \
-	    > $(BUILDDIR)/conform-qemu.failing
-	$(Q)sed -n 's|^- \([a-z][a-z0-9-]*/[^ ]*\) — .*|\1|p' conformance/KNOWN-DEVIATIONS.md | LC_ALL=C sort \
-	    > $(BUILDDIR)/conform-qemu.known
-	$(Q)if cmp -s $(BUILDDIR)/conform-qemu.known $(BUILDDIR)/conform-qemu.failing; then \
-	    echo 'conform-qemu: QEMU fails exactly the known deviations'; \
-	else \
-	    echo 'conform-qemu: failing cases differ from conformance/KNOWN-DEVIATIONS.md'; \
-	    echo '  (< known deviation that now passes, > new failure)'; \
-	    diff $(BUILDDIR)/conform-qemu.known $(BUILDDIR)/conform-qemu.failing | grep '^[<>]'; \
-	    exit 1; \
-	fi
+	$(Q)conformance/runner/conform-qemu.sh $(BUILDDIR) $(CONFORM_FLAGS) $(CONFORM_MANIFEST_OPT)
+
+TEST_TARGETS += conform-qemu
 
 # The HTML matrix of the last `make conform` and `make conform-qemu` runs,
 # side by side (failures first, a filter for disagreements).
@@ -74,48 +63,11 @@ conform-html: $(BUILDDIR)/qed-conform
 
 # The runner's self-test: conformance/adapters/faulty injects one fault at a
 # time into the reference; each must be reported as a failure with the
-# expected message.  "FAULT|GLOB|PHRASE": the hang runs only the first case
-# matching GLOB, the others every sixth matching case (--shard 1/6).
-CONFORM_FAULTS := \
-    'hang|read/*|timeout (hang)' \
-    'crash|read/*|crash (signal 11: SIGSEGV)' \
-    'content|read/*|content_sha256' \
-    'size|read/*|virtual-size' \
-    'map|read/*|map' \
-    'json|read/*|no valid JSON' \
-    'accept|reject/*|accepted the invalid image' \
-    'counts|check/*|corruptions' \
-    'lostwrite|write/*|content_sha256'
-
+# expected message (the faults are listed in selftest.sh).
 conform-selftest: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
-	$(Q)qc="$(BUILDDIR)/qed-conform $(CONFORM_MANIFEST_OPT)"; pass=0; fail=0; \
-	for spec in $(CONFORM_FAULTS); do \
-	    fault=$${spec%%|*}; rest=$${spec#*|}; glob=$${rest%%|*}; phrase=$${rest#*|}; \
-	    sel="--shard 1/6 --timeout 20"; \
-	    if [ "$$fault" = hang ]; then \
-	        glob=$$($$qc --list --filter "$$glob" | head -n 1); sel="--timeout 2"; \
-	    fi; \
-	    out=$$(QED_CONFORM_FAULT=$$fault $$qc --impl cmd:conformance/adapters/faulty \
-	           --filter "$$glob" $$sel -j 2 2>&1); rc=$$?; \
-	    if [ $$rc -eq 1 ] && printf '%s\n' "$$out" | grep -q "^FAIL .*$$phrase"; then \
-	        pass=$$((pass + 1)); \
-	    else \
-	        fail=$$((fail + 1)); \
-	        echo "conform-selftest: fault '$$fault' on $$glob not reported as '$$phrase' (exit $$rc)"; \
-	    fi; \
-	done; \
-	echo "conform-selftest: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
+	$(Q)conformance/runner/selftest.sh $(BUILDDIR)/qed-conform $(BUILDDIR)/qedtool \
+	    $(CONFORM_MANIFEST_OPT)
 
 TEST_TARGETS += conform-selftest
 
-ifneq ($(shell command -v qemu-img 2>/dev/null),)
-TEST_TARGETS += conform-qemu
-else
-TEST_TARGETS += conform-qemu-skipped
-endif
-
-conform-qemu-skipped:
-	@echo 'conform-qemu: skipped (qemu-img not installed)'
-
-.PHONY: conform conform-qemu conform-qemu-skipped conform-selftest test-conform-unit \
-        conform-html
+.PHONY: conform conform-qemu conform-selftest test-conform-unit conform-html

@@ -9,7 +9,7 @@
 # test-valgrind (one definition each).
 
 test-interop: $(BUILDDIR)/qedtool
-	$(Q)QEDTOOL=$(BUILDDIR)/qedtool ref/tests/interop.sh
+	$(Q)QEDTOOL=$(BUILDDIR)/qedtool ci/count-skips.sh test-interop ref/tests/interop.sh
 
 test-cli-errors: $(BUILDDIR)/qedtool
 	$(Q)ref/tests/test_cli_errors.sh $(BUILDDIR)/qedtool

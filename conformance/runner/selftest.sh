@@ -1,0 +1,61 @@
+#!/bin/sh
+# selftest.sh - the runner's self-test (make conform-selftest): through
+# conformance/adapters/faulty, inject one fault at a time into the
+# reference; qed-conform must report each one as a failure with the
+# expected message, or its checks could not fail.
+#
+# Usage: conformance/runner/selftest.sh QED_CONFORM QEDTOOL [RUNNER OPTION...]
+#   QED_CONFORM  the runner to test (e.g. build/qed-conform)
+#   QEDTOOL      the reference the faulty adapter wraps (e.g. build/qedtool)
+#   RUNNER OPTION  passed to every run, e.g. --manifest FILE
+#
+# Each fault runs on the cases matching its glob: the hang only on the first
+# one (with a 2 s limit), the others on every sixth (--shard 1/6).  Last
+# line: "conform-selftest: N passed, N failed"; exit 1 when a fault was not
+# reported as expected, 2 on a usage error.
+set -u
+if [ $# -lt 2 ] || [ "$1" = "--help" ]; then
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+    [ "${1:-}" = "--help" ] && exit 0
+    exit 2
+fi
+conform=$1
+# absolute: the adapter runs in each case's scratch directory
+tool=$(cd "$(dirname "$2")" && pwd)/$(basename "$2") || exit 2
+shift 2
+adapter=$(dirname "$0")/../adapters/faulty
+export QED_CONFORM_TOOL="$tool"
+
+# FAULT|GLOB|PHRASE: the fault, the cases it runs on, the failure expected.
+faults='hang|read/*|timeout (hang)
+crash|read/*|crash (signal 11: SIGSEGV)
+content|read/*|content_sha256
+size|read/*|virtual-size
+map|read/*|map
+json|read/*|no valid JSON
+accept|reject/*|accepted the invalid image
+counts|check/*|corruptions
+lostwrite|write/*|content_sha256'
+
+pass=0 fail=0
+while IFS='|' read -r fault glob phrase; do
+    sel="--shard 1/6 --timeout 20"
+    if [ "$fault" = hang ]; then
+        glob=$("$conform" "$@" --list --filter "$glob" | head -n 1)
+        sel="--timeout 2"
+    fi
+    # shellcheck disable=SC2086  # $sel is two options
+    out=$(QED_CONFORM_FAULT=$fault "$conform" "$@" --impl "cmd:$adapter" \
+          --filter "$glob" $sel -j 2 2>&1)
+    rc=$?
+    if [ $rc -eq 1 ] && printf '%s\n' "$out" | grep -q "^FAIL .*$phrase"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "conform-selftest: fault '$fault' on $glob not reported as '$phrase' (exit $rc)"
+    fi
+done <<EOT
+$faults
+EOT
+echo "conform-selftest: $pass passed, $fail failed"
+[ $fail -eq 0 ]
