@@ -171,7 +171,7 @@ unsigned gen_finish(gen *G, const char *comment)
     gj_init(&j);
     gj_object(&j, 0);
     gj_kstr(&j, "schema", "qedref-manifest-1");
-    gj_kstr(&j, "generator", "qedtool golden");
+    gj_kstr(&j, "generator", "qed-conform golden");
     gj_kstr(&j, "comment", comment);
     gj_ku64(&j, "numberOfTests", G->ntests);
     gj_key(&j, "testGroups");
