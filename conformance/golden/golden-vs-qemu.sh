@@ -1,7 +1,7 @@
 #!/bin/sh
 # golden-vs-qemu.sh - cross-check a golden manifest against QEMU's tools.
 #
-# Usage: conformance/golden-vs-qemu.sh [-v] [MANIFEST]
+# Usage: conformance/golden/golden-vs-qemu.sh [-v] [MANIFEST]
 #        (default corpus/golden/manifest.json; needs qemu-img, qemu-io, jq)
 #
 #   read, random  qemu-img convert -f qed -O raw; sha256 == content_sha256
