@@ -36,6 +36,7 @@ int suite_backing(void);
 int suite_io(void);
 int suite_faults(void);
 int suite_order(void);
+int suite_trace(void);
 
 /* ---- little-endian codecs ----------------------------------------- */
 
