@@ -16,7 +16,7 @@ std="-std=c11 -D_POSIX_C_SOURCE=200809L -D_FILE_OFFSET_BITS=64 -Iref -Ifuzz"
 work=$(mktemp -d)
 
 # libqed and the shared helpers, compiled once with the build's flags.
-for src in ref/qed.c ref/io.c fuzz/fuzz_util.c; do
+for src in ref/qed.c ref/io.c ref/trace.c fuzz/fuzz_util.c; do
     $CC $CFLAGS $std -c "$src" -o "$work/$(basename "$src" .c).o"
 done
 
@@ -25,7 +25,7 @@ for harness in fuzz/fuzz_*.c; do
     [ "$name" = fuzz_util ] && continue
     $CC $CFLAGS $std -c "$harness" -o "$work/$name.o"
     # The engine may be a C++ archive: link with $CXX.
-    $CXX $CXXFLAGS "$work/$name.o" "$work/qed.o" "$work/io.o" \
+    $CXX $CXXFLAGS "$work/$name.o" "$work/qed.o" "$work/io.o" "$work/trace.o" \
         "$work/fuzz_util.o" $LIB_FUZZING_ENGINE -o "$OUT/$name"
     cp "fuzz/$name.dict" "fuzz/$name.options" "$OUT/"
     # Seeds plus fixed regressions (not those still in fuzz/KNOWN-CRASHES).

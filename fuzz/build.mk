@@ -23,8 +23,8 @@ FUZZ_SECONDS ?= 20
 # straight in with the engine's flags.  fuzz_util.c carries the harnesses'
 # oracles' hot loops; it is built without coverage instrumentation so that
 # the engines' feedback is about libqed, not about the checks.
-FUZZ_LIBQED_SRC := ref/qed.c ref/io.c
-FUZZ_DEPS := $(FUZZ_LIBQED_SRC) ref/qed.h fuzz/fuzz_util.h fuzz/build.mk \
+FUZZ_LIBQED_SRC := ref/qed.c ref/io.c ref/trace.c
+FUZZ_DEPS := $(FUZZ_LIBQED_SRC) ref/qed.h ref/qed_trace.h fuzz/fuzz_util.h fuzz/build.mk \
              $(BUILDDIR)/FLAGS
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer

@@ -7,8 +7,8 @@
 # Builds every harness with $CC (default cc) --coverage -O0 and the replay
 # driver into OUTDIR, replays corpus/fuzz/fuzz_NAME/ and the harness's
 # regression inputs (except fuzz/KNOWN-CRASHES) through it, and reports with lcov (branch coverage on)
-# the lines and branches of ref/qed.c and ref/io.c that ran: the summary is
-# printed, the tracefile is OUTDIR/ref.info, HTML (if genhtml is installed)
+# the lines and branches of ref/qed.c, ref/io.c and ref/trace.c that ran:
+# the summary is printed, the tracefile is OUTDIR/ref.info, HTML (if genhtml is installed)
 # goes to OUTDIR/html/.
 
 set -u
@@ -25,7 +25,7 @@ for n in $(all_harnesses); do
     # Objects per harness so each .gcda belongs to one build directory.
     (cd "$out/$n" && $cc $flags -c "$OLDPWD/fuzz/$n.c" "$OLDPWD/fuzz/fuzz_util.c" \
         "$OLDPWD/fuzz/replay_main.c" "$OLDPWD/ref/qed.c" "$OLDPWD/ref/io.c" \
-        -I"$OLDPWD/ref") || exit 1
+        "$OLDPWD/ref/trace.c" -I"$OLDPWD/ref") || exit 1
     $cc --coverage -o "$out/$n/$n" "$out/$n"/*.o || exit 1
     set --
     for f in corpus/fuzz/"$n"/* corpus/regressions/"$n"-*; do
@@ -38,7 +38,7 @@ for n in $(all_harnesses); do
 done
 lcov -q $rc --capture --directory "$out" --output-file "$out/all.info" \
     2>/dev/null || exit 1
-lcov -q $rc --extract "$out/all.info" '*/ref/qed.c' '*/ref/io.c' \
+lcov -q $rc --extract "$out/all.info" '*/ref/qed.c' '*/ref/io.c' '*/ref/trace.c' \
     --output-file "$out/ref.info" 2>/dev/null || exit 1
 lcov $rc --summary "$out/ref.info" 2>&1 | grep -E 'lines|functions|branches'
 if command -v genhtml >/dev/null 2>&1; then

@@ -1,6 +1,6 @@
 # ref/ - libqed and qedtool.
 
-LIBQED_SRC := ref/qed.c ref/io.c
+LIBQED_SRC := ref/qed.c ref/io.c ref/trace.c
 QEDTOOL_SRC := $(wildcard ref/qedtool*.c)
 LIBQED_OBJ := $(LIBQED_SRC:%.c=$(BUILDDIR)/obj/%.o)
 LIBQED_PIC := $(LIBQED_SRC:%.c=$(BUILDDIR)/pic/%.o)
@@ -53,12 +53,14 @@ install: all
 	install -m 755 $(BUILDDIR)/libqed.so $(DESTDIR)$(PREFIX)/lib/libqed.so.0
 	ln -sf libqed.so.0 $(DESTDIR)$(PREFIX)/lib/libqed.so
 	install -m 644 ref/qed.h $(DESTDIR)$(PREFIX)/include/qed.h
+	install -m 644 ref/qed_trace.h $(DESTDIR)$(PREFIX)/include/qed_trace.h
 	sed -e 's|@PREFIX@|$(PREFIX)|g' ref/libqed.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libqed.pc
 
 uninstall:
 	$(RM) $(DESTDIR)$(PREFIX)/bin/qedtool $(DESTDIR)$(PREFIX)/lib/libqed.a \
 	    $(DESTDIR)$(PREFIX)/lib/libqed.so.0 $(DESTDIR)$(PREFIX)/lib/libqed.so \
-	    $(DESTDIR)$(PREFIX)/include/qed.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/libqed.pc
+	    $(DESTDIR)$(PREFIX)/include/qed.h $(DESTDIR)$(PREFIX)/include/qed_trace.h \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/libqed.pc
 
 .PHONY: test-unit test-cli
 

@@ -4,14 +4,18 @@
  *   1. POSIX file         qed_io_posix_open / qed_io_posix_create
  *   2. memory buffer      qed_io_mem_new
  *   3. fault injector     qed_io_fault_new
- *   4. recorder           qed_io_recorder_new (dm-log-writes trace)
+ *   4. recorder           qed_io_recorder_new (a dm-log-writes trace,
+ *                         written through ref/trace.c)
  *
  * This is the only file of libqed that calls POSIX I/O.
  */
 #include "qed.h"
+#include "qed_trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -416,79 +420,24 @@ uint64_t qed_io_fault_calls(qed_io *io)
 }
 
 /* ------------------------------------------------------------------ */
-/* 4. Recorder: dm-log-writes                                         */
+/* 4. Recorder: dm-log-writes, through the trace module               */
 /* ------------------------------------------------------------------ */
 /*
- * Log layout (Linux dm-log-writes; QEMU's blklogwrites writes the same):
- * sector 0 is the superblock {u64 magic, u64 version 1, u64 nr_entries,
- * u32 sector_size}; each entry is a 32-byte header {u64 sector, u64
- * nr_sectors, u64 flags, u64 data_len} padded to one sector, followed by
- * its data padded to whole sectors.  All little-endian.
+ * The log's format is ref/trace.c's business (qed_trace_writer): this
+ * layer only decides what to log.  A write is logged widened to whole
+ * sectors, the bytes around it read back from inner after the write; a
+ * flush is a FLUSH entry; a truncate is a MARK "truncate:LEN" (spec
+ * section 9, "Trace encodings").  Each entry is appended after the call
+ * it describes succeeded on inner, so the log is in completion order.
  */
 
-#define LOG_MAGIC        0x6a736677736872ull
-#define LOG_VERSION      1u
-#define LOG_FLAG_FLUSH   1u
-#define LOG_FLAG_MARK    8u
-#define LOG_ENTRY_BYTES  32u
-
 typedef struct rec_io {
-    qed_io io;        /* must be first */
+    qed_io io;            /* must be first */
     qed_io *inner;
     qed_io *log;
-    uint32_t sector;  /* log sector size */
-    uint64_t entries; /* entries appended */
-    uint64_t next;    /* next free log sector */
-    uint8_t *scratch; /* one sector */
+    qed_trace_writer *w;
+    uint32_t sector;      /* log sector size */
 } rec_io;
-
-/* Store v little-endian in n bytes. */
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-/* Rewrite the superblock with the current entry count. */
-static int rec_write_super(rec_io *r)
-{
-    memset(r->scratch, 0, r->sector);
-    put_le(r->scratch, LOG_MAGIC, 8);
-    put_le(r->scratch + 8, LOG_VERSION, 8);
-    put_le(r->scratch + 16, r->entries, 8);
-    put_le(r->scratch + 24, r->sector, 4);
-    return r->log->write(r->log, 0, r->scratch, r->sector);
-}
-
-/* Append one entry: a header sector, then its data (whole sectors: writes
- * are widened before they get here).
- * A MARK entry's text travels inside its header sector, after the 32-byte
- * entry header, as the Linux target writes it (so it takes one sector). */
-static int rec_append(rec_io *r, uint64_t sector, uint64_t nr, uint64_t flags,
-                      const void *data, size_t data_len)
-{
-    int inline_text = (flags & LOG_FLAG_MARK) != 0;
-    uint64_t data_sectors = inline_text ? 0 : data_len / r->sector;  /* whole sectors */
-    int ret;
-
-    if (inline_text && data_len > r->sector - LOG_ENTRY_BYTES)
-        return QED_ERR_INVAL;
-    memset(r->scratch, 0, r->sector);
-    put_le(r->scratch, sector, 8);
-    put_le(r->scratch + 8, nr, 8);
-    put_le(r->scratch + 16, flags, 8);
-    put_le(r->scratch + 24, data_len, 8);
-    if (inline_text && data_len)
-        memcpy(r->scratch + LOG_ENTRY_BYTES, data, data_len);
-    ret = r->log->write(r->log, r->next * r->sector, r->scratch, r->sector);
-    if (ret == QED_OK && data_sectors)
-        ret = r->log->write(r->log, (r->next + 1) * r->sector, data, data_len);
-    if (ret != QED_OK)
-        return ret;
-    r->next += 1 + data_sectors;
-    r->entries++;
-    return QED_OK;
-}
 
 static int rec_read(qed_io *io, uint64_t off, void *buf, size_t len)
 {
@@ -520,6 +469,8 @@ static int rec_write(qed_io *io, uint64_t off, const void *buf, size_t len)
 
     if (ret != QED_OK || len == 0)
         return ret;
+    if (off > UINT64_MAX - len || off + len > UINT64_MAX - r->sector)
+        return QED_ERR_INVAL;
     first = off / r->sector * r->sector;
     end = (off + len + r->sector - 1) / r->sector * r->sector;
     if (end - first > SIZE_MAX)
@@ -529,23 +480,19 @@ static int rec_write(qed_io *io, uint64_t off, const void *buf, size_t len)
         return QED_ERR_NOMEM;
     ret = rec_read_back(r, first, copy, (size_t)(end - first));
     if (ret == QED_OK)
-        ret = rec_append(r, first / r->sector, (end - first) / r->sector, 0,
-                         copy, (size_t)(end - first));
+        ret = qed_trace_write(r->w, first / r->sector,
+                              (end - first) / r->sector, 0, copy);
     free(copy);
     return ret;
 }
 
-/* Flush through, then log a FLUSH entry and update the superblock. */
+/* Flush through, then log a FLUSH entry (which updates the superblock). */
 static int rec_flush(qed_io *io)
 {
     rec_io *r = (rec_io *)io;
     int ret = r->inner->flush(r->inner);
 
-    if (ret == QED_OK)
-        ret = rec_append(r, 0, 0, LOG_FLAG_FLUSH, NULL, 0);
-    if (ret == QED_OK)
-        ret = rec_write_super(r);
-    return ret;
+    return ret == QED_OK ? qed_trace_flush(r->w) : ret;
 }
 
 static int rec_length(qed_io *io, uint64_t *len)
@@ -554,21 +501,28 @@ static int rec_length(qed_io *io, uint64_t *len)
     return r->inner->length(r->inner, len);
 }
 
-/* Truncate is not part of the dm-log-writes model; it is passed through. */
+/* Truncate through, then log it as the MARK "truncate:LEN". */
 static int rec_truncate(qed_io *io, uint64_t len)
 {
     rec_io *r = (rec_io *)io;
-    return r->inner->truncate(r->inner, len);
+    char text[40];
+    int ret = r->inner->truncate(r->inner, len);
+
+    if (ret != QED_OK)
+        return ret;
+    snprintf(text, sizeof(text), "truncate:%" PRIu64, len);
+    return qed_trace_mark(r->w, text);
 }
 
+/* Bring the superblock up to date, close both files, free the object. */
 static void rec_close(qed_io *io)
 {
     rec_io *r = (rec_io *)io;
 
-    rec_write_super(r);
+    qed_trace_writer_finish(r->w);
+    qed_trace_writer_free(r->w);
     qed_io_close(r->inner);
     qed_io_close(r->log);
-    free(r->scratch);
     free(r);
 }
 
@@ -576,32 +530,27 @@ static const qed_io rec_ops = {
     rec_read, rec_write, rec_flush, rec_length, rec_truncate, rec_close
 };
 
-/* Wrap inner, logging its writes and flushes to log. */
+/* Wrap inner, logging its writes, flushes and truncates to log. */
 int qed_io_recorder_new(qed_io *inner, qed_io *log, uint32_t sector_size,
                         qed_io **out)
 {
     rec_io *r;
     int ret;
 
-    if (!inner || !log || sector_size < 64 || sector_size > 65536 ||
-        (sector_size & (sector_size - 1)))
+    if (!inner || !log || !out)
         return QED_ERR_INVAL;
     r = calloc(1, sizeof(*r));
-    if (!r || !(r->scratch = malloc(sector_size))) {
-        free(r);
+    if (!r)
         return QED_ERR_NOMEM;
+    ret = qed_trace_writer_new(log, sector_size, &r->w);
+    if (ret != QED_OK) {
+        free(r);
+        return ret;                     /* inner and log stay the caller's */
     }
     r->inner = inner;
     r->log = log;
     r->sector = sector_size;
-    r->next = 1;
     r->io = rec_ops;
-    ret = rec_write_super(r);
-    if (ret != QED_OK) {
-        free(r->scratch);
-        free(r);
-        return ret;                     /* inner and log stay the caller's */
-    }
     *out = &r->io;
     return QED_OK;
 }
@@ -611,5 +560,13 @@ int qed_io_recorder_mark(qed_io *io, const char *text)
 {
     rec_io *r = (rec_io *)io;
 
-    return rec_append(r, 0, 0, LOG_FLAG_MARK, text, strlen(text));
+    return qed_trace_mark(r->w, text);
+}
+
+/* Rewrite the log's superblock with the current entry count. */
+int qed_io_recorder_finish(qed_io *io)
+{
+    rec_io *r = (rec_io *)io;
+
+    return qed_trace_writer_finish(r->w);
 }

@@ -142,16 +142,25 @@ int qed_io_fault_new(qed_io *inner, uint64_t fail_at, int err, int sticky,
                      qed_io **out);   /* on failure inner stays the caller's */
 uint64_t qed_io_fault_calls(qed_io *io);   /* calls seen so far */
 
-/* Recorder: passes every call through to inner (which it owns) and appends
- * a dm-log-writes entry to log (which it owns) for every write (widened to
- * whole sectors of sector_size bytes, data read back from inner) and every
- * flush.  The superblock's entry count is brought up to date on each flush
- * and on close.  qed_io_recorder_mark appends a MARK entry whose text (at
- * most sector_size - 32 bytes, else QED_ERR_INVAL) sits in the entry's own
- * sector, as the Linux dm-log-writes target lays it out. */
+/* Recorder: passes every call through to inner (which it owns) and, once
+ * the call succeeded, appends to log (which it owns) the dm-log-writes
+ * entry that describes it, through the trace module (qed_trace.h's
+ * qed_trace_writer; the recorder holds no encoder of its own): a write is
+ * logged widened to whole sectors of sector_size bytes (a power of two in
+ * [512, 65536]) with the bytes around it read back from inner; a flush is
+ * a FLUSH entry; a truncate is the MARK "truncate:LEN" (spec section 9,
+ * "Trace encodings"); reads and length calls are not logged.  The
+ * superblock's entry count is brought up to date on each flush and on
+ * close.  qed_io_recorder_mark appends a MARK entry whose text (at most
+ * sector_size - 32 bytes, else QED_ERR_INVAL) sits in the entry's own
+ * sector, as the Linux dm-log-writes target lays it out.  After a failed
+ * log write every later logged call fails with that error. */
 int qed_io_recorder_new(qed_io *inner, qed_io *log, uint32_t sector_size,
                         qed_io **out);  /* on failure inner and log stay the caller's */
 int qed_io_recorder_mark(qed_io *io, const char *text);
+/* Bring the log's superblock up to date now (close does it too, but cannot
+ * report a failure); returns the status of that write. */
+int qed_io_recorder_finish(qed_io *io);
 
 /* ------------------------------------------------------------------ */
 /* Header                                                             */

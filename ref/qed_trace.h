@@ -19,9 +19,35 @@
  *                  one sector: u64 sector, u64 nr_sectors, u64 flags,
  *                  u64 data_len (32 bytes), then for a MARK its text
  *                  (data_len bytes), the rest zero;
- *                  for a write: nr_sectors sectors of data follow
- *                  (sector and nr_sectors count units of S in the image);
- *                  FLUSH, MARK and DISCARD entries carry no data sectors.
+ *                  then nr_sectors sectors of data, except for a MARK
+ *                  and a DISCARD (sector and nr_sectors count units of S
+ *                  in the image); a plain FLUSH has nr_sectors 0.
+ *
+ * What the two writers of the format actually put there (read in Linux
+ * drivers/md/dm-log-writes.c and QEMU block/blklogwrites.c), which the
+ * parser accepts and the writer follows:
+ *   - data_len of a write is 0 in both (Linux 4.x's DAX path, since
+ *     removed, stored the byte count, at most nr_sectors * S, with the data
+ *     still in nr_sectors sectors): the parser accepts any data_len up to
+ *     nr_sectors * S; the writer writes 0.
+ *   - a FLUSH is {0, 0, FLUSH, 0}.  Linux also logs a write that carried
+ *     REQ_PREFLUSH as one entry with FLUSH set and its data following
+ *     (everything before it is flushed, then the write); REQ_FUA sets FUA.
+ *     QEMU never sets FUA (its write entries have flags 0) and logs
+ *     write-zeroes as a plain write whose data sectors are zero.
+ *   - a DISCARD has nr_sectors set and no data sectors (data_len 0).
+ *   - a MARK (Linux only: `dmsetup message ... mark TEXT`, and
+ *     "dm-log-writes-end" at teardown) is {0, 0, MARK, strlen(TEXT)}, the
+ *     text right after the 32-byte header in the same sector, not
+ *     NUL-terminated, at most S - 33 bytes (Linux) and S - 32 (here), the
+ *     rest of the sector zero.
+ *   - the superblock's nr_entries is rewritten after a FLUSH (both), a FUA
+ *     or a MARK (Linux), every log-super-update-interval entries (QEMU,
+ *     default 4096): a log may hold entries past nr_entries, which are
+ *     not part of the trace (qed_trace.log_end says where the counted ones
+ *     end).  QEMU accepts sector sizes that are powers of two below 2^24,
+ *     Linux uses the device's logical block size; this module takes powers
+ *     of two in [512, 65536].
  *
  * Encodings this project adds (spec section 9, "Trace encodings"), all as
  * MARK entries so that any dm-log-writes tool still reads the log:
@@ -77,13 +103,17 @@ typedef struct qed_trace {
     uint32_t sector_size;
     uint64_t count;            /* entries parsed (== the superblock's nr_entries) */
     qed_trace_entry *entries;  /* count entries, malloc'd */
+    uint64_t log_end;          /* byte offset just past the last entry; the
+                                  log may hold uncounted bytes after it */
 } qed_trace;
 
 /* Parse a whole log held in buf[0..len).  Every field is checked before it
  * is used: magic, version, sector size, an entry count the log cannot hold,
- * each entry's flags (unknown bits), sector and nr_sectors (their product
+ * each entry's flags (unknown bits; a MARK combined with FLUSH, FUA or
+ * DISCARD, or with nr_sectors != 0), sector and nr_sectors (their product
  * with the sector size must not overflow 64 bits), data_len (a MARK's text
- * must fit in its sector; a write's data sectors must fit in the log).
+ * must fit in its sector; a write's data_len must not exceed its data
+ * bytes; a DISCARD's must be 0; a write's data sectors must fit in the log).
  * Memory grows with the entries actually present, never with the count the
  * superblock claims.  Returns QED_OK with *out filled (entries point into
  * buf, which must outlive *out), or QED_ERR_INVAL with one line in err
@@ -128,10 +158,17 @@ int qed_trace_mark(qed_trace_writer *w, const char *text);
 /* Rewrite the superblock with the entry count.  The writer stays usable. */
 int qed_trace_writer_finish(qed_trace_writer *w);
 
+/* After a failed write to log, every later entry is refused with that
+ * error (a log never has a hole); finish still rewrites the superblock so
+ * that the entries logged before the failure can be read. */
+
 /* Free the writer (does not finish it, does not close log).  NULL-safe. */
 void qed_trace_writer_free(qed_trace_writer *w);
 
 uint32_t qed_trace_writer_sector_size(const qed_trace_writer *w);
+
+/* Entries appended so far (the next entry's index). */
+uint64_t qed_trace_writer_entries(const qed_trace_writer *w);
 
 #ifdef __cplusplus
 }

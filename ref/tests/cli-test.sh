@@ -69,7 +69,7 @@ expect_json() {
 # ---------------------------------------------------------------------
 
 expect_rc "capabilities" 0 "$Q" capabilities
-if [ "$(tr '\n' ' ' < out)" = "create info check map convert compare io rebase resize dump " ]
+if [ "$(tr '\n' ' ' < out)" = "create info check map convert compare io rebase resize dump io-trace " ]
 then pass; else fail "capabilities: $(tr '\n' ' ' < out)"; fi
 
 expect_rc "--help" 0 "$Q" --help
@@ -148,6 +148,24 @@ expect_rc "io from stdin" 0 "$Q" io a.qed < cmds
 expect_grep "stdin read" "read 4096/4096 bytes at offset 524288" out
 expect_rc "info clean after io" 0 "$Q" info --output=json a.qed
 expect_json "clean close clears NEED_CHECK" out dirty-flag false
+
+# io truncate: grows the disk (qed_resize, WR-9), never shrinks it.
+"$Q" create -o cluster_size=4k,table_size=1 tr.qed 1M >/dev/null
+expect_rc "io truncate grows" 0 "$Q" io tr.qed -c 'truncate 2M' -c 'write -q -P 9 1536k 4k' \
+    -c 'read -q -P 9 1536k 4k'
+expect_rc "info after truncate" 0 "$Q" info --output=json tr.qed
+expect_json "truncate sets virtual-size" out virtual-size 2097152
+expect_rc "io truncate to the same size" 0 "$Q" io tr.qed -c 'truncate 2M'
+expect_rc "io truncate shrink" 1 "$Q" io tr.qed -c 'truncate 1M'
+expect_grep "shrink names WR-9" "(WR-9)" err
+expect_one_line "io truncate shrink"
+expect_rc "io truncate unaligned" 1 "$Q" io tr.qed -c 'truncate 3000000'
+expect_grep "unaligned names HDR-9" "(HDR-9)" err
+expect_rc "io truncate without SIZE" 1 "$Q" io tr.qed -c 'truncate'
+expect_rc "io truncate bad SIZE" 1 "$Q" io tr.qed -c 'truncate 2x'
+expect_rc "io truncate -r" 1 "$Q" io -r tr.qed -c 'truncate 4M'
+expect_rc "info after failed truncates" 0 "$Q" info --output=json tr.qed
+expect_json "failed truncates change nothing" out virtual-size 2097152
 
 # ---------------------------------------------------------------------
 # map

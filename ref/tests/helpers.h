@@ -3,7 +3,8 @@
  * registration, little-endian codecs, a hand-built image builder that does
  * not use libqed (so tests compare the library against an independent
  * encoding), memory-image open helpers, an in-memory "file system" for
- * backing files, a deterministic PRNG and a dm-log-writes log parser.
+ * backing files and a deterministic PRNG.  Traces are parsed with the
+ * trace module itself (qed_trace.h, included here).
  */
 #ifndef QED_TEST_HELPERS_H
 #define QED_TEST_HELPERS_H
@@ -14,6 +15,7 @@
 #include <CUnit/CUnit.h>
 
 #include "qed.h"
+#include "qed_trace.h"
 
 /* ---- suite registration ------------------------------------------ */
 
@@ -36,6 +38,7 @@ int suite_backing(void);
 int suite_io(void);
 int suite_faults(void);
 int suite_order(void);
+int suite_trace(void);
 
 /* ---- little-endian codecs ----------------------------------------- */
 
@@ -131,32 +134,5 @@ uint64_t rng_next(uint64_t *state);
 void fill_pattern(uint8_t *buf, size_t len, uint64_t seed);
 /* 1 when every byte of buf is zero. */
 int all_zero(const uint8_t *buf, size_t len);
-
-/* ---- dm-log-writes logs -------------------------------------------- */
-
-#define LOGW_FLUSH 1u
-#define LOGW_FUA 2u
-#define LOGW_DISCARD 4u
-#define LOGW_MARK 8u
-
-typedef struct logw_entry {
-    uint64_t sector;
-    uint64_t nr_sectors;
-    uint64_t flags;
-    uint64_t data_len;
-    const uint8_t *data;  /* written sectors, or the MARK text; in the log buffer */
-} logw_entry;
-
-typedef struct logw {
-    uint64_t count;       /* superblock entry count */
-    uint32_t sector_size;
-    size_t n;             /* entries parsed */
-    logw_entry *e;
-} logw;
-
-/* Parse a dm-log-writes log as the Linux target writes it: MARK text
- * inline in its entry sector.  0 on success, -1 on a malformed log. */
-int logw_parse(const uint8_t *buf, size_t len, logw *out);
-void logw_free(logw *l);
 
 #endif

@@ -20,7 +20,7 @@ int suite_cover_api(void);
 
 static const suite_fn all_suites[] = {
     suite_header, suite_tables, suite_write, suite_check,
-    suite_backing, suite_io, suite_faults, suite_order,
+    suite_backing, suite_io, suite_faults, suite_order, suite_trace,
     suite_cover_io, suite_cover_api,
 };
 
@@ -30,9 +30,12 @@ static void usage(void)
     puts("usage: unit-tests [--help]\n"
          "\n"
          "Run the libqed CUnit suites (header, tables, write, check, backing,\n"
-         "io, faults, order, cover_io, cover_api) and print CUnit's summary.\n"
-         "The rules table is $QED_RULES_TSV, else spec/rules.tsv under the\n"
-         "current directory (make test-unit sets QED_RULES_TSV).\n"
+         "io, faults, order, trace, cover_io, cover_api) and print CUnit's summary.
+"
+         "The rules table is $QED_RULES_TSV, else spec/rules.tsv under the
+"
+         "current directory (make test-unit sets QED_RULES_TSV).
+"
          "Exit status: 0 all passed, 1 a test failed, 2 CUnit set-up failed.");
 }
 

@@ -311,11 +311,12 @@ static uint64_t log_count(qed_io *log)
     return get_le64(sb + 16);
 }
 
-/* Sector sizes outside [64, 65536] or not a power of two, and missing
- * files, are refused; the bounds themselves are accepted. */
+/* Sector sizes outside [512, 65536] or not a power of two (the trace
+ * module's range), and missing files, are refused; the bounds themselves
+ * are accepted. */
 static void test_recorder_args(void)
 {
-    static const uint32_t bad[] = { 0, 32, 63, 96, 1000, 131072, 65535 };
+    static const uint32_t bad[] = { 0, 32, 64, 256, 511, 1000, 131072, 65535 };
     qed_io *a = mem_io(NULL, 0), *b = mem_io(NULL, 0), *rec = NULL;
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -323,7 +324,7 @@ static void test_recorder_args(void)
     CU_ASSERT_EQUAL(qed_io_recorder_new(NULL, b, 512, &rec), QED_ERR_INVAL);
     CU_ASSERT_EQUAL(qed_io_recorder_new(a, NULL, 512, &rec), QED_ERR_INVAL);
     CU_ASSERT_PTR_NULL(rec);
-    CU_ASSERT_EQUAL_FATAL(qed_io_recorder_new(a, b, 64, &rec), QED_OK);
+    CU_ASSERT_EQUAL_FATAL(qed_io_recorder_new(a, b, 512, &rec), QED_OK);
     qed_io_close(rec);
     a = mem_io(NULL, 0);
     b = mem_io(NULL, 0);
@@ -332,12 +333,12 @@ static void test_recorder_args(void)
 }
 
 /* MARK text fits in its entry's sector after the 32-byte header: 480
- * bytes with 512-byte sectors, 32 with 64-byte ones; one more is INVAL and
- * logs nothing. */
+ * bytes with 512-byte sectors, 4064 with 4096-byte ones; one more is INVAL
+ * and logs nothing. */
 static void test_recorder_mark_limit(void)
 {
-    static const uint32_t sectors[] = { 512, 64 };
-    char text[600];
+    static const uint32_t sectors[] = { 512, 4096 };
+    char text[4100];
 
     for (size_t i = 0; i < 2; i++) {
         qed_io *log = mem_io(NULL, 0), *rec = NULL;
@@ -360,8 +361,8 @@ static void test_recorder_mark_limit(void)
     }
 }
 
-/* read, length and truncate pass straight through and are not logged; a
- * zero-length write is passed through and not logged either. */
+/* read and length pass straight through and are not logged, truncate is
+ * logged as a MARK; a zero-length write is passed through and not logged. */
 static void test_recorder_passthrough(void)
 {
     qed_io *inner = mem_io("hello", 5), *log = mem_io(NULL, 0), *rec = NULL;
@@ -378,7 +379,7 @@ static void test_recorder_passthrough(void)
     CU_ASSERT_EQUAL(len, 2);
     CU_ASSERT_EQUAL(rec->write(rec, 1, "x", 0), QED_OK);
     CU_ASSERT_EQUAL(rec->flush(rec), QED_OK);
-    CU_ASSERT_EQUAL(log_count(log), 1);                 /* the flush only */
+    CU_ASSERT_EQUAL(log_count(log), 2);                 /* truncate:2 + flush */
     CU_ASSERT_EQUAL(inner->length(inner, &len), QED_OK);
     CU_ASSERT_EQUAL(len, 2);
     qed_io_close(rec);

@@ -1,7 +1,7 @@
 /*
  * test_io.c - the four struct qed_io implementations: POSIX file, memory
  * buffer, fault injector and dm-log-writes recorder (its log is parsed
- * back with helpers.c's logw_parse).
+ * back with the trace module's qed_trace_parse).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,12 +127,12 @@ static qed_io *recorder(qed_io **log, uint32_t sector)
 }
 
 /* Parse the recorder's log as it stands. */
-static int parse_log(qed_io *log, logw *l)
+static int parse_log(qed_io *log, qed_trace *l)
 {
     const uint8_t *data;
     size_t len;
     qed_io_mem_data(log, &data, &len);
-    return logw_parse(data, len, l);
+    return qed_trace_parse(data, len, l, NULL, 0);
 }
 
 /* Writes are widened to whole sectors with the data read back; flushes are
@@ -147,26 +147,25 @@ static void test_recorder_entries(void)
     memset(buf, 0x42, 100);
     CU_ASSERT_EQUAL(rec->write(rec, 1000, buf, 100), QED_OK);    /* sectors 1-2 */
     CU_ASSERT_EQUAL(rec->flush(rec), QED_OK);
-    logw l;
-    CU_ASSERT_EQUAL_FATAL(parse_log(log, &l), 0);
+    qed_trace l;
+    CU_ASSERT_EQUAL_FATAL(parse_log(log, &l), QED_OK);
     CU_ASSERT_EQUAL(l.sector_size, 512);
-    CU_ASSERT_EQUAL(l.count, 3);
-    CU_ASSERT_EQUAL_FATAL(l.n, 3);
-    CU_ASSERT_EQUAL(l.e[0].sector, 1);
-    CU_ASSERT_EQUAL(l.e[0].nr_sectors, 1);
-    CU_ASSERT_EQUAL(l.e[0].flags, 0);
-    CU_ASSERT(all_zero(l.e[0].data, 188));
-    CU_ASSERT_EQUAL(l.e[0].data[188], 0x41);
-    CU_ASSERT_EQUAL(l.e[0].data[287], 0x41);
-    CU_ASSERT(all_zero(l.e[0].data + 288, 224));
-    CU_ASSERT_EQUAL(l.e[1].sector, 1);
-    CU_ASSERT_EQUAL(l.e[1].nr_sectors, 2);
-    CU_ASSERT_EQUAL(l.e[1].data[188], 0x41);                   /* read back */
-    CU_ASSERT_EQUAL(l.e[1].data[488], 0x42);
-    CU_ASSERT_EQUAL(l.e[1].data[587], 0x42);
-    CU_ASSERT_EQUAL(l.e[2].flags, LOGW_FLUSH);
-    CU_ASSERT_EQUAL(l.e[2].nr_sectors, 0);
-    logw_free(&l);
+    CU_ASSERT_EQUAL_FATAL(l.count, 3);
+    CU_ASSERT_EQUAL(l.entries[0].sector, 1);
+    CU_ASSERT_EQUAL(l.entries[0].nr_sectors, 1);
+    CU_ASSERT_EQUAL(l.entries[0].flags, 0);
+    CU_ASSERT(all_zero(l.entries[0].data, 188));
+    CU_ASSERT_EQUAL(l.entries[0].data[188], 0x41);
+    CU_ASSERT_EQUAL(l.entries[0].data[287], 0x41);
+    CU_ASSERT(all_zero(l.entries[0].data + 288, 224));
+    CU_ASSERT_EQUAL(l.entries[1].sector, 1);
+    CU_ASSERT_EQUAL(l.entries[1].nr_sectors, 2);
+    CU_ASSERT_EQUAL(l.entries[1].data[188], 0x41);                   /* read back */
+    CU_ASSERT_EQUAL(l.entries[1].data[488], 0x42);
+    CU_ASSERT_EQUAL(l.entries[1].data[587], 0x42);
+    CU_ASSERT_EQUAL(l.entries[2].flags, QED_TRACE_FLUSH);
+    CU_ASSERT_EQUAL(l.entries[2].nr_sectors, 0);
+    qed_trace_free(&l);
     qed_io_close(rec);
 }
 
@@ -179,17 +178,17 @@ static void test_recorder_mark(void)
     CU_ASSERT_EQUAL(rec->write(rec, 0, "x", 1), QED_OK);
     CU_ASSERT_EQUAL(qed_io_recorder_mark(rec, "flushed-1"), QED_OK);
     CU_ASSERT_EQUAL(rec->flush(rec), QED_OK);
-    logw l;
+    qed_trace l;
     int rc = parse_log(log, &l);
-    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_EQUAL(rc, QED_OK);
     CU_ASSERT_EQUAL(l.count, 3);
-    if (rc == 0 && l.n == 3) {
-        CU_ASSERT_EQUAL(l.e[1].flags, LOGW_MARK);
-        CU_ASSERT_EQUAL(l.e[1].data_len, 9);
-        CU_ASSERT_EQUAL(memcmp(l.e[1].data, "flushed-1", 9), 0);
-        CU_ASSERT_EQUAL(l.e[2].flags, LOGW_FLUSH);
+    if (rc == QED_OK && l.count == 3) {
+        CU_ASSERT_EQUAL(l.entries[1].flags, QED_TRACE_MARK);
+        CU_ASSERT_EQUAL(l.entries[1].data_len, 9);
+        CU_ASSERT_EQUAL(memcmp(l.entries[1].data, "flushed-1", 9), 0);
+        CU_ASSERT_EQUAL(l.entries[2].flags, QED_TRACE_FLUSH);
     }
-    logw_free(&l);
+    qed_trace_free(&l);
     qed_io_close(rec);
 }
 
@@ -200,20 +199,52 @@ static void test_recorder_sector_size(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
     CU_ASSERT_EQUAL(rec->write(rec, 5000, "yz", 2), QED_OK);
     CU_ASSERT_EQUAL(rec->flush(rec), QED_OK);
-    logw l;
-    CU_ASSERT_EQUAL_FATAL(parse_log(log, &l), 0);
+    qed_trace l;
+    CU_ASSERT_EQUAL_FATAL(parse_log(log, &l), QED_OK);
     CU_ASSERT_EQUAL(l.sector_size, 4096);
-    CU_ASSERT_EQUAL_FATAL(l.n, 2);
-    CU_ASSERT_EQUAL(l.e[0].sector, 1);
-    CU_ASSERT_EQUAL(l.e[0].nr_sectors, 1);
-    CU_ASSERT_EQUAL(l.e[0].data[904], 'y');
-    logw_free(&l);
+    CU_ASSERT_EQUAL_FATAL(l.count, 2);
+    CU_ASSERT_EQUAL(l.entries[0].sector, 1);
+    CU_ASSERT_EQUAL(l.entries[0].nr_sectors, 1);
+    CU_ASSERT_EQUAL(l.entries[0].data[904], 'y');
+    qed_trace_free(&l);
     qed_io_close(rec);
     qed_io *dummy = NULL, *a = mem_io(NULL, 0), *b = mem_io(NULL, 0);
     CU_ASSERT_EQUAL(qed_io_recorder_new(a, b, 1000, &dummy), QED_ERR_INVAL);
     CU_ASSERT_EQUAL(qed_io_recorder_new(a, b, 32, &dummy), QED_ERR_INVAL);
     qed_io_close(a);
     qed_io_close(b);
+}
+
+/* A truncate is logged after it succeeded, as the MARK "truncate:LEN";
+ * a write after it is read back from the new length (zeroes beyond). */
+static void test_recorder_truncate(void)
+{
+    qed_io *log, *rec = recorder(&log, 512);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
+    uint8_t buf[600];
+    memset(buf, 0x77, sizeof(buf));
+    CU_ASSERT_EQUAL(rec->write(rec, 0, buf, sizeof(buf)), QED_OK);
+    CU_ASSERT_EQUAL(rec->truncate(rec, 100), QED_OK);
+    CU_ASSERT_EQUAL(rec->truncate(rec, 70000), QED_OK);
+    CU_ASSERT_EQUAL(rec->write(rec, 50, "k", 1), QED_OK);
+    CU_ASSERT_EQUAL(rec->truncate(rec, UINT64_MAX), QED_ERR_NOSPC);  /* not logged */
+    qed_trace l;
+    CU_ASSERT_EQUAL_FATAL(parse_log(log, &l), QED_OK);
+    CU_ASSERT_EQUAL(l.count, 0);        /* no flush yet: superblock not updated */
+    qed_trace_free(&l);
+    CU_ASSERT_EQUAL(rec->flush(rec), QED_OK);
+    CU_ASSERT_EQUAL_FATAL(parse_log(log, &l), QED_OK);
+    CU_ASSERT_EQUAL_FATAL(l.count, 5);
+    CU_ASSERT_EQUAL(l.entries[0].nr_sectors, 2);
+    CU_ASSERT(qed_trace_mark_is(&l.entries[1], "truncate:100"));
+    CU_ASSERT(qed_trace_mark_is(&l.entries[2], "truncate:70000"));
+    CU_ASSERT_EQUAL(l.entries[3].sector, 0);
+    CU_ASSERT_EQUAL(l.entries[3].data[49], 0x77);
+    CU_ASSERT_EQUAL(l.entries[3].data[50], 'k');
+    CU_ASSERT(all_zero(l.entries[3].data + 100, 412));
+    CU_ASSERT_EQUAL(l.entries[4].flags, QED_TRACE_FLUSH);
+    qed_trace_free(&l);
+    qed_io_close(rec);
 }
 
 int suite_io(void)
@@ -225,6 +256,7 @@ int suite_io(void)
         { "recorder entries", test_recorder_entries },
         { "recorder MARK layout", test_recorder_mark },
         { "recorder 4K sectors", test_recorder_sector_size },
+        { "recorder truncate MARK", test_recorder_truncate },
     };
     return ADD_SUITE("io", cases);
 }

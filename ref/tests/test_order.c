@@ -21,7 +21,7 @@ enum kind { K_FLUSH, K_HDR, K_L1, K_L2, K_DATA, K_OTHER, K_MARK };
 
 /* One recorded session and what the final image says about it. */
 typedef struct trace {
-    logw log;
+    qed_trace log;
     uint8_t *logbuf;
     uint8_t *img;
     size_t img_len;
@@ -82,11 +82,11 @@ static void do_rebase(qed_image *img)
 }
 
 /* Classify entry e by the byte range it covers. */
-static enum kind classify(const trace *t, const logw_entry *e)
+static enum kind classify(const trace *t, const qed_trace_entry *e)
 {
-    if (e->flags & LOGW_FLUSH)
+    if (e->flags & QED_TRACE_FLUSH)
         return K_FLUSH;
-    if (e->flags & LOGW_MARK)
+    if (e->flags & QED_TRACE_MARK)
         return K_MARK;
     uint64_t a = e->sector * 512, b = a + e->nr_sectors * 512;
     if (a == 0)
@@ -119,19 +119,19 @@ static void record(trace *t, const uint8_t *base, size_t base_len, memfs *fs,
     size_t log_len;
     t->logbuf = io_bytes(log, &log_len);
     qed_io_close(log);
-    CU_ASSERT_EQUAL_FATAL(logw_parse(t->logbuf, log_len, &t->log), 0);
-    CU_ASSERT_EQUAL(t->log.count, t->log.n);
+    CU_ASSERT_EQUAL_FATAL(qed_trace_parse(t->logbuf, log_len, &t->log, NULL, 0), QED_OK);
+    CU_ASSERT_EQUAL(t->log.log_end, log_len);   /* every entry counted */
     t->l1 = get_le64(t->img + HOFF_L1);
     t->l2 = get_le64(t->img + t->l1);
     t->data = t->l2 ? get_le64(t->img + t->l2 + 8) : 0;
-    t->kind = calloc(t->log.n + 1, sizeof(*t->kind));
-    for (size_t i = 0; i < t->log.n; i++)
-        t->kind[i] = classify(t, &t->log.e[i]);
+    t->kind = calloc(t->log.count + 1, sizeof(*t->kind));
+    for (size_t i = 0; i < t->log.count; i++)
+        t->kind[i] = classify(t, &t->log.entries[i]);
 }
 
 static void trace_free(trace *t)
 {
-    logw_free(&t->log);
+    qed_trace_free(&t->log);
     free(t->logbuf);
     free(t->img);
     free(t->kind);
@@ -140,10 +140,10 @@ static void trace_free(trace *t)
 /* Index of the first entry of kind k at or after from, or n. */
 static size_t first_of(const trace *t, enum kind k, size_t from)
 {
-    for (size_t i = from; i < t->log.n; i++)
+    for (size_t i = from; i < t->log.count; i++)
         if (t->kind[i] == k)
             return i;
-    return t->log.n;
+    return t->log.count;
 }
 
 /* 1 when a FLUSH entry lies strictly between a and b. */
@@ -156,20 +156,20 @@ static int flush_between(const trace *t, size_t a, size_t b)
 /* The features field of header write i. */
 static uint64_t hdr_features(const trace *t, size_t i)
 {
-    return get_le64(t->log.e[i].data + HOFF_FEATURES);
+    return get_le64(t->log.entries[i].data + HOFF_FEATURES);
 }
 
 /* The u64 at file byte off as written by entry i (which must cover it). */
 static uint64_t written_u64(const trace *t, size_t i, uint64_t off)
 {
-    return get_le64(t->log.e[i].data + (off - t->log.e[i].sector * 512));
+    return get_le64(t->log.entries[i].data + (off - t->log.entries[i].sector * 512));
 }
 
 /* 1 if entry i covers file bytes [off, off+8). */
 static int covers(const trace *t, size_t i, uint64_t off)
 {
-    const logw_entry *e = &t->log.e[i];
-    return !(e->flags & LOGW_FLUSH) && e->sector * 512 <= off &&
+    const qed_trace_entry *e = &t->log.entries[i];
+    return !(e->flags & QED_TRACE_FLUSH) && e->sector * 512 <= off &&
            off + 8 <= (e->sector + e->nr_sectors) * 512;
 }
 
@@ -180,10 +180,10 @@ static void dump(const trace *t)
     printf("\n    trace (l1 %llu, l2 %llu, data %llu):",
            (unsigned long long)t->l1, (unsigned long long)t->l2,
            (unsigned long long)t->data);
-    for (size_t i = 0; i < t->log.n; i++)
+    for (size_t i = 0; i < t->log.count; i++)
         printf(" %s@%llu+%llu", names[t->kind[i]],
-               (unsigned long long)t->log.e[i].sector,
-               (unsigned long long)t->log.e[i].nr_sectors);
+               (unsigned long long)t->log.entries[i].sector,
+               (unsigned long long)t->log.entries[i].nr_sectors);
     printf(" ");
 }
 
@@ -194,8 +194,8 @@ static int check_wr1(const trace *t)
     size_t h = first_of(t, K_HDR, 0);
     size_t tab = first_of(t, K_L1, 0) < first_of(t, K_L2, 0) ?
                  first_of(t, K_L1, 0) : first_of(t, K_L2, 0);
-    int ok = h < t->log.n && (hdr_features(t, h) & QED_F_NEED_CHECK) &&
-             tab < t->log.n && flush_between(t, h, tab);
+    int ok = h < t->log.count && (hdr_features(t, h) & QED_F_NEED_CHECK) &&
+             tab < t->log.count && flush_between(t, h, tab);
     CU_ASSERT(ok);
     return ok;
 }
@@ -204,12 +204,12 @@ static int check_wr1(const trace *t)
  * points at it. */
 static int check_wr2(const trace *t)
 {
-    size_t l1w = t->log.n;
-    for (size_t i = 0; i < t->log.n && l1w == t->log.n; i++)
+    size_t l1w = t->log.count;
+    for (size_t i = 0; i < t->log.count && l1w == t->log.count; i++)
         if (t->kind[i] == K_L1 && covers(t, i, t->l1) && written_u64(t, i, t->l1) == t->l2)
             l1w = i;
     size_t l2w = first_of(t, K_L2, 0);
-    int ok = t->l2 != 0 && l1w < t->log.n && l2w < l1w && flush_between(t, l2w, l1w);
+    int ok = t->l2 != 0 && l1w < t->log.count && l2w < l1w && flush_between(t, l2w, l1w);
     CU_ASSERT(ok);
     return ok;
 }
@@ -218,15 +218,15 @@ static int check_wr2(const trace *t)
  * that points at it. */
 static int check_wr3(const trace *t)
 {
-    size_t l2e = t->log.n, last_data = t->log.n;
-    for (size_t i = 0; i < t->log.n && l2e == t->log.n; i++)
+    size_t l2e = t->log.count, last_data = t->log.count;
+    for (size_t i = 0; i < t->log.count && l2e == t->log.count; i++)
         if (t->kind[i] == K_L2 && covers(t, i, t->l2 + 8) &&
             written_u64(t, i, t->l2 + 8) == t->data)
             l2e = i;
     for (size_t i = 0; i < l2e; i++)
         if (t->kind[i] == K_DATA)
             last_data = i;
-    int ok = l2e < t->log.n && last_data < l2e && flush_between(t, last_data, l2e);
+    int ok = l2e < t->log.count && last_data < l2e && flush_between(t, last_data, l2e);
     CU_ASSERT(ok);
     return ok;
 }
@@ -238,7 +238,7 @@ static void replay_data(const trace *t, uint8_t out[CS])
     memset(out, 0, CS);
     size_t end = first_of(t, K_L2, 0);
     for (size_t i = 0; i < end; i++) {
-        const logw_entry *e = &t->log.e[i];
+        const qed_trace_entry *e = &t->log.entries[i];
         if (t->kind[i] != K_DATA)
             continue;
         uint64_t a = e->sector * 512, b = a + e->nr_sectors * 512;
@@ -251,11 +251,11 @@ static void replay_data(const trace *t, uint8_t out[CS])
 /* WR-4: the session ends FLUSH, header write clearing NEED_CHECK, FLUSH. */
 static int check_wr4(const trace *t)
 {
-    size_t n = t->log.n;
+    size_t n = t->log.count;
     int ok = n >= 3 && t->kind[n - 3] == K_FLUSH && t->kind[n - 2] == K_HDR &&
              t->kind[n - 1] == K_FLUSH &&
              (hdr_features(t, n - 2) & QED_F_NEED_CHECK) == 0 &&
-             get_le32(t->log.e[n - 2].data) == QED_MAGIC;
+             get_le32(t->log.entries[n - 2].data) == QED_MAGIC;
     CU_ASSERT(ok);
     return ok;
 }
@@ -332,7 +332,7 @@ static void test_clean_session_writes_nothing(void)
     uint8_t *base = base_image(&len, NULL);
     trace t;
     record(&t, base, len, NULL, do_read);
-    for (size_t i = 0; i < t.log.n; i++)
+    for (size_t i = 0; i < t.log.count; i++)
         CU_ASSERT_EQUAL(t.kind[i], K_FLUSH);
     CU_ASSERT_EQUAL(t.img_len, len);
     CU_ASSERT_EQUAL(memcmp(t.img, base, len), 0);
@@ -354,9 +354,9 @@ static void test_wr5_order(void)
     CU_ASSERT_EQUAL(t.l2, l2);
     CU_ASSERT_EQUAL(t.data, 0);                       /* repaired */
     size_t fix = first_of(&t, K_L2, 0), h = first_of(&t, K_HDR, 0);
-    int ok = fix < t.log.n && h < t.log.n && flush_between(&t, fix, h) &&
+    int ok = fix < t.log.count && h < t.log.count && flush_between(&t, fix, h) &&
              (hdr_features(&t, h) & QED_F_NEED_CHECK) == 0 &&
-             first_of(&t, K_HDR, h + 1) == t.log.n;
+             first_of(&t, K_HDR, h + 1) == t.log.count;
     CU_ASSERT(ok);
     CU_ASSERT_EQUAL(get_le64(t.img + HOFF_FEATURES), 0);
     if (!ok)
@@ -377,7 +377,7 @@ static void test_wr10_overwrite_in_place(void)
     record(&t, r.buf, r.len, NULL, do_write);
     CU_ASSERT_EQUAL(t.data, d);
     int writes = 0;
-    for (size_t i = 0; i < t.log.n; i++) {
+    for (size_t i = 0; i < t.log.count; i++) {
         CU_ASSERT(t.kind[i] == K_FLUSH || t.kind[i] == K_DATA);
         writes += t.kind[i] == K_DATA;
     }
@@ -415,17 +415,17 @@ static void test_wr11_rebase_one_write(void)
     uint8_t *base = base_image(&len, NULL);
     trace t;
     record(&t, base, len, NULL, do_rebase);
-    size_t h = t.log.n;
-    for (size_t i = 0; i < t.log.n && h == t.log.n; i++)
-        if (t.kind[i] == K_HDR && memcmp(t.log.e[i].data + 64, "new-base.raw", 12) == 0)
+    size_t h = t.log.count;
+    for (size_t i = 0; i < t.log.count && h == t.log.count; i++)
+        if (t.kind[i] == K_HDR && memcmp(t.log.entries[i].data + 64, "new-base.raw", 12) == 0)
             h = i;
-    CU_ASSERT_FATAL(h < t.log.n);
-    const uint8_t *hd = t.log.e[h].data;
+    CU_ASSERT_FATAL(h < t.log.count);
+    const uint8_t *hd = t.log.entries[h].data;
     CU_ASSERT_EQUAL(get_le32(hd + HOFF_BOFF), 64);
     CU_ASSERT_EQUAL(get_le32(hd + HOFF_BSIZE), 12);
     CU_ASSERT_EQUAL(get_le64(hd + HOFF_FEATURES) & ~(uint64_t)QED_F_NEED_CHECK,
                     QED_F_BACKING_FILE | QED_F_BACKING_FORMAT_NO_PROBE);
-    CU_ASSERT(h + 1 < t.log.n && t.kind[h + 1] == K_FLUSH);
+    CU_ASSERT(h + 1 < t.log.count && t.kind[h + 1] == K_FLUSH);
     CU_ASSERT_EQUAL(memcmp(t.img + 64, "new-base.raw", 12), 0);
     trace_free(&t);
     free(base);
@@ -440,9 +440,9 @@ static void test_hdr7_autoclear_first(void)
     raw_put64(&r, HOFF_AUTOCLEAR, 0x4);
     trace t;
     record(&t, r.buf, r.len, NULL, do_write);
-    CU_ASSERT_FATAL(t.log.n >= 2);
+    CU_ASSERT_FATAL(t.log.count >= 2);
     CU_ASSERT_EQUAL(t.kind[0], K_HDR);
-    CU_ASSERT_EQUAL(get_le64(t.log.e[0].data + HOFF_AUTOCLEAR), 0);
+    CU_ASSERT_EQUAL(get_le64(t.log.entries[0].data + HOFF_AUTOCLEAR), 0);
     CU_ASSERT_EQUAL(t.kind[1], K_FLUSH);
     CU_ASSERT_EQUAL(get_le64(t.img + HOFF_AUTOCLEAR), 0);
     trace_free(&t);
@@ -450,22 +450,22 @@ static void test_hdr7_autoclear_first(void)
 }
 
 /* The base image with write entries [0, cut) of t applied, except entry
- * skip (pass t->log.n to skip none); *len set.  Gaps read as zeroes. */
+ * skip (pass t->log.count to skip none); *len set.  Gaps read as zeroes. */
 static uint8_t *replay(const trace *t, const uint8_t *base, size_t base_len,
                        size_t cut, size_t skip, size_t *len)
 {
     size_t n = base_len;
     for (size_t i = 0; i < cut; i++)
-        if (!(t->log.e[i].flags & (LOGW_FLUSH | LOGW_MARK))) {
-            size_t end = (size_t)((t->log.e[i].sector + t->log.e[i].nr_sectors) * 512);
+        if (!(t->log.entries[i].flags & (QED_TRACE_FLUSH | QED_TRACE_MARK))) {
+            size_t end = (size_t)((t->log.entries[i].sector + t->log.entries[i].nr_sectors) * 512);
             n = end > n ? end : n;
         }
     uint8_t *img = calloc(n, 1);
     memcpy(img, base, base_len);
     for (size_t i = 0; i < cut; i++)
-        if (i != skip && !(t->log.e[i].flags & (LOGW_FLUSH | LOGW_MARK)))
-            memcpy(img + t->log.e[i].sector * 512, t->log.e[i].data,
-                   (size_t)t->log.e[i].nr_sectors * 512);
+        if (i != skip && !(t->log.entries[i].flags & (QED_TRACE_FLUSH | QED_TRACE_MARK)))
+            memcpy(img + t->log.entries[i].sector * 512, t->log.entries[i].data,
+                   (size_t)t->log.entries[i].nr_sectors * 512);
     *len = n;
     return img;
 }
@@ -505,13 +505,13 @@ static void crash_states(const uint8_t *base, size_t base_len, memfs *fs,
     trace t;
     record(&t, base, base_len, fs, session);
     int bad = 0;
-    for (size_t cut = 0; cut <= t.log.n; cut++) {
+    for (size_t cut = 0; cut <= t.log.count; cut++) {
         size_t epoch = cut;
-        while (epoch > 0 && !(t.log.e[epoch - 1].flags & LOGW_FLUSH))
+        while (epoch > 0 && !(t.log.entries[epoch - 1].flags & QED_TRACE_FLUSH))
             epoch--;
         for (size_t skip = epoch; skip <= cut; skip++) {
             size_t len;
-            uint8_t *img = replay(&t, base, base_len, cut, skip == cut ? t.log.n : skip, &len);
+            uint8_t *img = replay(&t, base, base_len, cut, skip == cut ? t.log.count : skip, &len);
             int untouched = len == base_len && memcmp(img, base, len) == 0;
             if (!(corrupt_base && untouched) && !crash_state_ok(img, len, fs) && bad++ < 3)
                 printf("\n    crash state: cut %zu, lost write %zd ", cut,
@@ -566,15 +566,15 @@ static void crash_content(const uint8_t *base, size_t base_len, memfs *fs,
     trace t;
     record(&t, base, base_len, fs, do_write_flush_write);
     size_t mark = first_of(&t, K_MARK, 0);
-    CU_ASSERT_FATAL(mark < t.log.n);
+    CU_ASSERT_FATAL(mark < t.log.count);
     int bad = 0;
-    for (size_t cut = 0; cut <= t.log.n; cut++) {
+    for (size_t cut = 0; cut <= t.log.count; cut++) {
         size_t epoch = cut;
         while (epoch > 0 && t.kind[epoch - 1] != K_FLUSH)
             epoch--;
         for (size_t skip = epoch; skip <= cut; skip++) {
             size_t len;
-            uint8_t *img = replay(&t, base, base_len, cut, skip == cut ? t.log.n : skip, &len);
+            uint8_t *img = replay(&t, base, base_len, cut, skip == cut ? t.log.count : skip, &len);
             uint8_t *disk = logical_disk(img, len, fs);
             if ((!disk || !content_ok(disk, old, new_, cut > mark)) && bad++ < 3)
                 printf("\n    O3/O4 broken: cut %zu, lost write %zd ", cut,
