@@ -1,6 +1,7 @@
 # conformance/ - qed-conform and its data.  The golden generator's rules
 # live in conformance/golden.mk.
 -include conformance/golden.mk
+include conformance/crash/build.mk
 
 #   make conform        build qedtool + qed-conform, run the suite against the
 #                       reference (fixed corpus + 50 seeded random cases);
@@ -22,7 +23,7 @@ CONFORM_OBJ := $(CONFORM_SRC:%.c=$(BUILDDIR)/obj/%.o) \
 
 ALL_TARGETS += $(BUILDDIR)/qed-conform
 
-$(BUILDDIR)/qed-conform: $(CONFORM_OBJ)
+$(BUILDDIR)/qed-conform: $(CONFORM_OBJ) $(CRASH_OBJ) $(BUILDDIR)/libqed.a
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 # Unit tests of the runner's JSON reader, maps and path checks.
