@@ -16,7 +16,9 @@ CONFORM_SRC := conformance/runner/qed-conform.c conformance/runner/conform_case.
                conformance/runner/conform_proc.c conformance/runner/conform_run.c \
                conformance/runner/conform_report.c
 # qed-conform golden: the generator is linked in.
-CONFORM_OBJ := $(CONFORM_SRC:%.c=$(BUILDDIR)/obj/%.o) $(GOLDEN_OBJ) $(CONFORM_LIB_OBJ)
+# qed-conform crash and crash-check: the crash subsystem is linked in, with libqed.
+CONFORM_OBJ := $(CONFORM_SRC:%.c=$(BUILDDIR)/obj/%.o) $(GOLDEN_OBJ) $(CONFORM_LIB_OBJ) \
+               $(CRASH_OBJ) $(BUILDDIR)/libqed.a
 
 ALL_TARGETS += $(BUILDDIR)/qed-conform
 

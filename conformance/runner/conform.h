@@ -16,7 +16,8 @@ typedef enum { CS_PASS, CS_FAIL, CS_SKIP } case_status;
 enum {
     CAP_CREATE = 1 << 0, CAP_INFO = 1 << 1, CAP_CHECK = 1 << 2, CAP_MAP = 1 << 3,
     CAP_CONVERT = 1 << 4, CAP_IO = 1 << 5, CAP_REBASE = 1 << 6, CAP_RESIZE = 1 << 7,
-    CAP_ALL = (1 << 8) - 1
+    CAP_ALL = (1 << 8) - 1,         /* assumed without `capabilities`: not io-trace */
+    CAP_IO_TRACE = 1 << 8           /* io --trace LOG: records its own trace */
 };
 
 /* One test case of a manifest; the pointers live as long as the manifest. */

@@ -6,6 +6,7 @@
 #include "conform.h"
 #include "../lib/files.h"
 #include "../lib/le.h"
+#include "../crash/crash.h"
 #include "conform_map.h"
 #include "conform_proc.h"
 
@@ -14,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #if defined(__GNUC__)
@@ -40,7 +42,7 @@ typedef struct {
 } case_ctx;
 
 static const char *const cap_names[] = {
-    "create", "info", "check", "map", "convert", "io", "rebase", "resize"
+    "create", "info", "check", "map", "convert", "io", "rebase", "resize", "io-trace"
 };
 
 const char *conform_cap_name(unsigned cap)
@@ -164,17 +166,25 @@ static void log_command(case_ctx *x, char *const argv[])
 /* Run one adapter or reference command in the scratch directory.
  * Returns 0 when it ran to an exit (any code; *res filled, caller frees),
  * or -1 after recording a failure: timeout (hang), crash, not executable. */
+static int run_argv(case_ctx *x, const char *who, char *const argv[], cp_result *res);
+
 static int run_tool(case_ctx *x, int tool, const char *const args[], cp_result *res)
 {
-    char *argv[MAX_ARGS + 2], line[1024], err[256];
+    char *argv[MAX_ARGS + 2];
     size_t n = 0;
     /* execv() takes char *const[]; it does not modify the strings. */
     argv[n++] = (char *)(uintptr_t)(tool == TOOL_ADAPTER ? x->cfg->adapter : x->cfg->reference);
     for (size_t i = 0; args[i] != NULL && n <= MAX_ARGS; i++)
         argv[n++] = (char *)(uintptr_t)args[i];
     argv[n] = NULL;
+    return run_argv(x, tool == TOOL_ADAPTER ? "" : "reference ", argv, res);
+}
+
+/* run_tool for a whole command line (argv[0] the program). */
+static int run_argv(case_ctx *x, const char *who, char *const argv[], cp_result *res)
+{
+    char line[1024], err[256];
     short_command(argv, line, sizeof line);
-    const char *who = tool == TOOL_ADAPTER ? "" : "reference ";
     double left = x->budget;
     if (x->timed_out)
         return -1;
@@ -699,6 +709,67 @@ static unsigned write_caps(const case_ctx *x)
     return caps;
 }
 
+/* crash_case_io.run: an adapter command of a crash case. */
+static int crash_run_cb(void *ctx, char *const argv[], int *code, char *why, size_t cap)
+{
+    case_ctx *x = ctx;
+    cp_result res;
+    if (run_argv(x, "", argv, &res) < 0)
+        return -1;
+    *code = res.exit_code;
+    if (res.exit_code != 0) {
+        char err[256];
+        first_line(res.err, err, sizeof err);
+        snprintf(why, cap, "exit %d (%s)", res.exit_code, err[0] ? err : "no message");
+    }
+    cp_result_free(&res);
+    return 0;
+}
+
+/* The LD_PRELOAD recorder beside qed-conform, or NULL when not built. */
+static const char *find_shim(char *out, size_t cap)
+{
+    ssize_t n = readlink("/proc/self/exe", out, cap - 32);
+    char *slash;
+    if (n <= 0)
+        return NULL;
+    out[n] = '\0';
+    if ((slash = strrchr(out, '/')) == NULL)
+        return NULL;
+    snprintf(slash, 32, "/libqedtrace.so");
+    return access(out, R_OK) == 0 ? out : NULL;
+}
+
+/* The crash family (conformance/crash): record the workload from the
+ * adapter, judge every crash state of its trace. */
+static void run_crash(case_ctx *x)
+{
+    const cj_value *t = x->c->test;
+    uint64_t cs = 0, ts = 0, size = 0;
+    crash_workload w;
+    char shim[PATH_MAX], msg[CR_MESSAGE_MAX], rules[CR_RULES_MAX];
+    cj_u64(cj_get(t, "cluster_size"), &cs);
+    cj_u64(cj_get(t, "table_size"), &ts);
+    cj_u64(cj_get(t, "size"), &size);
+    if (crash_workload_from_fields(&w, x->c->id, cs, ts, size, cj_str(cj_get(t, "backing")),
+                                   cj_str(cj_get(t, "initial")), cj_str(cj_get(t, "ops"))) < 0) {
+        fail(x, "manifest: a crash workload with bad fields");
+        return;
+    }
+    crash_case_io io = { x->dir, x->cfg->adapter, (x->cfg->caps & CAP_IO_TRACE) != 0,
+                         find_shim(shim, sizeof shim), crash_run_cb, x };
+    rules[0] = '\0';
+    int verdict = crash_run_workload(&io, &w, msg, sizeof msg, rules, sizeof rules);
+    if (verdict == 2)
+        skip(x, "%s", msg);
+    else if (verdict != 0 && x->r->status != CS_FAIL)
+        fail(x, "%s", msg);
+    else if (verdict == 0)
+        snprintf(x->r->message, sizeof x->r->message, "%s", msg);
+    if (verdict == 1 && rules[0])
+        snprintf(x->r->rules, sizeof x->r->rules, "%s", rules);
+}
+
 typedef void (*family_fn)(case_ctx *x);
 
 /* The family handler and the capabilities it needs; NULL if unknown.
@@ -722,6 +793,8 @@ static family_fn pick_family(const case_ctx *x, unsigned *caps)
     }
     if (strcmp(fam, "write") == 0)
         return *caps = write_caps(x), run_write;
+    if (strcmp(fam, "crash") == 0)
+        return *caps = CAP_IO, run_crash;
     return NULL;
 }
 

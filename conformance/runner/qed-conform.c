@@ -15,6 +15,7 @@
 #include "conform_report.h"
 #include "conform_run.h"
 #include "../golden/golden.h"
+#include "../crash/crash.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -93,6 +94,7 @@ typedef struct {
     unsigned long shard_k, shard_n, jobs;
     double timeout;
     int list, verbose, has_random, fail_fast;
+    int crash;                  /* `qed-conform crash`: the crash family */
     unsigned long long random_seed, random_count;
 } options;
 
@@ -383,16 +385,13 @@ static int add_group(const manifest *m, const cj_value *group, case_list *list, 
     return 0;
 }
 
-/* Load a manifest and append its cases; 0 or 2. */
-static int load_manifest(const char *path, manifest *m, case_list *list)
+/* Parse a manifest's text (named path in messages, its files relative to
+ * base_dir) and append its cases; 0 or 2. */
+static int parse_manifest(const char *text, size_t len, const char *path, const char *base_dir,
+                          manifest *m, case_list *list)
 {
-    char err[160], abs[PATH_MAX];
-    size_t len;
-    char *text = read_file(path, &len);
-    if (text == NULL)
-        return setup_error("cannot read manifest %s: %s", path, strerror(errno));
+    char err[160];
     int rc = cj_parse(text, len, &m->doc, err, sizeof err);
-    free(text);
     if (rc < 0) {
         fprintf(stderr, "qed-conform: %s: %s\n", path, err);
         return 2;
@@ -400,10 +399,7 @@ static int load_manifest(const char *path, manifest *m, case_list *list)
     const char *schema = cj_str(cj_get(m->doc, "schema"));
     if (schema == NULL || strcmp(schema, "qedref-manifest-1") != 0)
         return setup_error("%s: not a qedref-manifest-1 manifest", path);
-    if (realpath(path, abs) == NULL)
-        return setup_error("cannot resolve %s", path);
-    *strrchr(abs, '/') = '\0';
-    snprintf(m->base_dir, sizeof m->base_dir, "%s", abs);
+    snprintf(m->base_dir, sizeof m->base_dir, "%s", base_dir);
     const cj_value *groups = cj_get(m->doc, "testGroups");
     size_t before = list->count;
     uint64_t declared;
@@ -414,6 +410,36 @@ static int load_manifest(const char *path, manifest *m, case_list *list)
         return setup_error("%s: numberOfTests does not match its %zu tests", path,
                            list->count - before);
     return 0;
+}
+
+/* Load a manifest file and append its cases; 0 or 2. */
+static int load_manifest(const char *path, manifest *m, case_list *list)
+{
+    char abs[PATH_MAX];
+    size_t len;
+    char *text = read_file(path, &len);
+    if (text == NULL)
+        return setup_error("cannot read manifest %s: %s", path, strerror(errno));
+    if (realpath(path, abs) == NULL) {
+        free(text);
+        return setup_error("cannot resolve %s", path);
+    }
+    *strrchr(abs, '/') = '\0';
+    int rc = parse_manifest(text, len, path, abs, m, list);
+    free(text);
+    return rc;
+}
+
+/* The crash family: the workloads conformance/crash generates. */
+static int load_crash_cases(manifest *m, case_list *list)
+{
+    size_t len, count;
+    char *text = crash_manifest_json(&len, &count);
+    if (text == NULL)
+        return setup_error("out of memory generating the crash workloads");
+    int rc = parse_manifest(text, len, "crash workloads", "/", m, list);
+    free(text);
+    return rc;
 }
 
 /* Generate the random cases into dir with `qed-conform golden --random`,
@@ -511,6 +537,8 @@ static int load_cases(const options *o, manifest *m, char *rand_dir, case_list *
 {
     char path[PATH_MAX];
     int rc;
+    if (o->crash)
+        return load_crash_cases(&m[0], list);
     if (o->manifest != NULL)
         rc = load_manifest(o->manifest, &m[0], list);
     else if (find_project_file(NULL, "corpus/golden/manifest.json", 0, path, sizeof path) == 0)
@@ -574,6 +602,13 @@ int main(int argc, char **argv)
         return html_merge(argc, argv);
     if (argc > 1 && strcmp(argv[1], "golden") == 0)
         return golden_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "crash-check") == 0)
+        return crash_check_main(argc - 2, argv + 2);
+    if (argc > 1 && strcmp(argv[1], "crash") == 0) {
+        o.crash = 1;
+        argc--;
+        argv++;
+    }
     int rc = parse_options(argc, argv, &o);
     if (rc != 0)
         return rc == 1 ? 0 : rc;
