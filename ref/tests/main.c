@@ -30,12 +30,9 @@ static void usage(void)
     puts("usage: unit-tests [--help]\n"
          "\n"
          "Run the libqed CUnit suites (header, tables, write, check, backing,\n"
-         "io, faults, order, trace, cover_io, cover_api) and print CUnit's summary.
-"
-         "The rules table is $QED_RULES_TSV, else spec/rules.tsv under the
-"
-         "current directory (make test-unit sets QED_RULES_TSV).
-"
+         "io, faults, order, trace, cover_io, cover_api) and print CUnit's summary.\n"
+         "The rules table is $QED_RULES_TSV, else spec/rules.tsv under the\n"
+         "current directory (make test-unit sets QED_RULES_TSV).\n"
          "Exit status: 0 all passed, 1 a test failed, 2 CUnit set-up failed.");
 }
 
