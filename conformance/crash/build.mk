@@ -1,22 +1,41 @@
 # conformance/crash/ - the crash subsystem (README.md beside this file).
 #
-# Its objects link into qed-conform (crash-check, crash); they include
-# ref/ (libqed and its trace module) and the runner's headers, and nothing
-# in ref/ includes them.
+# Its objects link into qed-conform (crash-check, crash, trace dump); they
+# include ref/ (libqed and its trace module) and the suite's lib/, and
+# nothing in ref/ includes them.
+#
+#   make conform-crash     the crash family against the reference: every
+#                          generated workload recorded through qedtool io
+#                          --trace, every crash state judged (O1..O5)
+#   make test-crash-unit   the explorer, the oracles and state ids
+#   make test-trace-dump   trace dump on sessions recorded by qedtool io --trace
+#   make bench-crash       crash states judged per second, the family's wall time
 
 CRASH_SRC := conformance/crash/explore.c conformance/crash/oracle.c \
              conformance/crash/workload.c conformance/crash/judge.c \
-             conformance/crash/crash_check.c conformance/crash/crash_case.c
+             conformance/crash/crash_check.c conformance/crash/crash_case.c \
+             conformance/crash/layout.c \
+             conformance/crash/trace_dump.c
 CRASH_OBJ := $(CRASH_SRC:%.c=$(BUILDDIR)/obj/%.o)
-
 
 # Unit tests of the explorer, the oracles and the state ids.
 $(BUILDDIR)/crash-unit-test: $(BUILDDIR)/obj/conformance/crash/crash_test.o \
-        $(filter-out %/crash_check.o %/crash_case.o,$(CRASH_OBJ)) $(BUILDDIR)/libqed.a
+        $(filter-out %/crash_check.o %/crash_case.o %/trace_dump.o,$(CRASH_OBJ)) \
+        $(BUILDDIR)/libqed.a
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 test-crash-unit: $(BUILDDIR)/crash-unit-test
 	$(Q)$(BUILDDIR)/crash-unit-test
 
-TEST_TARGETS += test-crash-unit
-.PHONY: test-crash-unit
+test-trace-dump: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
+	$(Q)conformance/crash/trace-dump-test.sh $(BUILDDIR)
+
+conform-crash: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
+	$(Q)$(BUILDDIR)/qed-conform crash --impl ref $(CONFORM_FLAGS) \
+	    --junit $(BUILDDIR)/conform-crash-ref.xml --json $(BUILDDIR)/conform-crash-ref.json
+
+bench-crash: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
+	$(Q)bench/crash.sh $(BUILDDIR) 2
+
+TEST_TARGETS += test-crash-unit test-trace-dump conform-crash
+.PHONY: test-crash-unit test-trace-dump conform-crash bench-crash

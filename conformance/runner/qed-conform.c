@@ -16,6 +16,7 @@
 #include "conform_run.h"
 #include "../golden/golden.h"
 #include "../crash/crash.h"
+#include "../crash/trace_dump.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -593,6 +594,8 @@ static int run_suite(const options *o, const conform_config *cfg, const case_lis
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "trace") == 0)
+        return crash_trace_dump_main(argc - 2, argv + 2);
     options o = { .impl = "ref", .jobs = 1, .timeout = 20.0 };
     conform_config cfg;
     manifest m[2];
