@@ -36,8 +36,9 @@ need-valgrind:
 	$(Q)command -v valgrind >/dev/null || \
 	    { echo 'test-valgrind: SKIPPED: valgrind not installed (run ci/install-deps)'; exit 1; }
 
-bench: $(BUILDDIR)/qedtool
+bench: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 	$(Q)bench/bench.sh $(BUILDDIR)/qedtool
+	$(Q)bench/crash.sh $(BUILDDIR) 2
 
 # ref/ builds from a tree holding only the top Makefile and ref/; CC,
 # CPPFLAGS and CFLAGS are those of this build.

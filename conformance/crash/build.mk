@@ -14,7 +14,7 @@
 CRASH_SRC := conformance/crash/explore.c conformance/crash/oracle.c \
              conformance/crash/workload.c conformance/crash/judge.c \
              conformance/crash/crash_check.c conformance/crash/crash_case.c \
-             conformance/crash/layout.c \
+             conformance/crash/strip.c conformance/crash/layout.c \
              conformance/crash/trace_dump.c
 CRASH_OBJ := $(CRASH_SRC:%.c=$(BUILDDIR)/obj/%.o)
 

@@ -60,10 +60,16 @@ typedef struct crash_case_io {
 } crash_case_io;
 
 /* Record workload w from the adapter and judge every state of the trace.
+ * On a failure detail holds the strip of the first failing state.
  * Returns 0 pass, 1 fail (violations in msg, oracles and rules in rules),
  * 2 skip (msg says why), -1 the case could not run (msg says why). */
 int crash_run_workload(const crash_case_io *io, const crash_workload *w, char *msg, size_t cap,
-                       char *rules, size_t rcap);
+                       char *rules, size_t rcap, char *detail, size_t dcap);
+
+/* Draw the state named state_id as a strip of the trace's entries, one
+ * line each ("#N KIND STATUS LABEL", see strip.c), into out.  0 or -1. */
+int crash_strip(const crash_disk *d, const qed_trace *t, const crash_events *ev,
+                const char *state_id, char *out, size_t cap);
 
 /* `qed-conform crash-check ...`; returns the exit status. */
 int crash_check_main(int argc, char **argv);

@@ -141,7 +141,8 @@ static int verdict(const crash_report *rep, char *msg, size_t cap, char *rules, 
 
 /* Judge the recorded trace; 0 pass, 1 fail, -1 with msg when it cannot. */
 static int judge_recorded(const crash_case_io *io, const crash_workload *w,
-                          const crash_owned_disk *d, crash_report *rep, char *msg, size_t cap)
+                          const crash_owned_disk *d, crash_report *rep, char *msg, size_t cap,
+                          char *detail, size_t dcap)
 {
     crash_buf log = { 0 }, actual = { 0 };
     qed_trace t = { 0 };
@@ -162,6 +163,9 @@ static int judge_recorded(const crash_case_io *io, const crash_workload *w,
         snprintf(msg, cap, "%s", err);
     else
         ret = 0;
+    if (ret == 0 && rep->failed_states && rep->nkept &&
+        crash_strip(&d->disk, &t, &ev, rep->kept[0].state, detail, dcap) < 0)
+        detail[0] = '\0';
     crash_model_free(&m);
     crash_events_free(&ev);
     qed_trace_free(&t);
@@ -171,7 +175,7 @@ static int judge_recorded(const crash_case_io *io, const crash_workload *w,
 }
 
 int crash_run_workload(const crash_case_io *io, const crash_workload *w, char *msg, size_t cap,
-                       char *rules, size_t rcap)
+                       char *rules, size_t rcap, char *detail, size_t dcap)
 {
     crash_owned_disk d;
     crash_report *rep = calloc(1, sizeof *rep);
@@ -192,7 +196,8 @@ int crash_run_workload(const crash_case_io *io, const crash_workload *w, char *m
         snprintf(msg, cap, "%s", err);
     else if (stage_disk(io, &d) < 0)
         snprintf(msg, cap, "cannot write the initial image: %s", strerror(errno));
-    else if (record(io, w, msg, cap) == 0 && judge_recorded(io, w, &d, rep, msg, cap) == 0)
+    else if (record(io, w, msg, cap) == 0 &&
+             judge_recorded(io, w, &d, rep, msg, cap, detail, dcap) == 0)
         ret = verdict(rep, msg, cap, rules, rcap);
     crash_owned_disk_free(&d);
     free(rep);

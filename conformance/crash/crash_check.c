@@ -198,14 +198,19 @@ static int read_workload(const char *path, crash_op *ops, size_t max, size_t *n)
     return 0;
 }
 
-/* Print the verdicts for a person. */
-static void print_report(const crash_report *rep, const options *o)
+/* Print the verdicts for a person: every kept violation, then the first
+ * failing state drawn as the trace's strip. */
+static void print_report(const crash_report *rep, const options *o, const crash_disk *d,
+                         const qed_trace *t, const crash_events *ev)
 {
-    char line[256];
+    char line[256], strip[16384];
     uint64_t total = 0;
 
     for (size_t i = 0; i < rep->nkept; i++)
         crash_violation_print(stdout, &rep->kept[i]);
+    if (rep->nkept && crash_strip(d, t, ev, rep->kept[0].state, strip, sizeof strip) == 0)
+        printf("state %s, entry by entry (KIND: W write, F flush, M mark; "
+               "durable/persisted/lost/torn/after):\n%s", rep->kept[0].state, strip);
     for (int i = 1; i <= 5; i++)
         total += rep->by_oracle[i];
     if (total > rep->nkept)
@@ -353,7 +358,7 @@ int crash_check_main(int argc, char **argv)
             fprintf(stderr, "qed-conform crash-check: %s\n", err);
             rc = 2;
         } else {
-            print_report(rep, &o);
+            print_report(rep, &o, &d.disk, &t, &ev);
             if (o.json && write_json(o.json, rep) < 0) {
                 fprintf(stderr, "qed-conform crash-check: %s: cannot write\n", o.json);
                 rc = 2;

@@ -663,6 +663,16 @@ static size_t sector_match(const crash_model *m, const uint8_t *got, uint64_t po
     return first;
 }
 
+/* The first byte where two sectors differ (SECTOR when none does). */
+static size_t first_difference(const uint8_t *a, const uint8_t *b)
+{
+    size_t i = 0;
+
+    while (i < SECTOR && a[i] == b[i])
+        i++;
+    return i < SECTOR ? i : 0;
+}
+
 /* O3 and O4 over the window, sector by sector (the window is whole
  * clusters, so whole sectors). */
 static int oracle_o3_o4_window(crash_judge *j, crash_state *st, uint64_t size, uint64_t lo,
@@ -678,11 +688,14 @@ static int oracle_o3_o4_window(crash_judge *j, crash_state *st, uint64_t size, u
             if (lbyte + SECTOR > size)
                 continue;
             first = sector_match(m, j->window + pos, pos, lbyte, lo, hi, &in_range);
-            if (first == SIZE_MAX)
+            if (first == SIZE_MAX) {
+                size_t b = first_difference(j->window + pos, m->ver[hi] + pos);
                 return violate(j, 3, st, "logical sector %" PRIu64 " (byte %" PRIu64 ") "
-                               "holds bytes the workload never had there (first byte "
-                               "0x%02x; acceptable: versions 0..%" PRIu64 ")",
-                               lbyte / SECTOR, lbyte, j->window[pos], hi);
+                               "holds bytes the workload never had there: byte %" PRIu64
+                               " is 0x%02x, version %" PRIu64 " (the latest acceptable, "
+                               "0..%" PRIu64 ") has 0x%02x", lbyte / SECTOR, lbyte,
+                               lbyte + b, j->window[pos + b], hi, hi, m->ver[hi][pos + b]);
+            }
             if (in_range == SIZE_MAX && j->o4_checked)
                 return violate(j, 4, st, "logical sector %" PRIu64 " (byte %" PRIu64 ") "
                                "lost data a completed flush had acknowledged (it holds "

@@ -55,6 +55,24 @@ muts = [
   "    if (img->depth + 1 > 4096)\n        return QED_E_CHAIN_DEPTH;\n"),
  ("cow-ignores-backing", "WR-7: a new cluster's unwritten part is zero instead of the backing file's data",
   "    return kind == K_ZERO || !img->backing_name;\n", "    (void)img;\n    return 1;\n"),
+ # The write-ordering rules: each mutant passes every other family and must
+ # be killed by the crash family (qed-conform crash).
+ ("wr1-no-flush-after-need-check", "WR-1: NEED_CHECK is written but not flushed before the first table write",
+  "    ret = write_header_sync(img);                 /* WR-1 */\n",
+  "    ret = write_header(img);\n"),
+ ("wr2-l1-before-l2-flushed", "WR-2: the L1 entry is written before the new L2 table is flushed",
+  "        ret = img->io->flush(img->io);            /* WR-2 */\n", "        ret = QED_OK;\n"),
+ ("wr3-l2-before-data-flushed", "WR-3: the L2 entry is written before the new cluster's copied backing data is flushed",
+  "        ret = img->io->flush(img->io);            /* WR-3 */\n", "        ret = QED_OK;\n"),
+ ("wr4-clear-before-final-flush", "WR-4: close clears NEED_CHECK without first flushing the session's writes",
+  "        ret = img->io->flush(img->io);            /* WR-4; data-only sessions too */\n",
+  "        ret = QED_OK;\n"),
+ ("wr5-clear-before-repair", "WR-5: NEED_CHECK is cleared (and flushed) before the repair is written",
+  "    if (ret == QED_OK && needs_repair(res, repair)) {\n",
+  "    if (ret == QED_OK && (repair & QED_REPAIR_CORRUPT))\n        ret = clear_need_check(img);\n    if (ret == QED_OK && needs_repair(res, repair)) {\n"),
+ ("wr6-new-cluster-over-old", "WR-6: a new cluster is placed over the last cluster of the file instead of after it",
+  "    *offset = start;\n    img->file_size = start + n * cs;\n",
+  "    *offset = start > 4 * cs ? start - cs : start;\n    img->file_size = start + n * cs;\n"),
 ]
 os.makedirs('/tmp/mk/a/ref', exist_ok=True); os.makedirs('/tmp/mk/b/ref', exist_ok=True)
 open('/tmp/mk/a/ref/qed.c','w').write(src)

@@ -25,8 +25,12 @@ patches=("$@")
 conform="$top/$builddir/qed-conform"
 [ -x "$conform" ] || { echo "mutants: $conform not built (run make first)" >&2; exit 1; }
 
-run_suite() {   # run_suite QEDTOOL LOG: the fixed corpus, 2 jobs, first failure ends it
-    "$conform" --impl "cmd:$1" -j 2 --fail-fast >"$2" 2>&1
+# run_suite QEDTOOL LOG: the fixed corpus, then (when that passes) the crash
+# family; 2 jobs, the first failure ends each.  The log's last line is the
+# summary of the run that decided.
+run_suite() {
+    "$conform" --impl "cmd:$1" -j 2 --fail-fast >"$2" 2>&1 || return
+    "$conform" crash --impl "cmd:$1" -j 2 --fail-fast >>"$2" 2>&1
 }
 
 baseline="$top/$builddir/mutants/reference.log"

@@ -31,12 +31,15 @@ typedef struct {
 
 #define CR_RULES_MAX 256
 #define CR_MESSAGE_MAX 2048
+#define CR_DETAIL_MAX 8192
 
 /* Outcome of one case; a plain struct so a worker can send it on a pipe. */
 typedef struct {
     case_status status;
     char rules[CR_RULES_MAX];       /* comma-separated rule IDs */
     char message[CR_MESSAGE_MAX];   /* why it failed or was skipped; notes on a pass */
+    char detail[CR_DETAIL_MAX];     /* a picture of the failure, one item a line
+                                       (the crash family's trace strip), or "" */
     double seconds;
 } case_result;
 

@@ -759,7 +759,8 @@ static void run_crash(case_ctx *x)
     crash_case_io io = { x->dir, x->cfg->adapter, (x->cfg->caps & CAP_IO_TRACE) != 0,
                          find_shim(shim, sizeof shim), crash_run_cb, x };
     rules[0] = '\0';
-    int verdict = crash_run_workload(&io, &w, msg, sizeof msg, rules, sizeof rules);
+    int verdict = crash_run_workload(&io, &w, msg, sizeof msg, rules, sizeof rules,
+                                     x->r->detail, sizeof x->r->detail);
     if (verdict == 2)
         skip(x, "%s", msg);
     else if (verdict != 0 && x->r->status != CS_FAIL)

@@ -115,6 +115,10 @@ static void json_row(FILE *f, const report_row *r)
     }
     fputs("], \"message\": ", f);
     json_write_string(json_sink_file, f, r->message);
+    if (r->detail && r->detail[0]) {
+        fputs(", \"detail\": ", f);
+        json_write_string(json_sink_file, f, r->detail);
+    }
     fprintf(f, ", \"seconds\": %.3f}", r->seconds);
 }
 
@@ -264,7 +268,23 @@ static const char html_head[] =
     "td.id{white-space:nowrap}td.pass{background:#d9f2d9}td.fail{background:#f8d0d0}td.skip{background:#eee;color:#666}\n"
     "td.none{background:#fff}td.rules{font-size:12px;max-width:14em}\n"
     ".msg{font-size:12px;color:#444;max-width:40em;max-height:5.6em;overflow:hidden}\n"
-    "tr.hidden{display:none}\n</style></head><body>\n"
+    "tr.hidden{display:none}\n"
+    ".strip{display:flex;flex-wrap:wrap;gap:2px;margin-top:4px;max-width:60em}\n"
+    ".ev{display:inline-flex;flex-direction:column;width:7.5em;font-size:10px;"
+    "border:1px solid #999;padding:1px 2px;overflow:hidden}\n"
+    ".ev b{font-size:12px}.ev i{font-style:normal;white-space:nowrap;overflow:hidden;"
+    "text-overflow:ellipsis}\n"
+    ".st-durable{background:#b8d8f0}.st-persisted{background:#c8f0c8}"
+    ".st-lost{background:#fff;border-style:dashed;color:#888}"
+    ".st-torn{background:#f8e0a0}.st-after{background:#eee;color:#aaa}.st--{background:#f4f4f4}\n"
+    ".cut{font-size:20px;color:#c00;align-self:center}\n"
+    "</style></head><body>\n"
+    "<p>Crash strips: <span class=\"ev st-durable\"><b>W</b><i>durable</i></span> "
+    "<span class=\"ev st-persisted\"><b>W</b><i>persisted</i></span> "
+    "<span class=\"ev st-lost\"><b>W</b><i>lost</i></span> "
+    "<span class=\"ev st-torn\"><b>W</b><i>torn</i></span> "
+    "<span class=\"ev st-after\"><b>W</b><i>not issued</i></span> "
+    "<span class=\"cut\">&#9889;</span> power loss</p>\n"
     "<h1>qed-conform: implementations side by side</h1>\n";
 
 static const char html_script[] =
@@ -302,6 +322,42 @@ static void html_header(FILE *f, const report_run *runs, size_t nruns)
     fputs("</tr></thead><tbody>\n", f);
 }
 
+/* One line of a crash strip ("#N KIND STATUS LABEL") as a box: the kind's
+ * letter, coloured by whether the entry reached the disk, with the label
+ * under it (the whole line on hover). */
+static void html_strip_event(FILE *f, const char *line, size_t n)
+{
+    char buf[512], entry[24] = "", kind[4] = "", status[16] = "";
+    int label_at = 0;
+
+    snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf ? n : sizeof buf - 1), line);
+    if (sscanf(buf, "#%23s %3s %15s %n", entry, kind, status, &label_at) < 3) {
+        fputs("<span class=\"cut\" title=\"the power loss\">&#9889;</span>", f);
+        return;
+    }
+    fprintf(f, "<span class=\"ev st-%s\" title=\"", status);
+    xml_escape(f, buf);
+    fprintf(f, "\"><b>%s</b><i>", kind);
+    xml_escape(f, buf + label_at);
+    fputs("</i></span>", f);
+}
+
+/* A crash family failure's detail: the trace as a strip of writes,
+ * flushes and marks, the cut, what persisted (crash/strip.c). */
+static void html_strip(FILE *f, const char *detail)
+{
+    const char *p = detail;
+
+    fputs("<div class=\"strip\">", f);
+    while (*p) {
+        size_t n = strcspn(p, "\n");
+        if (n > 0)
+            html_strip_event(f, p, n);
+        p += n + (p[n] == '\n');
+    }
+    fputs("</div>", f);
+}
+
 /* One matrix row: the case and its status under every run. */
 static void html_row(FILE *f, const report_run *runs, size_t nruns, const report_row *base)
 {
@@ -329,6 +385,8 @@ static void html_row(FILE *f, const report_run *runs, size_t nruns, const report
             xml_escape(f, r->message);
             fputs("</div>", f);
         }
+        if (r->detail && r->detail[0] && r->status == CS_FAIL)
+            html_strip(f, r->detail);
         fputs("</td>", f);
     }
     fputs("</tr>\n", f);
@@ -416,6 +474,7 @@ static int row_from_json(const cj_value *c, report_row *r)
     r->id = cj_str(cj_get(c, "id"));
     r->family = cj_str(cj_get(c, "family"));
     r->message = cj_str(cj_get(c, "message"));
+    r->detail = cj_str(cj_get(c, "detail"));      /* optional */
     if (r->id == NULL || r->family == NULL || r->message == NULL || status == NULL)
         return -1;
     if (strcmp(status, "pass") == 0) r->status = CS_PASS;

@@ -17,6 +17,7 @@ typedef struct {
     case_status status;
     const char *rules;
     const char *message;
+    const char *detail;   /* "" or lines the HTML report draws (crash strips) */
     double seconds;
     char *owned_rules;    /* rules, when loaded from a file (freed with the run) */
 } report_row;
