@@ -100,10 +100,12 @@ test:
 	$(Q)ci/install-deps
 	$(Q)$(MAKE) --no-print-directory test-all
 
+# (Under make -n the recursive make only lists commands: no summary then.)
+DRY_RUN = $(findstring n,$(firstword -$(MAKEFLAGS)))
 test-all:
 	$(Q)rm -rf $(SKIP_DIR)
 	$(Q)$(MAKE) --no-print-directory test-targets; \
-	    ci/test-summary.sh $(SKIP_DIR) $$? $(TEST_TARGETS)
+	    $(if $(DRY_RUN),:,ci/test-summary.sh $(SKIP_DIR) $$? $(TEST_TARGETS))
 
 test-targets: $(TEST_TARGETS)
 

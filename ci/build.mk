@@ -43,7 +43,7 @@ bench: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 # ref/ builds from a tree holding only the top Makefile and ref/; CC,
 # CPPFLAGS and CFLAGS are those of this build.
 ref-alone:
-	$(Q)MAKE='$(MAKE)' ci/ref-alone.sh CC='$(CC)' CPPFLAGS='$(CPPFLAGS)' CFLAGS='$(CFLAGS)'
+	$(Q)ci/ref-alone.sh CC='$(CC)' CPPFLAGS='$(CPPFLAGS)' CFLAGS='$(CFLAGS)'
 
 TEST_TARGETS += ref-alone
 

@@ -18,7 +18,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ref-alone.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 (cd "$top" && tar -cf - Makefile ref) | tar -xf - -C "$tmp" || exit 1
-if ! "${MAKE:-make}" -s --no-print-directory -C "$tmp" PARTS=ref BUILDDIR=build "$@" \
+# a make of its own (not this make's job server, flags or dry run)
+if ! MAKEFLAGS= make -s --no-print-directory -C "$tmp" PARTS=ref BUILDDIR=build "$@" \
         build/libqed.a build/libqed.so build/qedtool build/unit-tests >"$tmp.log" 2>&1 ||
    ! "$tmp/build/qedtool" --version >>"$tmp.log" 2>&1; then
     cat "$tmp.log"
