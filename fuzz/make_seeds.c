@@ -2,7 +2,9 @@
  * make_seeds.c - write the seed corpora of the fuzz harnesses
  * (make fuzz-seeds): small images made with libqed itself, some of them
  * deliberately corrupted, in each harness's input layout (fuzz_util.h and
- * the comment at the top of each harness).
+ * the comment at the top of each harness); for fuzz_trace, dm-log-writes
+ * logs made with libqed's trace writer and recorder, and one corruption
+ * per kind of error qed_trace_parse reports.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "fuzz_util.h"
+#include "qed_trace.h"
 
 #define FILE_MAX (8u << 20)       /* largest image made here */
 
@@ -408,6 +411,187 @@ static void ops_seeds(void)
     seed_free(&s);
 }
 
+/* ---- fuzz_trace: dm-log-writes logs ------------------------------- */
+
+/* Finish seed s from a memory log: its bytes appended, the log closed. */
+static void take_log(qed_io *log, int rc, const char *what, seed *s)
+{
+    const uint8_t *d;
+    size_t len;
+
+    if (rc != QED_OK)
+        fail(what, qed_strerror(rc));
+    else {
+        qed_io_mem_data(log, &d, &len);
+        append(s, d, len);
+    }
+    qed_io_close(log);
+}
+
+/* A log holding every entry kind the writer makes, at sector size ss. */
+static void sample_trace(uint32_t ss, seed *s)
+{
+    qed_io *log = NULL;
+    qed_trace_writer *w = NULL;
+    uint8_t *buf = calloc(2, ss);
+    int rc = buf ? qed_io_mem_new(NULL, 0, FILE_MAX, &log) : QED_ERR_NOMEM;
+
+    if (rc == QED_OK)
+        rc = qed_trace_writer_new(log, ss, &w);
+    if (rc == QED_OK) {
+        fuzz_fill(buf, (size_t)2 * ss, 0, 7);
+        rc = qed_trace_mark(w, "op:0");
+    }
+    if (rc == QED_OK)
+        rc = qed_trace_write(w, 0, 2, 0, buf);
+    if (rc == QED_OK)
+        rc = qed_trace_write(w, 8, 1, QED_TRACE_FUA, buf);
+    if (rc == QED_OK)
+        rc = qed_trace_flush(w);
+    if (rc == QED_OK)
+        rc = qed_trace_mark(w, "flush:0");
+    if (rc == QED_OK)
+        rc = qed_trace_discard(w, 16, 4);
+    if (rc == QED_OK)
+        rc = qed_trace_write(w, 3, 1, QED_TRACE_METADATA, buf + ss);
+    if (rc == QED_OK)
+        rc = qed_trace_mark(w, "truncate:65536");
+    if (rc == QED_OK)
+        rc = qed_trace_writer_finish(w);
+    qed_trace_writer_free(w);
+    free(buf);
+    if (log)
+        take_log(log, rc, "sample_trace", s);
+    else
+        fail("sample_trace", qed_strerror(rc));
+}
+
+/* A QED session recorded by libqed's recorder: create, open, a first
+ * write (a new L2 table and data cluster), a flush, close (WR-4). */
+static void recorded_trace(seed *s)
+{
+    qed_create_opts co = { 1 << 20, 4096, 1, NULL, NULL };
+    qed_open_opts oo = { QED_OPEN_RDWR, "seed.qed", open_empty, NULL, NULL };
+    qed_io *file = NULL, *log = NULL, *rec = NULL;
+    qed_image *img = NULL;
+    uint8_t data[1000];
+    int rc = qed_io_mem_new(NULL, 0, FILE_MAX, &file);
+
+    if (rc == QED_OK)
+        rc = qed_io_mem_new(NULL, 0, FILE_MAX, &log);
+    if (rc == QED_OK)
+        rc = qed_io_recorder_new(file, log, 512, &rec);
+    if (rc == QED_OK)
+        rc = qed_create(rec, &co);
+    if (rc == QED_OK)
+        rc = qed_open(rec, &oo, &img);
+    fuzz_fill(data, sizeof data, 0, 3);
+    if (rc == QED_OK)
+        rc = qed_io_recorder_mark(rec, "op:0");
+    if (rc == QED_OK)
+        rc = qed_write(img, 20480 + 100, data, sizeof data);
+    if (rc == QED_OK)
+        rc = qed_flush(img);
+    if (rc == QED_OK)
+        rc = qed_io_recorder_mark(rec, "flush:0");
+    if (img && qed_close(img) != QED_OK && rc == QED_OK)
+        rc = QED_ERR_IO;
+    if (rc == QED_OK)
+        rc = qed_io_recorder_finish(rec);
+    if (rec) {
+        /* the recorder owns both files: copy the log out before closing */
+        const uint8_t *d;
+        size_t len;
+        qed_io_mem_data(log, &d, &len);
+        if (rc == QED_OK)
+            append(s, d, len);
+        qed_io_close(rec);
+    } else {
+        qed_io_close(file);
+        qed_io_close(log);
+    }
+    if (rc != QED_OK)
+        fail("recorded_trace", qed_strerror(rc));
+}
+
+/* Store n little-endian bytes of v at off, inside s. */
+static void put_le(seed *s, uint64_t off, uint64_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n && off + i < s->len; i++)
+        s->data[off + i] = (uint8_t)(v >> (8 * i));
+}
+
+/* One corruption of the 512-byte sample: field at byte `at` of entry
+ * `entry`'s header (-1: of the superblock) set to v (n bytes), or, with
+ * n == 0, the log cut to the entry's offset + at bytes. */
+typedef struct trace_bug {
+    const char *name;
+    int entry;
+    unsigned at;
+    uint64_t v;
+    unsigned n;
+} trace_bug;
+
+/* The sample's entries (see sample_trace): 0 MARK, 1 write of 2 sectors,
+ * 2 FUA write, 3 FLUSH, 4 MARK, 5 DISCARD, 6 METADATA write, 7 MARK. */
+static const trace_bug TRACE_BUGS[] = {
+    { "bad-magic", -1, 0, 0x6a736677736873ull, 8 },
+    { "bad-version", -1, 8, 2, 8 },
+    { "bad-sector-size", -1, 24, 1000, 4 },
+    { "count-past-end", -1, 16, 9, 8 },
+    { "short-superblock", -1, 20, 0, 0 },
+    { "unknown-flags", 5, 16, 0x24, 8 },
+    { "mark-with-flush", 0, 16, 9, 8 },
+    { "mark-with-sectors", 0, 8, 1, 8 },
+    { "mark-text-too-long", 0, 24, 481, 8 },
+    { "write-data-len", 1, 24, 1025, 8 },
+    { "discard-data-len", 5, 24, 1, 8 },
+    { "nr-sectors-overflow", 5, 8, 1ull << 56, 8 },
+    { "sector-overflow", 5, 0, UINT64_MAX - 1, 8 },
+    { "truncated-data", 6, 512 + 100, 0, 0 },
+    { "truncated-header", 7, 100, 0, 0 },
+    { "linux-flush-fua-write", 1, 16, QED_TRACE_FLUSH | QED_TRACE_FUA, 8 },  /* valid */
+};
+
+/* fuzz_trace: valid logs at 512 and 4096, a recorded session, and one
+ * corrupted copy of the 512-byte sample per error class. */
+static void trace_seeds(void)
+{
+    seed s = { NULL, 0 }, bug = { NULL, 0 };
+    qed_trace t;
+
+    sample_trace(4096, &s);
+    save("fuzz_trace", "sample-4096", &s);
+    seed_free(&s);
+    recorded_trace(&s);
+    save("fuzz_trace", "recorded-session-512", &s);
+    seed_free(&s);
+    sample_trace(512, &s);
+    save("fuzz_trace", "sample-512", &s);
+    if (qed_trace_parse(s.data, s.len, &t, NULL, 0) != QED_OK || t.count != 8) {
+        fail("trace_seeds", "the 512-byte sample does not parse");
+        seed_free(&s);
+        return;
+    }
+    for (size_t i = 0; i < sizeof(TRACE_BUGS) / sizeof(TRACE_BUGS[0]); i++) {
+        const trace_bug *b = &TRACE_BUGS[i];
+        uint64_t base = b->entry < 0 ? 0 : t.entries[b->entry].log_offset;
+        append(&bug, s.data, s.len);
+        if (b->n)
+            put_le(&bug, base + b->at, b->v, b->n);
+        else
+            bug.len = (size_t)(base + b->at);
+        save("fuzz_trace", b->name, &bug);
+        seed_free(&bug);
+    }
+    append(&bug, s.data, 512);          /* the superblock alone, no entries */
+    put_le(&bug, 16, 0, 8);
+    save("fuzz_trace", "empty", &bug);
+    seed_free(&bug);
+    qed_trace_free(&t);
+    seed_free(&s);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[1], "--help") == 0) {
@@ -427,5 +611,6 @@ int main(int argc, char **argv)
     chain_seeds();
     table_seeds();
     ops_seeds();
+    trace_seeds();
     return g_failed;
 }
