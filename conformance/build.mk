@@ -1,6 +1,7 @@
 # conformance/ - qed-conform and its data.  The golden generator's rules
 # live in conformance/golden.mk.
 -include conformance/golden.mk
+-include conformance/crash/build.mk
 
 #   make conform        build qedtool + qed-conform, run the suite against the
 #                       reference (fixed corpus + 50 seeded random cases);
