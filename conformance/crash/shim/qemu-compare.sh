@@ -46,7 +46,7 @@ usage() {
     exit 2
 }
 
-builddir=build sector=512 backing= create_opts= size=4M keep= name=workload
+builddir=build sector=512 backing='' create_opts='' size=4M keep='' name=workload
 setup_file=$(mktemp) cmds_file=$(mktemp)
 trap 'rm -f "$setup_file" "$cmds_file"' EXIT
 while [ $# -gt 0 ]; do
@@ -77,8 +77,10 @@ QEMU_IO=${QEMU_IO:-qemu-io}
 for tool in "$QEMU_IMG" "$QEMU_IO"; do
     command -v "$tool" > /dev/null || { echo "qemu-compare: $tool not found" >&2; exit 2; }
 done
-[ -f "$shim" ] && [ -x "$shim_test" ] || {
-    echo "qemu-compare: build $shim and $shim_test first (make)" >&2; exit 2; }
+if [ ! -f "$shim" ] || [ ! -x "$shim_test" ]; then
+    echo "qemu-compare: build $shim and $shim_test first (make)" >&2
+    exit 2
+fi
 
 if [ -n "$keep" ]; then
     mkdir -p "$keep" && dir=$(cd "$keep" && pwd) || exit 2
