@@ -17,13 +17,14 @@ CONFORM_SRC := conformance/qed-conform.c conformance/conform_case.c \
                conformance/conform_json.c conformance/conform_map.c \
                conformance/conform_proc.c conformance/conform_fs.c \
                conformance/conform_run.c \
-               conformance/conform_report.c
+               conformance/conform_report.c \
+               conformance/crash/trace_dump.c conformance/crash/layout.c
 CONFORM_OBJ := $(CONFORM_SRC:%.c=$(BUILDDIR)/obj/%.o) \
                $(BUILDDIR)/obj/conformance/sha256.o
 
 ALL_TARGETS += $(BUILDDIR)/qed-conform
 
-$(BUILDDIR)/qed-conform: $(CONFORM_OBJ)
+$(BUILDDIR)/qed-conform: $(CONFORM_OBJ) $(BUILDDIR)/libqed.a
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 # Unit tests of the runner's JSON reader, maps and path checks.

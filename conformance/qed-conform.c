@@ -545,8 +545,12 @@ static int run_suite(const options *o, const conform_config *cfg, const case_lis
     return n[CS_FAIL] == 0 ? 0 : 1;
 }
 
+#include "crash/trace_dump.h"   /* qed-conform trace dump (conformance/crash/) */
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "trace") == 0)
+        return crash_trace_dump_main(argc - 2, argv + 2);
     options o = { .impl = "ref", .jobs = 1, .timeout = 20.0 };
     conform_config cfg;
     manifest m[2];

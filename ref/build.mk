@@ -33,7 +33,7 @@ test-unit: $(BUILDDIR)/unit-tests $(BUILDDIR)/qedtool
 TEST_TARGETS += test-unit
 
 # qedtool end to end, and side by side with qemu-img/qemu-io when present.
-test-cli: $(BUILDDIR)/qedtool
+test-cli: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 	$(Q)ref/tests/cli-test.sh $(BUILDDIR)/qedtool
 
 TEST_TARGETS += test-cli

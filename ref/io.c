@@ -562,3 +562,11 @@ int qed_io_recorder_mark(qed_io *io, const char *text)
 
     return qed_trace_mark(r->w, text);
 }
+
+/* Rewrite the log's superblock with the current entry count. */
+int qed_io_recorder_finish(qed_io *io)
+{
+    rec_io *r = (rec_io *)io;
+
+    return qed_trace_writer_finish(r->w);
+}

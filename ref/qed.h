@@ -158,6 +158,9 @@ uint64_t qed_io_fault_calls(qed_io *io);   /* calls seen so far */
 int qed_io_recorder_new(qed_io *inner, qed_io *log, uint32_t sector_size,
                         qed_io **out);  /* on failure inner and log stay the caller's */
 int qed_io_recorder_mark(qed_io *io, const char *text);
+/* Bring the log's superblock up to date now (close does it too, but cannot
+ * report a failure); returns the status of that write. */
+int qed_io_recorder_finish(qed_io *io);
 
 /* ------------------------------------------------------------------ */
 /* Header                                                             */

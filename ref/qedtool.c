@@ -23,7 +23,7 @@
 /* The capability words the conformance runner reads (one per line). */
 static const char *const capabilities[] = {
     "create", "info", "check", "map", "convert", "compare", "io", "rebase",
-    "resize", "dump", NULL
+    "resize", "dump", "io-trace", NULL
 };
 
 /* ------------------------------------------------------------------ */
@@ -273,7 +273,8 @@ static const help_page pages[] = {
 "    qedtool resize disk.qed +1G\n" },
 { "io",
 "SYNOPSIS\n"
-"    qedtool io [-f qed] [-r] [-t MODE] FILE [-c COMMAND]...\n"
+"    qedtool io [-f qed] [-r] [-t MODE] [--trace LOG [--trace-sector-size N]]\n"
+"               FILE [-c COMMAND]...\n"
 "\n"
 "    Open FILE (read-write unless -r; a NEED_CHECK image is checked and\n"
 "    repaired first, WR-5) and run qemu-io style commands in order: those\n"
@@ -290,9 +291,14 @@ static const help_page pages[] = {
 "        write zeroes: whole clusters become zero clusters (WR-8)\n"
 "    flush\n"
 "        flush the image to stable storage\n"
+"    truncate SIZE\n"
+"        grow the disk to SIZE bytes, as resize does; a SIZE below the\n"
+"        current one fails (WR-9: QED images never shrink), one that is not\n"
+"        a multiple of 512 too (HDR-9)\n"
 "    quit\n"
 "        stop here (the image is closed cleanly)\n"
 "    -q suppresses the two report lines of a successful read or write.\n"
+"    Blank lines and lines starting with # are not commands.\n"
 "\n"
 "OPTIONS\n"
 "    -f qed        the image format (only qed)\n"
@@ -302,13 +308,31 @@ static const help_page pages[] = {
 "                  writeback, flushing where the format's write-ordering\n"
 "                  rules (WR-1..WR-4) or a flush command need it\n"
 "    -c COMMAND    a command to run; repeat for more\n"
+"    --trace LOG   record the session in LOG (created, or truncated if it\n"
+"                  exists), a dm-log-writes log as Linux's dm-log-writes and\n"
+"                  QEMU's blklogwrites write it: every write FILE receives,\n"
+"                  widened to whole log sectors, every flush, and each change\n"
+"                  of its length as the mark \"truncate:LEN\", from the open\n"
+"                  (the repair of a NEED_CHECK image, the clearing of unknown\n"
+"                  autoclear bits, HDR-7) to the close (WR-4).  The mark\n"
+"                  \"op:N\" comes before command N and \"flush:N\" after flush\n"
+"                  command N has completed (both counted from 0; see spec\n"
+"                  section 9, \"Trace encodings\").  Read it with\n"
+"                  `qed-conform trace dump LOG`.\n"
+"    --trace-sector-size N\n"
+"                  the log's sector size, a power of two in [512, 65536]:\n"
+"                  512 (the default) or 4096 as with QEMU's\n"
+"                  file.log-sector-size\n"
 "\n"
 "EXIT STATUS\n"
-"    0 every command succeeded; 1 otherwise.\n"
+"    0 every command succeeded; 1 otherwise.  With --trace, a failure to\n"
+"    write the log fails the command that caused it.\n"
 "\n"
 "EXAMPLES\n"
 "    qedtool io disk.qed -c 'write -P 0xab 0 64k' -c 'write -z 1M 1M' \\\n"
-"        -c 'read -P 0xab 0 64k' -c flush\n" },
+"        -c 'read -P 0xab 0 64k' -c flush\n"
+"    qedtool io --trace session.log disk.qed -c 'write 0 4k' -c flush \\\n"
+"        -c 'truncate 2G'\n" },
 { "dump",
 "SYNOPSIS\n"
 "    qedtool dump [-f qed] FILE\n"

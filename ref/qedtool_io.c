@@ -1,30 +1,43 @@
 /*
  * qedtool_io.c - `qedtool io`, an interpreter for qemu-io's command
- * vocabulary (read, write, write -z, flush) on one open image.
+ * vocabulary (read, write, write -z, flush, truncate) on one open image.
  *
  * Commands come from -c arguments, in order, or one per line from stdin
  * when there is no -c.  The first failing command stops the run (exit 1);
  * qemu-io goes on after a failure, which hides it in long scripts.
  * Requests of any length are served through one fixed buffer.
+ *
+ * With --trace LOG the image file is opened on libqed's recorder I/O layer
+ * (qed_io_recorder_new) from before qed_open to after qed_close, so the
+ * trace holds the open (WR-5 repair, HDR-7 clearing), every command's
+ * writes and flushes, and the close (WR-4); MARKs "op:N" and "flush:N"
+ * (spec section 9, "Trace encodings") tie it to the commands.
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
+#include "qed_trace.h"
 #include "qedtool.h"
 
 enum { IO_BUF_BYTES = 1024 * 1024 };   /* per-call request size */
 enum { MAX_WORDS = 16 };               /* words in one command */
 enum { MAX_LINE = 4096 };              /* bytes in one stdin command */
 
-enum { OPT_FORMAT = 1, OPT_READONLY, OPT_CACHE, OPT_COMMAND };
+enum { OPT_FORMAT = 1, OPT_READONLY, OPT_CACHE, OPT_COMMAND, OPT_TRACE,
+       OPT_TRACE_SECTOR };
 
 /* One open image and the state shared by its commands. */
 typedef struct io_session {
     const char *file;
     qed_image *img;
     uint8_t *buf;              /* IO_BUF_BYTES */
+    qed_io *rec;               /* the recorder with --trace, else NULL */
+    const char *trace;         /* its log's path */
+    uint64_t ops;              /* commands run so far (op:N) */
+    uint64_t flushes;          /* flush commands completed (flush:N) */
 } io_session;
 
 /* A parsed read or write command. */
@@ -84,6 +97,8 @@ static void report_done(const io_request *rq, const char *verb, double secs)
     printf("%s, 1 ops; %05.2f sec (%s/sec and %.4f ops/sec)\n", amount, secs,
            rate, 1.0 / secs);
 }
+
+static int cmd_error(const char *name, const char *text, const char *arg);
 
 /* A failed libqed call during command name. */
 static int io_fail(const io_session *s, const char *name, uint64_t off,
@@ -184,12 +199,49 @@ static int do_write(io_session *s, const io_request *rq)
     return 0;
 }
 
-/* flush */
+/* With --trace, append the MARK "WHAT:N"; 0, or -1 after printing why. */
+static int trace_mark(io_session *s, const char *what, uint64_t n)
+{
+    char text[48];
+    int rc;
+
+    if (!s->rec)
+        return 0;
+    snprintf(text, sizeof(text), "%s:%" PRIu64, what, n);
+    rc = qed_io_recorder_mark(s->rec, text);
+    if (rc == QED_OK)
+        return 0;
+    qt_err("%s: cannot append the mark \"%s\": %s", s->trace, text,
+           qed_strerror(rc));
+    return -1;
+}
+
+/* flush; with --trace, "flush:N" once it has completed. */
 static int do_flush(io_session *s)
 {
     int rc = qed_flush(s->img);
 
-    return rc == QED_OK ? 0 : io_fail(s, "flush", 0, rc);
+    if (rc != QED_OK)
+        return io_fail(s, "flush", 0, rc);
+    return trace_mark(s, "flush", s->flushes++);
+}
+
+/* truncate SIZE: grow the disk to SIZE bytes (WR-9: never shrink). */
+static int do_truncate(io_session *s, int n, char **words)
+{
+    uint64_t size;
+    int rc;
+
+    if (n != 2)
+        return cmd_error("truncate", "expected SIZE", NULL);
+    if (qt_parse_size(words[1], &size) != 0)
+        return cmd_error("truncate", "invalid size", words[1]);
+    rc = qed_resize(s->img, size);
+    if (rc == QED_OK)
+        return 0;
+    qt_err("%s: truncate to %" PRIu64 " bytes failed: %s", s->file, size,
+           qed_strerror(rc));
+    return -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -290,6 +342,8 @@ static int run_command(io_session *s, const char *text)
         return cmd_error("command", "too many words in", text);
     if (n == 0 || words[0][0] == '#')
         return 0;
+    if (trace_mark(s, "op", s->ops++) != 0)
+        return -1;
     if (strcmp(words[0], "read") == 0 || strcmp(words[0], "write") == 0) {
         if (parse_request(n, words, &rq) != 0)
             return -1;
@@ -297,11 +351,13 @@ static int run_command(io_session *s, const char *text)
     }
     if (strcmp(words[0], "flush") == 0 && n == 1)
         return do_flush(s);
+    if (strcmp(words[0], "truncate") == 0)
+        return do_truncate(s, n, words);
     if ((strcmp(words[0], "quit") == 0 || strcmp(words[0], "q") == 0) &&
         n == 1)
         return 1;
-    qt_err("io: command \"%s\" not found (known: read, write, flush, quit)",
-           text);
+    qt_err("io: command \"%s\" not found (known: read, write, flush, "
+           "truncate, quit)", text);
     return -1;
 }
 
@@ -342,6 +398,8 @@ typedef struct io_args {
     const char **cmds;         /* the -c values in order */
     int n_cmds;
     int readonly;
+    const char *trace;         /* --trace LOG, or NULL */
+    uint32_t trace_sector;     /* --trace-sector-size, 0 when not given */
 } io_args;
 
 /* -t: qemu-io's cache modes are accepted; qedtool always runs writeback
@@ -360,6 +418,21 @@ static int check_cache_mode(const char *mode)
     return -1;
 }
 
+/* --trace-sector-size: a power of two in [512, 65536] (qed_trace.h). */
+static int parse_trace_sector(const char *val, uint32_t *out)
+{
+    uint64_t v;
+
+    if (qt_parse_size(val, &v) != 0 || v < QED_TRACE_MIN_SECTOR ||
+        v > QED_TRACE_MAX_SECTOR || (v & (v - 1)) != 0) {
+        qt_usage_error("io", "--trace-sector-size must be a power of two "
+                       "in [512, 65536], such as 512 or 4096");
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
 /* Apply one io option; 0, or -1 after printing why. */
 static int io_option(void *ctx, int id, const char *val)
 {
@@ -376,6 +449,11 @@ static int io_option(void *ctx, int id, const char *val)
     case OPT_COMMAND:
         ia->cmds[ia->n_cmds++] = val;
         return 0;
+    case OPT_TRACE:
+        ia->trace = val;
+        return 0;
+    case OPT_TRACE_SECTOR:
+        return parse_trace_sector(val, &ia->trace_sector);
     default:
         return -1;
     }
@@ -386,7 +464,9 @@ static int parse_io_args(int argc, char **argv, io_args *ia)
 {
     static const qt_option opts[] = {
         { "f", 1, OPT_FORMAT }, { "r", 0, OPT_READONLY },
-        { "t", 1, OPT_CACHE }, { "c", 1, OPT_COMMAND }, { NULL, 0, 0 }
+        { "t", 1, OPT_CACHE }, { "c", 1, OPT_COMMAND },
+        { "trace", 1, OPT_TRACE }, { "trace-sector-size", 1, OPT_TRACE_SECTOR },
+        { NULL, 0, 0 }
     };
     qt_args a;
     int status;
@@ -399,13 +479,99 @@ static int parse_io_args(int argc, char **argv, io_args *ia)
     if (status < 0 && a.n_operands != 1)
         status = qt_usage_error("io", a.n_operands ? "too many operands"
                                                    : "missing FILE");
+    if (status < 0 && ia->trace_sector && !ia->trace)
+        status = qt_usage_error("io", "--trace-sector-size needs --trace");
     if (status < 0)
         ia->file = a.operands[0];
     qt_args_free(&a);
     return status;
 }
 
-/* qedtool io [-f qed] [-r] [-t MODE] FILE [-c CMD ...] */
+/* 1 when a and b name the same existing file. */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* Open the image file on a recorder logging to a new (truncated) LOG;
+ * sets im->io to the recorder.  0, or -1 after printing why. */
+static int open_recorder(const io_args *ia, qt_image *im)
+{
+    qed_io *file = NULL, *log = NULL;
+    int rc;
+
+    if (same_file(ia->file, ia->trace)) {
+        qt_err("io: --trace %s is the image itself", ia->trace);
+        return -1;
+    }
+    if (qt_open_file(ia->file, !ia->readonly, 0, &file) != QED_OK)
+        return -1;
+    if (qt_open_file(ia->trace, 1, 1, &log) != QED_OK) {
+        qed_io_close(file);
+        return -1;
+    }
+    rc = qed_io_recorder_new(file, log, ia->trace_sector ? ia->trace_sector : 512,
+                             &im->io);
+    if (rc == QED_OK)
+        return 0;
+    qt_err("%s: cannot start the trace: %s", ia->trace, qed_strerror(rc));
+    qed_io_close(file);
+    qed_io_close(log);
+    return -1;
+}
+
+/* Open the session's image: as qt_image_open, or with --trace on the
+ * recorder (s->rec).  0, or -1 after printing why. */
+static int session_open(const io_args *ia, io_session *s, qt_image *im)
+{
+    unsigned flags = ia->readonly ? 0 : QED_OPEN_RDWR;
+    qed_open_opts opts;
+    int rc;
+
+    if (!ia->trace)
+        return qt_image_open(ia->file, flags, im) == QED_OK ? 0 : -1;
+    memset(im, 0, sizeof(*im));
+    if (open_recorder(ia, im) != 0)
+        return -1;
+    s->rec = im->io;
+    s->trace = ia->trace;
+    memset(&opts, 0, sizeof(opts));
+    opts.flags = flags;
+    opts.path = ia->file;              /* BACK-1: resolve relative names */
+    rc = qed_open(im->io, &opts, &im->img);
+    if (rc == QED_OK)
+        return 0;
+    qt_err_status(ia->file, rc);
+    qed_io_close(im->io);              /* the log keeps what the open wrote */
+    return -1;
+}
+
+/* Close the session's image (WR-4), then, with --trace, bring the log's
+ * superblock up to date and close it.  0, or -1 after printing why. */
+static int session_close(io_session *s, qt_image *im)
+{
+    qed_io *rec = s->rec;
+    int rc, frc;
+
+    if (!rec)
+        return qt_image_close(im, s->file) == QED_OK ? 0 : -1;
+    rc = qed_close(im->img);
+    if (rc != QED_OK)
+        qt_err_status(s->file, rc);
+    frc = qed_io_recorder_finish(rec);
+    if (frc != QED_OK)
+        qt_err("%s: cannot finish the trace: %s", s->trace, qed_strerror(frc));
+    qed_io_close(rec);
+    im->img = NULL;
+    im->io = NULL;
+    return rc == QED_OK && frc == QED_OK ? 0 : -1;
+}
+
+/* qedtool io [-f qed] [-r] [-t MODE] [--trace LOG [--trace-sector-size N]]
+ * FILE [-c CMD ...] */
 int qt_cmd_io(int argc, char **argv)
 {
     io_args ia;
@@ -422,15 +588,14 @@ int qt_cmd_io(int argc, char **argv)
     s.buf = malloc(IO_BUF_BYTES);
     if (!s.buf)
         qt_err_status("io", QED_ERR_NOMEM);
-    if (!s.buf || qt_image_open(ia.file, ia.readonly ? 0 : QED_OPEN_RDWR,
-                                &im) != QED_OK) {
+    if (!s.buf || session_open(&ia, &s, &im) != 0) {
         free(s.buf);
         free(ia.cmds);
         return QT_EXIT_FAIL;
     }
     s.img = im.img;
     rc = ia.n_cmds ? run_list(&s, ia.cmds, ia.n_cmds) : run_stdin(&s);
-    if (qt_image_close(&im, ia.file) != QED_OK)
+    if (session_close(&s, &im) != 0)
         rc = -1;
     free(s.buf);
     free(ia.cmds);

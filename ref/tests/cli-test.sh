@@ -3,6 +3,10 @@
 #
 # Usage: ref/tests/cli-test.sh [QEDTOOL]   (default: build/qedtool, or $QEDTOOL)
 #
+# The io --trace tests read the trace back with `qed-conform trace dump`
+# ($QED_CONFORM, default: qed-conform beside QEDTOOL); without it they are
+# counted as skipped.
+#
 # The QEMU comparisons need qemu-img, qemu-io and jq; without them they are
 # counted as skipped, never as passed.  Prints "N passed, N failed, N skipped"
 # and exits non-zero when any test failed.
@@ -69,7 +73,7 @@ expect_json() {
 # ---------------------------------------------------------------------
 
 expect_rc "capabilities" 0 "$Q" capabilities
-if [ "$(tr '\n' ' ' < out)" = "create info check map convert compare io rebase resize dump " ]
+if [ "$(tr '\n' ' ' < out)" = "create info check map convert compare io rebase resize dump io-trace " ]
 then pass; else fail "capabilities: $(tr '\n' ' ' < out)"; fi
 
 expect_rc "--help" 0 "$Q" --help
@@ -148,6 +152,95 @@ expect_rc "io from stdin" 0 "$Q" io a.qed < cmds
 expect_grep "stdin read" "read 4096/4096 bytes at offset 524288" out
 expect_rc "info clean after io" 0 "$Q" info --output=json a.qed
 expect_json "clean close clears NEED_CHECK" out dirty-flag false
+
+# io truncate: grows the disk (qed_resize, WR-9), never shrinks it.
+"$Q" create -o cluster_size=4k,table_size=1 tr.qed 1M >/dev/null
+expect_rc "io truncate grows" 0 "$Q" io tr.qed -c 'truncate 2M' -c 'write -q -P 9 1536k 4k' \
+    -c 'read -q -P 9 1536k 4k'
+expect_rc "info after truncate" 0 "$Q" info --output=json tr.qed
+expect_json "truncate sets virtual-size" out virtual-size 2097152
+expect_rc "io truncate to the same size" 0 "$Q" io tr.qed -c 'truncate 2M'
+expect_rc "io truncate shrink" 1 "$Q" io tr.qed -c 'truncate 1M'
+expect_grep "shrink names WR-9" "(WR-9)" err
+expect_one_line "io truncate shrink"
+expect_rc "io truncate unaligned" 1 "$Q" io tr.qed -c 'truncate 3000000'
+expect_grep "unaligned names HDR-9" "(HDR-9)" err
+expect_rc "io truncate without SIZE" 1 "$Q" io tr.qed -c 'truncate'
+expect_rc "io truncate bad SIZE" 1 "$Q" io tr.qed -c 'truncate 2x'
+expect_rc "io truncate -r" 1 "$Q" io -r tr.qed -c 'truncate 4M'
+expect_rc "info after failed truncates" 0 "$Q" info --output=json tr.qed
+expect_json "failed truncates change nothing" out virtual-size 2097152
+
+# io --trace: the session recorded as a dm-log-writes log, read back with
+# qed-conform trace dump.  marks LOG: the mark texts in entry order.
+C=${QED_CONFORM:-$(dirname "$Q")/qed-conform}
+marks() { sed -n 's/^ *[0-9]*  MARK *"\(.*\)".*/\1/p' "$1" | tr '\n' ' '; }
+# kind_before DUMP TEXT: the kind of the entry just before the mark TEXT.
+kind_before() {
+    awk -v m="\"$2\"" '$2 == "MARK" && $3 == m { print prev; exit } { prev = $2 }' "$1"
+}
+trace_tests() {
+    "$Q" create -o cluster_size=4k,table_size=1 tc.qed 1M >/dev/null
+    cp tc.qed tc0.qed
+    expect_rc "io --trace" 0 "$Q" io --trace tc.log tc.qed -c 'write -q -P 7 0 4k' \
+        -c flush -c '# a comment is not a command' -c 'read -q -P 7 0 4k' -c flush \
+        -c 'truncate 2M'
+    expect_rc "trace parses" 0 "$C" trace dump tc.log --image tc0.qed
+    cp out tc.dump
+    expect_grep "trace sector size" "512-byte sectors" tc.dump
+    local m
+    m=$(marks tc.dump)
+    if [ "$m" = "op:0 op:1 flush:0 op:2 op:3 flush:1 op:4 " ]; then pass
+    else fail "io --trace marks: '$m'"; fi
+    # a clean image: the open writes nothing, so the trace starts with op:0
+    if [ "$(sed -n 2p tc.dump | awk '{ print $2, $3 }')" = 'MARK "op:0"' ]; then pass
+    else fail "trace does not start with op:0: $(sed -n 2p tc.dump)"; fi
+    # flush:N right after the flush command's FLUSH entry
+    for f in flush:0 flush:1; do
+        if [ "$(kind_before tc.dump "$f")" = FLUSH ]; then pass
+        else fail "$f not after a FLUSH: $(kind_before tc.dump "$f")"; fi
+    done
+    # the first write (of op:0) sets NEED_CHECK (WR-1); truncate grows image_size;
+    # the close is in the trace: NEED_CHECK cleared after op:4, then a FLUSH (WR-4)
+    expect_grep "trace holds WR-1" "features 0x0 -> 0x2 (NEED_CHECK set)" tc.dump
+    expect_grep "trace holds truncate" "image_size 1048576 -> 2097152" tc.dump
+    if sed -n '/"op:4"/,$p' tc.dump | grep -q "NEED_CHECK cleared" &&
+       [ "$(tail -n 2 tc.dump | head -n 1 | awk '{ print $2 }')" = FLUSH ]; then pass
+    else fail "close (WR-4) not at the end of the trace: $(tail -n 3 tc.dump)"; fi
+
+    # an image left with NEED_CHECK: the open's repair (WR-5) comes before op:0
+    cp tc0.qed dirty.qed
+    printf '\002' | dd of=dirty.qed bs=1 seek=16 conv=notrunc 2>/dev/null
+    cp dirty.qed dirty0.qed
+    expect_rc "io --trace on a NEED_CHECK image" 0 "$Q" io --trace dirty.log dirty.qed \
+        -c 'read -q 0 512'
+    expect_rc "dirty trace parses" 0 "$C" trace dump dirty.log --image dirty0.qed
+    if sed -n '/"op:0"/q;p' out | grep -q "features 0x2 -> 0x0 (NEED_CHECK cleared)"
+    then pass; else fail "open's WR-5 repair not before op:0: $(head -c 400 out)"; fi
+
+    # 4096-byte log sectors; the log is truncated on reuse
+    expect_rc "io --trace-sector-size 4096" 0 "$Q" io --trace tc.log \
+        --trace-sector-size 4096 tc.qed -c 'write -q 8k 4k'
+    expect_rc "4K trace parses" 0 "$C" trace dump tc.log
+    expect_grep "4K trace sector size" "4096-byte sectors" out
+    m=$(marks out)
+    if [ "$m" = "op:0 " ]; then pass; else fail "4K trace marks: '$m'"; fi
+
+    expect_rc "--trace-sector-size 1000" 1 "$Q" io --trace x.log --trace-sector-size 1000 \
+        tc.qed -c flush
+    expect_rc "--trace-sector-size alone" 1 "$Q" io --trace-sector-size 4096 tc.qed -c flush
+    expect_rc "--trace onto the image" 1 "$Q" io --trace tc.qed tc.qed -c flush
+    expect_rc "image survived --trace onto itself" 0 "$Q" check tc.qed
+    expect_rc "--trace, missing image" 1 "$Q" io --trace y.log missing.qed -c flush
+    if [ ! -e y.log ]; then pass; else fail "--trace on a missing image created y.log"; fi
+    expect_rc "--trace, unwritable log" 1 "$Q" io --trace nodir/z.log tc.qed -c flush
+    expect_one_line "--trace, unwritable log"
+}
+if [ -x "$C" ]; then
+    trace_tests
+else
+    skipped=$((skipped + 1)); echo "SKIP: io --trace tests (needs $C)"
+fi
 
 # ---------------------------------------------------------------------
 # map

@@ -505,7 +505,7 @@ expect 1 err "qedtool: nonexist: No such file or directory" "$Q" io nonexist -c 
 for mode in none writeback writethrough directsync unsafe; do
     run 0 "$Q" io -t "$mode" -f qed i.qed -c flush
 done
-expect 1 err 'qedtool: io: command "bogus" not found (known: read, write, flush, quit)' \
+expect 1 err 'qedtool: io: command "bogus" not found (known: read, write, flush, truncate, quit)' \
     "$Q" io i.qed -c bogus
 expect 1 err 'qedtool: io: command "flush x" not found' "$Q" io i.qed -c 'flush x'
 expect 1 err 'qedtool: io: command "quit now" not found' "$Q" io i.qed -c 'quit now'
