@@ -39,3 +39,5 @@ bench-crash: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 
 TEST_TARGETS += test-crash-unit test-trace-dump conform-crash
 .PHONY: test-crash-unit test-trace-dump conform-crash bench-crash
+
+include conformance/crash/shim/build.mk
