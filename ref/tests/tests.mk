@@ -5,9 +5,10 @@
 #   make test-unit-asan      unit tests built with ASan+UBSan in $(BUILDDIR)/asan
 #   make test-unit-valgrind  unit tests under valgrind --leak-check=full
 #   make test-unit-mutants   every conformance mutant must fail the unit tests
+#   make test-wr-tags        each write rule tagged once, where qed.c's list says
 #
-# test-interop and test-cli-errors are in TEST_TARGETS; CI decides about
-# the others.
+# test-interop, test-cli-errors and test-wr-tags are in TEST_TARGETS; CI
+# decides about the others.
 
 test-interop: $(BUILDDIR)/qedtool
 	$(Q)QEDTOOL=$(BUILDDIR)/qedtool ref/tests/interop.sh
@@ -25,5 +26,10 @@ test-unit-valgrind: $(BUILDDIR)/unit-tests
 test-unit-mutants:
 	$(Q)MUTANT_DIR=$(BUILDDIR)/mutants-unit ref/tests/mutants-unit.sh
 
-TEST_TARGETS += test-interop test-cli-errors
-.PHONY: test-interop test-cli-errors test-unit-asan test-unit-valgrind test-unit-mutants
+test-wr-tags:
+	$(Q)mkdir -p $(BUILDDIR) && ref/tests/wr-tags.sh >$(BUILDDIR)/wr-tags.log || \
+	    { cat $(BUILDDIR)/wr-tags.log; exit 1; }
+
+TEST_TARGETS += test-interop test-cli-errors test-wr-tags
+.PHONY: test-interop test-cli-errors test-unit-asan test-unit-valgrind test-unit-mutants \
+        test-wr-tags
