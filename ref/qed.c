@@ -1,40 +1,97 @@
 /*
  * qed.c - libqed, the reference codec for the QED image format.
  *
- * The file follows spec/qed-spec.md section by section:
+ * The file follows spec/qed-spec.md; its sections carry the spec's numbers
+ * (spec section 9, the crash model, is the WRITE RULES list below):
  *
- *   0. status texts (qed_strerror, qed_rule_id)
- *   1. layout and byte order                       FILE-1..3
- *   2. the header                                  HDR-1..14
- *   3. opening: features and the backing chain     FEAT-1..3, BACK-1..5
- *   4. tables                                      TBL-1..6, ZERO-1
- *   5. translation, read and map                   XLT-1..3
- *   6. writing                                     WR-1..9
- *   7. check and repair                            CHK-1..7
- *   8. create, rebase, resize, close
+ *      status texts (qed_strerror, qed_rule_id)
+ *   1  layout and byte order                       FILE-1..3
+ *   2  the header                                  HDR-1..14
+ *   3  features, and opening the image with its    FEAT-1..3,
+ *   6  backing chain                               BACK-1..5
+ *   4  tables: entry validation and the L2 cache   TBL-1..6, ZERO-1
+ *   5  translation, read and map                   XLT-1..3
+ *   7  writing: the session, write, write-zeroes,  WR-1..11
+ *      resize, rebase, close
+ *   8  check and repair                            CHK-1..7
+ *      creating an image
  *
- * WRITE-ORDERING INVARIANTS (crash safety; spec section 7).  Every metadata
- * update keeps these; grep for the tag to find the code that keeps each.
+ * WRITE RULES (crash safety; spec section 7, and CHK-5, which section 9
+ * counts among them).  Each is enforced at one place, tagged there with a
+ * comment holding nothing but the rule ID; grep for the tag:
  *
- *   WR-1  Before the first metadata change of a session, NEED_CHECK is set
+ *   WR-1  Before the first table write of a session, NEED_CHECK is set
  *         in the header and flushed: no table write can reach the disk
- *         before the image is marked dirty.          -> mark_dirty()
+ *         before the image is marked.               -> set_need_check()
  *   WR-2  A new L2 table is written and flushed before the L1 entry that
- *         points to it is written.                   -> install_l2_table()
+ *         points to it is written.                  -> install_l2_table()
  *   WR-3  With a backing file, a new data cluster (with the bytes copied
- *         from the backing file) is written and flushed before the L2 entry
- *         that points to it.                         -> write_new_clusters()
- *   WR-4  Clean close: flush, clear NEED_CHECK, flush. -> qed_close()
+ *         from the backing file) is written and flushed before the L2
+ *         entry that points to it.                  -> write_new_clusters()
+ *   WR-4  A session that set NEED_CHECK ends with flush, clear NEED_CHECK
+ *         and write the header, flush.              -> end_session()
  *   WR-5  Read-write open with NEED_CHECK set: check, repair, flush, then
- *         clear the bit.                             -> repair_on_open()
- *
- *   Two more facts make the rules sufficient:
+ *         clear the bit, before any other write.    -> open_steps()
  *   WR-6  New clusters are only ever appended at the end of the file, so a
  *         crash can never make a table point at someone else's old bytes.
+ *                                                   -> alloc_clusters()
  *   WR-7  A new cluster's bytes outside the write come from the backing
  *         file, or are zero; a zero tail is written explicitly up to the
  *         cluster's end, so the file's length covers every referenced
  *         cluster even in a dm-log-writes crash state.
+ *                                                   -> write_new_clusters()
+ *   WR-8  Write-zeroes gives a whole unallocated cluster a ZERO-1 entry,
+ *         writes zeroes in place into a data cluster and writes partial
+ *         clusters as data.                         -> zero_whole_clusters()
+ *   WR-9  Resizing only grows, by rewriting image_size and flushing.
+ *                                                   -> qed_resize()
+ *   WR-10 A write into an existing data cluster overwrites it in place: no
+ *         table changes, so it sets no NEED_CHECK.  -> qed_write()
+ *   WR-11 Changing the backing file rewrites header and name in one write,
+ *         then flushes.                             -> write_rebase()
+ *   CHK-5 Repair writes its copies before the entries that point to them,
+ *         and its L2 tables before the L1 table, with a flush between.
+ *                                                   -> write_repairs()
+ *
+ * SESSION STATES.  A session runs from a read-write open to its close.
+ * img->state (enum session_state) says what the session has done to the
+ * file, and so what its end must do:
+ *
+ *   READ_ONLY  opened read-only: the image never writes.  Writes fail with
+ *              QED_ERR_RDONLY.
+ *   CLEAN      read-write; nothing written since the open or the last
+ *              qed_flush, and NEED_CHECK not set by this session.  Close
+ *              writes nothing.
+ *   UNFLUSHED  written since then, NEED_CHECK not set by this session: data
+ *              in place (WR-10), or tables under a NEED_CHECK that was set
+ *              before the session began (QED_OPEN_NO_CHECK).  Close flushes.
+ *   MARKED     this session set NEED_CHECK and flushed it (WR-1), so tables
+ *              may have changed.  Close runs WR-4.
+ *   FAILED     a write or flush failed, or a repair did not complete: what
+ *              reached the disk is unknown.  NEED_CHECK stays as it is on
+ *              disk (set whenever tables may be half-written, since WR-1
+ *              put it there first), writes and flushes fail with
+ *              QED_ERR_FAILED, and close writes nothing: no data is lost
+ *              that a flush had vouched for, and the next read-write open
+ *              repairs (WR-5).
+ *
+ *   open read-only                               -> READ_ONLY
+ *   open read-write (HDR-7, WR-5 run in CLEAN)   -> CLEAN
+ *   CLEAN      qed_write, qed_write_zeroes       -> UNFLUSHED
+ *   CLEAN, UNFLUSHED  set_need_check (WR-1)      -> MARKED
+ *   UNFLUSHED  qed_flush                         -> CLEAN
+ *   UNFLUSHED, MARKED  clear_need_check (repair) -> CLEAN
+ *   any but READ_ONLY  fail_session: an operation that had begun to write
+ *              returns an environment error      -> FAILED
+ *   any        qed_close: end_session, the one place a session ends, then
+ *              the image is freed
+ *
+ * READ_ONLY and FAILED are never left.  A repair's own table writes end in
+ * flushes before qed_check returns, so they leave CLEAN as it is.  What
+ * fails before anything is written (a request out of range, QED_ERR_RDONLY,
+ * QED_ERR_FAILED, a rebase refused) leaves the state alone, and so does a
+ * format error (a positive status): it is found while following an entry,
+ * before the piece of the request that needs it writes anything.
  */
 #include "qed.h"
 
@@ -45,7 +102,7 @@
 #define COPY_CHUNK (1u << 20)   /* bounce buffer for cluster copies */
 
 /* ================================================================== */
-/* 0. Status texts                                                    */
+/* Status texts                                                       */
 /* ================================================================== */
 
 static const struct {
@@ -68,10 +125,9 @@ static const struct {
     [QED_E_BACKING_NUL]      = { "HDR-13", "backing file name contains a NUL byte (HDR-13)" },
     [QED_E_RESERVED_BITS]    = { "TBL-2",  "table entry has reserved low bits set (TBL-2)" },
     [QED_E_MISALIGNED]       = { "TBL-3",  "table entry is not cluster-aligned (TBL-3)" },
-    [QED_E_TABLE_RANGE]      = { "TBL-4",  "L2 table lies in the header or past the end of the file (TBL-4)" },
-    [QED_E_DATA_RANGE]       = { "TBL-6",  "data cluster lies in the header or past the end of the file (TBL-6)" },
+    [QED_E_TABLE_RANGE]      = { "TBL-4",  "table lies in the header clusters or beyond the file's whole clusters (TBL-4)" },
+    [QED_E_DATA_RANGE]       = { "TBL-6",  "data cluster lies in the header clusters or beyond the file's whole clusters (TBL-6)" },
     [QED_E_CHAIN_DEPTH]      = { "BACK-4", "backing chain too deep (or a loop) (BACK-4)" },
-    [QED_E_CORRUPT]          = { "WR-5",   "image is corrupt and could not be repaired (WR-5)" },
     [QED_E_SHRINK]           = { "WR-9",   "image size can only grow (WR-9)" },
 };
 
@@ -83,7 +139,7 @@ static const char *const env_errors[] = {
     [5] = "image is open read-only",
     [6] = "no space left on device",
     [7] = "cannot open the backing file",
-    [8] = "operation not supported",
+    [8] = "refused: an earlier write or flush of this session failed",
     [9] = "unexpected end of file",
 };
 
@@ -108,7 +164,7 @@ const char *qed_rule_id(int status)
 }
 
 /* ================================================================== */
-/* 1. Layout and byte order (FILE-1)                                  */
+/* 1. Layout and byte order (FILE-1..3)                               */
 /* ================================================================== */
 
 static uint32_t get_le32(const uint8_t *p)
@@ -149,6 +205,13 @@ static unsigned log2u64(uint64_t v)
 static int is_pow2(uint64_t v)
 {
     return v != 0 && (v & (v - 1)) == 0;
+}
+
+/* FILE-3: Lc, the file's length rounded down to whole clusters (0 for a
+ * cluster_size of 0, which HDR-2 refuses first). */
+uint64_t qed_usable_length(const qed_header *h, uint64_t file_len)
+{
+    return h->cluster_size ? file_len - file_len % h->cluster_size : 0;
 }
 
 /* ================================================================== */
@@ -224,49 +287,9 @@ static uint64_t table_bytes(const qed_header *h)
     return (uint64_t)h->table_size * h->cluster_size;
 }
 
-/* FILE-3: the part of the file that holds whole clusters. */
-static uint64_t usable_end(const qed_header *h, uint64_t file_size)
-{
-    return file_size - file_size % h->cluster_size;
-}
-
-/* TBL-2, TBL-3: the low bits of a non-zero table entry. */
-static int check_entry_bits(const qed_header *h, uint64_t entry)
-{
-    if (entry & QED_RESERVED_BITS)
-        return QED_E_RESERVED_BITS;               /* TBL-2 */
-    if (entry & (h->cluster_size - 1))
-        return QED_E_MISALIGNED;                  /* TBL-3 */
-    return QED_OK;
-}
-
-/* TBL-4: a whole table at offset lies after the header and in the file. */
+/* TBL-2, TBL-3, TBL-4 for a table offset (section 4; HDR-8 uses it). */
 static int check_table_offset(const qed_header *h, uint64_t offset,
-                              uint64_t file_size)
-{
-    uint64_t end = usable_end(h, file_size);
-    int ret = check_entry_bits(h, offset);
-
-    if (ret != QED_OK)
-        return ret;
-    if (offset < header_bytes(h) || offset > end ||
-        table_bytes(h) > end - offset)
-        return QED_E_TABLE_RANGE;
-    return QED_OK;
-}
-
-/* TBL-6: a data cluster at offset lies after the header and in the file. */
-static int check_data_offset(const qed_header *h, uint64_t offset,
-                             uint64_t file_size)
-{
-    int ret = check_entry_bits(h, offset);
-
-    if (ret != QED_OK)
-        return ret;
-    if (offset < header_bytes(h) || offset >= usable_end(h, file_size))
-        return QED_E_DATA_RANGE;
-    return QED_OK;
-}
+                              uint64_t file_len);
 
 /* HDR-2, HDR-3, HDR-4: the geometry fields. */
 static int validate_geometry(const qed_header *h)
@@ -328,32 +351,43 @@ int qed_header_validate(const qed_header *h, uint64_t file_size)
 }
 
 /* ================================================================== */
-/* 3. Opening: the image object, features and the backing chain       */
+/* 3 and 6. Opening: the image object, features, the backing chain   */
 /* ================================================================== */
 
+/* What a session has done to the file (see SESSION STATES at the top). */
+enum session_state {
+    SESSION_READ_ONLY,        /* opened read-only */
+    SESSION_CLEAN,            /* nothing unflushed, NEED_CHECK not set by us */
+    SESSION_UNFLUSHED,        /* written since the last flush, bit not ours */
+    SESSION_MARKED,           /* this session set NEED_CHECK (WR-1) */
+    SESSION_FAILED            /* a write, flush or repair failed */
+};
+
 struct qed_image {
-    qed_io *io;               /* the image file (not owned) */
-    qed_io *own_io;           /* set when the image owns io (backing files) */
+    qed_io *io;               /* the image file (not owned; a backing
+                                 image's file is its parent's backing_io) */
     qed_header h;
-    unsigned flags;           /* enum qed_open_flags */
+    enum session_state state;
     qed_limits lim;
     unsigned depth;           /* 0 for the top image */
-    uint64_t file_size;       /* current length of the image file */
+    uint64_t alloc_end;       /* the end of the clusters handed out: the
+                                 file's length at open, advanced by
+                                 alloc_clusters before the new clusters are
+                                 written (WR-6).  Between calls of a session
+                                 that has not failed it is the file's length,
+                                 since every allocation writes up to its end
+                                 (WR-7). */
     unsigned cluster_bits;    /* log2 cluster_size */
     unsigned entry_bits;      /* log2 N (TBL-1) */
     uint64_t nentries;        /* N */
     uint64_t *l1;             /* the L1 table, host order */
     uint64_t *l2;             /* one cached L2 table, host order */
     uint64_t l2_offset;       /* its offset, 0 when the cache is empty */
-    int dirty;                /* this session set NEED_CHECK (WR-1) */
-    int failed;               /* a write failed: leave NEED_CHECK set (WR-4) */
-    int unflushed;            /* qed_write/qed_write_zeroes since the last flush */
     char *backing_name;       /* stored name, NUL-terminated, or NULL */
-    int backing_is_qed;       /* BACK-2 outcome */
-    qed_io *backing_io;       /* owned; raw backing, or a QED backing's file */
-    qed_image *backing;       /* QED backing image, or NULL */
+    qed_io *backing_io;       /* owned: the open backing file (raw, or a QED
+                                 backing image's file), or NULL */
+    qed_image *backing;       /* the QED image on backing_io, NULL if raw */
     uint64_t backing_size;    /* bytes readable from the backing file */
-    int backing_open;         /* backing_io is usable */
 };
 
 /* Default limits. */
@@ -391,17 +425,17 @@ static int open_backing_posix(void *ctx, const char *path, qed_io **out)
 static int load_header(qed_image *img)
 {
     uint8_t buf[QED_HEADER_BYTES];
-    int ret = img->io->length(img->io, &img->file_size);
+    int ret = img->io->length(img->io, &img->alloc_end);
 
     if (ret != QED_OK)
         return ret;
-    if (img->file_size < QED_HEADER_BYTES)
+    if (img->alloc_end < QED_HEADER_BYTES)
         return QED_E_TRUNCATED;                   /* FILE-2 */
     ret = img->io->read(img->io, 0, buf, sizeof(buf));
     if (ret != QED_OK)
         return ret;
     qed_header_decode(buf, &img->h);
-    ret = qed_header_validate(&img->h, img->file_size);
+    ret = qed_header_validate(&img->h, img->alloc_end);
     if (ret != QED_OK)
         return ret;
     if (table_bytes(&img->h) > img->lim.max_table_bytes)
@@ -486,24 +520,25 @@ static int write_header_sync(qed_image *img)
 static int open_at_depth(qed_io *io, const qed_open_opts *opts, unsigned depth,
                          qed_image **out);
 
-/* BACK-2: QED if not NO_PROBE and the backing file has the QED magic. */
-static int probe_backing(qed_image *img)
+/* BACK-2: *is_qed = 1 if not NO_PROBE and the backing file has the QED
+ * magic; also takes the backing file's length. */
+static int probe_backing(qed_image *img, int *is_qed)
 {
     uint8_t magic[4];
     uint64_t len;
     int ret = img->backing_io->length(img->backing_io, &len);
 
+    *is_qed = 0;
     if (ret != QED_OK)
         return ret;
     img->backing_size = len;
-    img->backing_is_qed = 0;
     if (img->h.features & QED_F_BACKING_FORMAT_NO_PROBE)
         return QED_OK;                            /* FEAT-3 */
     if (len < sizeof(magic))
         return QED_OK;
     ret = img->backing_io->read(img->backing_io, 0, magic, sizeof(magic));
     if (ret == QED_OK)
-        img->backing_is_qed = qed_probe(magic, sizeof(magic));
+        *is_qed = qed_probe(magic, sizeof(magic));
     return ret;
 }
 
@@ -512,7 +547,8 @@ static int open_backing(qed_image *img, const qed_open_opts *opts)
 {
     qed_open_opts sub = *opts;
     char path[MAX_BACKING_NAME * 2];
-    int ret = qed_resolve_backing(opts->path, img->backing_name, path, sizeof(path));
+    int is_qed, ret = qed_resolve_backing(opts->path, img->backing_name, path,
+                                          sizeof(path));
 
     if (ret != QED_OK)
         return ret;
@@ -521,9 +557,8 @@ static int open_backing(qed_image *img, const qed_open_opts *opts)
     ret = opts->open_backing(opts->backing_ctx, path, &img->backing_io);
     if (ret != QED_OK)
         return ret < 0 ? QED_ERR_BACKING : ret;   /* BACK-5 */
-    img->backing_open = 1;
-    ret = probe_backing(img);
-    if (ret != QED_OK || !img->backing_is_qed)
+    ret = probe_backing(img, &is_qed);
+    if (ret != QED_OK || !is_qed)
         return ret;
     sub.flags = opts->flags & ~(unsigned)(QED_OPEN_RDWR);
     sub.path = path;
@@ -542,23 +577,17 @@ static int clear_unknown_autoclear(qed_image *img)
     return write_header_sync(img);
 }
 
-/* WR-5: check and repair a NEED_CHECK image before read-write use.  The
- * check repairs, flushes and clears the bit itself (qed_check). */
+/* WR-5: check and repair a NEED_CHECK image before read-write use.
+ * qed_check repairs, flushes and clears the bit itself, and returns an
+ * error whenever it could not do all of that (a table it cannot read
+ * stops it; a repair that completes leaves no corruption, CHK-5). */
 static int repair_on_open(qed_image *img)
 {
     qed_check_result res;
-    int ret;
 
     if (!(img->h.features & QED_F_NEED_CHECK))
         return QED_OK;
-    ret = qed_check(img, QED_REPAIR_CORRUPT, &res);
-    if (ret != QED_OK)
-        return ret;
-    if (res.check_errors)
-        return QED_ERR_IO;                        /* a table could not be read */
-    if (img->h.features & QED_F_NEED_CHECK)
-        return QED_E_CORRUPT;                     /* could not repair */
-    return QED_OK;
+    return qed_check(img, QED_REPAIR_CORRUPT, &res);
 }
 
 /* Free an image and its chain without touching the file. */
@@ -568,7 +597,6 @@ static void free_image(qed_image *img)
         return;
     free_image(img->backing);
     qed_io_close(img->backing_io);
-    qed_io_close(img->own_io);
     free(img->backing_name);
     free(img->l1);
     free(img->l2);
@@ -586,7 +614,7 @@ static int open_steps(qed_image *img, const qed_open_opts *opts)
         ret = load_l1(img);
     if (ret == QED_OK && img->backing_name && !(opts->flags & QED_OPEN_NO_BACKING))
         ret = open_backing(img, opts);
-    if (ret != QED_OK || !(img->flags & QED_OPEN_RDWR))
+    if (ret != QED_OK || img->state == SESSION_READ_ONLY)
         return ret;
     ret = clear_unknown_autoclear(img);           /* HDR-7 */
     if (ret == QED_OK && !(opts->flags & QED_OPEN_NO_CHECK))
@@ -604,7 +632,7 @@ static int open_at_depth(qed_io *io, const qed_open_opts *opts, unsigned depth,
     if (!img)
         return QED_ERR_NOMEM;
     img->io = io;
-    img->flags = opts->flags;
+    img->state = (opts->flags & QED_OPEN_RDWR) ? SESSION_CLEAN : SESSION_READ_ONLY;
     img->depth = depth;
     if (opts->limits)
         img->lim = *opts->limits;
@@ -650,14 +678,84 @@ const char *qed_backing_format(const qed_image *img)
         return NULL;
     if (img->h.features & QED_F_BACKING_FORMAT_NO_PROBE)
         return "raw";                             /* FEAT-3 */
-    if (img->backing_open)
-        return img->backing_is_qed ? "qed" : "raw";
+    if (img->backing_io)
+        return img->backing ? "qed" : "raw";
     return "qed";  /* not opened: probing would decide; report the default */
 }
 
 /* ================================================================== */
-/* 4. Tables                                                          */
+/* 4. Tables: entry validation and the L2 cache                       */
 /* ================================================================== */
+
+/* TBL-2, TBL-3: the low bits of a non-zero table entry. */
+static int check_entry_bits(const qed_header *h, uint64_t entry)
+{
+    if (entry & QED_RESERVED_BITS)
+        return QED_E_RESERVED_BITS;               /* TBL-2 */
+    if (entry & (h->cluster_size - 1))
+        return QED_E_MISALIGNED;                  /* TBL-3 */
+    return QED_OK;
+}
+
+/* TBL-4: a whole table at offset lies after the header and within Lc. */
+static int check_table_offset(const qed_header *h, uint64_t offset,
+                              uint64_t file_len)
+{
+    uint64_t end = qed_usable_length(h, file_len);  /* FILE-3 */
+    int ret = check_entry_bits(h, offset);
+
+    if (ret != QED_OK)
+        return ret;
+    if (offset < header_bytes(h) || offset > end ||
+        table_bytes(h) > end - offset)
+        return QED_E_TABLE_RANGE;
+    return QED_OK;
+}
+
+/* TBL-6: a data cluster at offset lies after the header and within Lc. */
+static int check_data_offset(const qed_header *h, uint64_t offset,
+                             uint64_t file_len)
+{
+    int ret = check_entry_bits(h, offset);
+
+    if (ret != QED_OK)
+        return ret;
+    if (offset < header_bytes(h) || offset >= qed_usable_length(h, file_len))
+        return QED_E_DATA_RANGE;
+    return QED_OK;
+}
+
+/* The offset of an L2 table, or l1_table_offset (see qed.h). */
+int qed_check_table_offset(const qed_header *h, uint64_t offset,
+                           uint64_t file_len)
+{
+    int ret = validate_geometry(h);
+
+    return ret != QED_OK ? ret : check_table_offset(h, offset, file_len);
+}
+
+/* An L1 entry: 0 is unallocated (TBL-5), any other value an L2 table's
+ * offset (see qed.h). */
+int qed_check_l1_entry(const qed_header *h, uint64_t entry, uint64_t file_len)
+{
+    int ret = validate_geometry(h);
+
+    if (ret != QED_OK || entry == 0)
+        return ret;                               /* TBL-5 */
+    return check_table_offset(h, entry, file_len);
+}
+
+/* An L2 entry: 0 is unallocated (TBL-5), 1 a zero cluster (ZERO-1), any
+ * other value a data cluster's offset (see qed.h). */
+int qed_check_l2_entry(const qed_header *h, uint64_t entry, uint64_t file_len)
+{
+    int ret = validate_geometry(h);
+
+    if (ret != QED_OK || entry == 0 || entry == QED_ZERO_CLUSTER)
+        return ret;                               /* TBL-5, ZERO-1 */
+    return check_data_offset(h, entry, file_len);
+}
+
 
 /* XLT-1: the index of off in the L1 table, in its L2 table, and the byte. */
 static uint64_t l1_index(const qed_image *img, uint64_t off)
@@ -683,7 +781,7 @@ static int load_l2(qed_image *img, uint64_t idx)
 
     if (img->l2_offset == offset)
         return QED_OK;
-    ret = check_table_offset(&img->h, offset, img->file_size);  /* TBL-2/3/4 */
+    ret = qed_check_l1_entry(&img->h, offset, img->alloc_end);  /* TBL-2/3/4 */
     if (ret != QED_OK)
         return ret;
     img->l2_offset = 0;
@@ -709,7 +807,7 @@ static int classify_entry(const qed_image *img, uint64_t entry,
         return QED_OK;
     }
     *kind = K_DATA;
-    return check_data_offset(&img->h, entry, img->file_size);  /* TBL-2/3/6 */
+    return qed_check_l2_entry(&img->h, entry, img->alloc_end);  /* TBL-2/3/6 */
 }
 
 /* A run of clusters that read the same way. */
@@ -724,8 +822,8 @@ typedef struct run {
  * uniform. */
 static int find_run(qed_image *img, uint64_t off, uint64_t len, run *r)
 {
-    uint64_t cs = img->h.cluster_size, i = l2_index(img, off);
-    uint64_t avail = (img->nentries - i) * cs - cluster_offset_in(img, off);
+    uint64_t cluster_size = img->h.cluster_size, i = l2_index(img, off);
+    uint64_t avail = (img->nentries - i) * cluster_size - cluster_offset_in(img, off);
     uint64_t first, n = 1;
     enum cluster_kind k;
     int ret;
@@ -743,14 +841,14 @@ static int find_run(qed_image *img, uint64_t off, uint64_t len, run *r)
     if (ret != QED_OK)
         return ret;
     r->host = r->kind == K_DATA ? first + cluster_offset_in(img, off) : 0;
-    while (n * cs - cluster_offset_in(img, off) < r->len) {
+    while (n * cluster_size - cluster_offset_in(img, off) < r->len) {
         uint64_t e = img->l2[i + n];
         if (classify_entry(img, e, &k) != QED_OK || k != r->kind ||
-            (k == K_DATA && e != first + n * cs))
+            (k == K_DATA && e != first + n * cluster_size))
             break;
         n++;
     }
-    r->len = MIN(r->len, n * cs - cluster_offset_in(img, off));
+    r->len = MIN(r->len, n * cluster_size - cluster_offset_in(img, off));
     return QED_OK;
 }
 
@@ -771,9 +869,9 @@ static int read_backing(qed_image *img, uint64_t off, uint8_t *buf, size_t len)
 {
     size_t have = 0;
 
-    if (img->backing_name && !img->backing_open)
+    if (img->backing_name && !img->backing_io)
         return QED_ERR_BACKING;
-    if (img->backing_open && off < img->backing_size)
+    if (img->backing_io && off < img->backing_size)
         have = (size_t)MIN((uint64_t)len, img->backing_size - off);
     memset(buf + have, 0, len - have);            /* BACK-3 */
     if (have == 0)
@@ -825,7 +923,7 @@ static int map_one(qed_image *img, uint64_t off, uint64_t len, qed_extent *e)
         return QED_OK;
     }
     e->flags = r.kind == K_ZERO ? QED_MAP_PRESENT | QED_MAP_ZERO : QED_MAP_ZERO;
-    if (r.kind == K_ZERO || !img->backing_open || off >= img->backing_size)
+    if (r.kind == K_ZERO || !img->backing_io || off >= img->backing_size)
         return QED_OK;          /* zero cluster, no backing, or past its end */
     e->length = MIN(r.len, img->backing_size - off);
     if (img->backing)
@@ -867,17 +965,44 @@ int qed_map(qed_image *img, uint64_t off, uint64_t max_len, qed_extent *ext)
 }
 
 /* ================================================================== */
-/* 6. Writing                                                         */
+/* 7. Writing                                                         */
 /* ================================================================== */
 
-/* Refuse writes to a read-only image. */
+/* --- The session (see SESSION STATES at the top) -------------------- */
+
+/* Whether the session takes writes: QED_ERR_RDONLY for a read-only image,
+ * QED_ERR_FAILED once a write or flush has failed, else QED_OK. */
 static int check_writable(const qed_image *img)
 {
-    return (img->flags & QED_OPEN_RDWR) ? QED_OK : QED_ERR_RDONLY;
+    if (img->state == SESSION_READ_ONLY)
+        return QED_ERR_RDONLY;
+    if (img->state == SESSION_FAILED)
+        return QED_ERR_FAILED;
+    return QED_OK;
 }
 
-/* WR-1: set NEED_CHECK and flush before the first metadata change. */
-static int mark_dirty(qed_image *img)
+/* The one way into SESSION_FAILED: ret is the status of an operation that
+ * had begun to write (its checks passed); an environment error (ret < 0)
+ * fails the session for good.  Returns ret. */
+static int fail_session(qed_image *img, int ret)
+{
+    if (ret < 0)
+        img->state = SESSION_FAILED;
+    return ret;
+}
+
+/* A write request was accepted: CLEAN becomes UNFLUSHED. */
+static void note_unflushed(qed_image *img)
+{
+    if (img->state == SESSION_CLEAN)
+        img->state = SESSION_UNFLUSHED;
+}
+
+/* Before the first table write of a session, set NEED_CHECK, write the
+ * header and flush; the session is then MARKED.  Nothing to do when the
+ * bit is set already: by this session, or before it began (the WR-5
+ * repair, QED_OPEN_NO_CHECK). */
+static int set_need_check(qed_image *img)
 {
     int ret;
 
@@ -889,21 +1014,63 @@ static int mark_dirty(qed_image *img)
         img->h.features &= ~(uint64_t)QED_F_NEED_CHECK;  /* not known durable */
         return ret;
     }
-    img->dirty = 1;
+    img->state = SESSION_MARKED;
     return QED_OK;
 }
 
-/* WR-6: reserve n clusters at the first cluster boundary at or after the
- * end of the file. */
+/* Clear NEED_CHECK after everything written before: flush (unless the
+ * session is CLEAN, with nothing pending), clear the bit and write the
+ * header, flush.  The end of a MARKED session (WR-4) and the last step of
+ * a repair (WR-5); the session is CLEAN afterwards.  On failure the bit
+ * stays set in memory too. */
+static int clear_need_check(qed_image *img)
+{
+    int ret = QED_OK;
+
+    if (!(img->h.features & QED_F_NEED_CHECK))
+        return QED_OK;
+    if (img->state != SESSION_CLEAN)
+        ret = img->io->flush(img->io);            /* before the clean mark */
+    if (ret == QED_OK) {
+        img->h.features &= ~(uint64_t)QED_F_NEED_CHECK;
+        ret = write_header_sync(img);
+    }
+    if (ret != QED_OK) {
+        img->h.features |= QED_F_NEED_CHECK;      /* not known durable */
+        return ret;
+    }
+    img->state = SESSION_CLEAN;
+    return QED_OK;
+}
+
+/* The one place a session ends (qed_close): what it must still write
+ * follows from its state.  A FAILED session writes nothing more: a flush
+ * after a failed one vouches for nothing, and NEED_CHECK must stay. */
+static int end_session(qed_image *img)
+{
+    switch (img->state) {
+    case SESSION_UNFLUSHED:
+        return img->io->flush(img->io);
+    case SESSION_MARKED:
+        return clear_need_check(img);             /* WR-4 */
+    default:
+        return QED_OK;          /* READ_ONLY, CLEAN, FAILED: nothing */
+    }
+}
+
+/* --- Allocation and table writes ------------------------------------ */
+
+/* Reserve n clusters at the first cluster boundary at or after alloc_end
+ * (a trailing partial cluster is skipped, FILE-3). */
 static int alloc_clusters(qed_image *img, uint64_t n, uint64_t *offset)
 {
-    uint64_t cs = img->h.cluster_size;
-    uint64_t start = img->file_size + (cs - img->file_size % cs) % cs;
+    uint64_t cluster_size = img->h.cluster_size, end = img->alloc_end;
+    uint64_t start = end + (cluster_size - end % cluster_size) % cluster_size;
 
-    if (start < img->file_size || n > (UINT64_MAX - start) / cs)
+    if (start < end || n > (UINT64_MAX - start) / cluster_size)
         return QED_ERR_NOSPC;
     *offset = start;
-    img->file_size = start + n * cs;
+    img->alloc_end = start + n * cluster_size;    /* WR-6 */
     return QED_OK;
 }
 
@@ -923,7 +1090,7 @@ static int write_entries(qed_image *img, uint64_t table_off, const uint64_t *t,
     return ret;
 }
 
-/* WR-2: write a new L2 table (already filled in img->l2) at the end of the
+/* Write a new L2 table (already filled in img->l2) at the end of the
  * file, flush, then point L1 entry idx at it. */
 static int install_l2_table(qed_image *img, uint64_t idx)
 {
@@ -944,15 +1111,14 @@ static int install_l2_table(qed_image *img, uint64_t idx)
 }
 
 /* Point entries [i, i+n) of the L2 table for off at values, creating the
- * table if needed; value_step is added per cluster (data) or 0 (zero). */
+ * table if needed; value_step is added per cluster (data) or 0 (zero).
+ * The write path's table writer: its callers have set NEED_CHECK. */
 static int update_l2(qed_image *img, uint64_t off, uint64_t n, uint64_t value,
                      uint64_t value_step)
 {
     uint64_t idx = l1_index(img, off), i = l2_index(img, off);
-    int ret = mark_dirty(img);                    /* WR-1 */
+    int ret = QED_OK;
 
-    if (ret != QED_OK)
-        return ret;
     if (img->l1[idx] == 0) {
         memset(img->l2, 0, (size_t)img->nentries * 8);
         img->l2_offset = 0;
@@ -962,12 +1128,12 @@ static int update_l2(qed_image *img, uint64_t off, uint64_t n, uint64_t value,
     for (uint64_t k = 0; k < n; k++)
         img->l2[i + k] = value + k * value_step;
     if (img->l1[idx] == 0)
-        return install_l2_table(img, idx);        /* WR-2 */
+        return install_l2_table(img, idx);
     return write_entries(img, img->l2_offset, img->l2, i, n);
 }
 
-/* The fill for a partial cluster of a new run: backing bytes, or zero for
- * a zero cluster or without a backing file (WR-7). Returns 1 if it is
+/* The fill for a partial cluster of a new run (WR-7): backing bytes, or
+ * zero for a zero cluster or without a backing file.  Returns 1 if it is
  * all zero without reading anything. */
 static int fill_is_zero(const qed_image *img, enum cluster_kind kind)
 {
@@ -995,10 +1161,11 @@ static int write_fill(qed_image *img, uint64_t lo, uint64_t hi, uint64_t host,
     return ret;
 }
 
-/* Write a new run: n fresh clusters at host for logical [start, start+n*cs)
+/* Write a new run: n fresh clusters at host for logical [start, end)
  * holding data at [off, off+len).  Head and tail fill per WR-7; a zero head
  * is skipped (the space past the old end of file reads as zero) but the
- * tail always reaches the run's end so the file covers every cluster. */
+ * tail always reaches the run's end so the file covers every cluster.
+ * With a backing file the run is flushed before anything points at it. */
 static int write_new_clusters(qed_image *img, const run *r, uint64_t start,
                               uint64_t n, uint64_t host, uint64_t off,
                               const uint8_t *data, uint64_t len)
@@ -1012,42 +1179,52 @@ static int write_new_clusters(qed_image *img, const run *r, uint64_t start,
         ret = img->io->write(img->io, host + (off - start), data, (size_t)len);
     if (ret == QED_OK && tail < end) {
         if (fill_is_zero(img, r->kind) && end - tail > QED_SECTOR_SIZE)
-            tail = end - QED_SECTOR_SIZE;         /* WR-7: zero tail, last sector */
-        ret = write_fill(img, tail, end, host + (tail - start), r->kind);
+            tail = end - QED_SECTOR_SIZE;         /* a zero tail: its last sector */
+        ret = write_fill(img, tail, end, host + (tail - start), r->kind);  /* WR-7 */
     }
     if (ret == QED_OK && img->backing_name)
         ret = img->io->flush(img->io);            /* WR-3 */
     return ret;
 }
 
-/* Write one run that needs new clusters (unallocated or zero clusters). */
+/* Write one run that needs new clusters (unallocated or zero clusters):
+ * NEED_CHECK first, before the new clusters too (a session that fails
+ * while appending is then marked), the data, then the L2 entries. */
 static int write_allocating(qed_image *img, const run *r, uint64_t off,
                             const uint8_t *data)
 {
-    uint64_t cs = img->h.cluster_size;
+    uint64_t cluster_size = img->h.cluster_size;
     uint64_t start = off - cluster_offset_in(img, off);
-    uint64_t n = (off + r->len - start + cs - 1) / cs;
+    uint64_t n = (off + r->len - start + cluster_size - 1) / cluster_size;
     uint64_t host;
-    int ret = mark_dirty(img);                    /* WR-1, before any new cluster */
+    int ret = set_need_check(img);
 
     if (ret == QED_OK)
         ret = alloc_clusters(img, n, &host);
     if (ret == QED_OK)
         ret = write_new_clusters(img, r, start, n, host, off, data, r->len);
     if (ret == QED_OK)
-        ret = update_l2(img, start, n, host, cs); /* after WR-3 */
+        ret = update_l2(img, start, n, host, cluster_size);  /* after WR-3 */
     return ret;
+}
+
+/* A write request's checks: the session takes writes, and XLT-3. */
+static int check_write_request(const qed_image *img, uint64_t off, uint64_t len)
+{
+    int ret = check_writable(img);
+
+    return ret != QED_OK ? ret : check_request(img, off, len);
 }
 
 /* Write len bytes at logical offset off. */
 int qed_write(qed_image *img, uint64_t off, const void *buf, size_t len)
 {
     const uint8_t *src = buf;
-    int ret = check_writable(img);
+    int ret = check_write_request(img, off, len);
 
-    if (ret == QED_OK)
-        ret = check_request(img, off, len);
-    img->unflushed |= ret == QED_OK && len > 0;
+    if (ret != QED_OK || len == 0)
+        return ret;
+    note_unflushed(img);
     while (ret == QED_OK && len > 0) {
         run r;
         ret = find_run(img, off, len, &r);
@@ -1061,8 +1238,7 @@ int qed_write(qed_image *img, uint64_t off, const void *buf, size_t len)
         off += r.len;
         len -= (size_t)r.len;
     }
-    img->failed |= ret < 0;                       /* WR-4 */
-    return ret;
+    return fail_session(img, ret);
 }
 
 /* Write zero bytes [off, off+len) as data (partial clusters, WR-8). */
@@ -1082,8 +1258,9 @@ static int write_zero_bytes(qed_image *img, uint64_t off, uint64_t len)
     return ret;
 }
 
-/* WR-8 over whole clusters [off, off+len): ZERO-1 entries where nothing is
- * allocated, zeroes written in place where data clusters exist. */
+/* Whole clusters [off, off+len): ZERO-1 entries where nothing is
+ * allocated, zeroes written in place where data clusters exist, zero
+ * clusters left alone. */
 static int zero_whole_clusters(qed_image *img, uint64_t off, uint64_t len)
 {
     int ret = QED_OK;
@@ -1095,52 +1272,181 @@ static int zero_whole_clusters(qed_image *img, uint64_t off, uint64_t len)
             break;
         if (r.kind == K_DATA)
             ret = write_zero_bytes(img, off, r.len);
-        else if (r.kind == K_UNALLOC)
+        else if (r.kind == K_UNALLOC && (ret = set_need_check(img)) == QED_OK)
             ret = update_l2(img, off, r.len >> img->cluster_bits,
-                            QED_ZERO_CLUSTER, 0);  /* ZERO-1 */
+                            QED_ZERO_CLUSTER, 0);  /* WR-8 */
         off += r.len;
         len -= r.len;
     }
     return ret;
 }
 
-/* Write zeroes over [off, off+len) (WR-8). */
+/* Write zeroes over [off, off+len) (WR-8): the partial clusters at
+ * either end as data, the whole clusters between by their state. */
 int qed_write_zeroes(qed_image *img, uint64_t off, uint64_t len)
 {
-    uint64_t cs, head, body;
-    int ret = check_writable(img);
+    uint64_t cluster_size = img->h.cluster_size, head, body;
+    int ret = check_write_request(img, off, len);
 
-    if (ret == QED_OK)
-        ret = check_request(img, off, len);
-    if (ret != QED_OK)
+    if (ret != QED_OK || len == 0)
         return ret;
-    img->unflushed |= len > 0;
-    cs = img->h.cluster_size;
-    head = MIN(len, (cs - off % cs) % cs);
+    note_unflushed(img);
+    head = MIN(len, (cluster_size - off % cluster_size) % cluster_size);
     ret = write_zero_bytes(img, off, head);
     off += head;
     len -= head;
-    body = len - len % cs;
+    body = len - len % cluster_size;
     if (ret == QED_OK)
         ret = zero_whole_clusters(img, off, body);
     if (ret == QED_OK)
         ret = write_zero_bytes(img, off + body, len - body);
-    img->failed |= ret < 0;                       /* WR-4 */
-    return ret;
+    return fail_session(img, ret);
 }
 
-/* Flush the image file. */
+/* Flush the image file; in a failed session, refused (QED_ERR_FAILED):
+ * what the session wrote can no longer be vouched for. */
 int qed_flush(qed_image *img)
 {
-    int ret = img->io->flush(img->io);
+    int ret;
 
-    if (ret == QED_OK)
-        img->unflushed = 0;
+    if (img->state == SESSION_FAILED)
+        return QED_ERR_FAILED;
+    ret = img->io->flush(img->io);
+    if (img->state == SESSION_READ_ONLY)
+        return ret;
+    if (ret == QED_OK && img->state == SESSION_UNFLUSHED)
+        img->state = SESSION_CLEAN;
+    return fail_session(img, ret);
+}
+
+/* --- Resize, rebase, close ------------------------------------------ */
+
+/* Grow the virtual size: image_size rewritten in the header, flushed. */
+int qed_resize(qed_image *img, uint64_t new_size)
+{
+    uint64_t old = img->h.image_size;
+    int ret = check_writable(img);
+
+    if (ret != QED_OK)
+        return ret;
+    if (new_size < old)
+        return QED_E_SHRINK;                      /* WR-9 */
+    ret = validate_image_size(&img->h, new_size); /* HDR-9, HDR-10 */
+    if (ret != QED_OK || new_size == old)
+        return ret;
+    img->h.image_size = new_size;
+    ret = write_header_sync(img);
+    if (ret != QED_OK)
+        img->h.image_size = old;
+    return fail_session(img, ret);
+}
+
+/* Whether the backing file may become name (len bytes; NULL removes it):
+ * the session takes writes, HDR-6, HDR-12, and the name fits (HDR-11). */
+static int check_rebase(const qed_image *img, const char *name, size_t len)
+{
+    int ret = check_writable(img);
+
+    if (ret != QED_OK)
+        return ret;
+    if (img->h.compat_features & ~(uint64_t)QED_COMPAT_FEATURE_MASK)
+        return QED_E_COMPAT_REBASE;               /* HDR-6 */
+    if (name && len == 0)
+        return QED_E_BACKING_EMPTY;               /* HDR-12 */
+    if (len >= MAX_BACKING_NAME || QED_HEADER_BYTES + len > header_bytes(&img->h))
+        return QED_ERR_LIMIT;                     /* HDR-11: must fit */
+    return QED_OK;
+}
+
+/* The header after a rebase to name (len bytes, or NULL) in format. */
+static qed_header rebased_header(const qed_header *old, const char *name,
+                                 size_t len, const char *format)
+{
+    qed_header h = *old;
+
+    h.features &= ~(uint64_t)(QED_F_BACKING_FILE | QED_F_BACKING_FORMAT_NO_PROBE);
+    if (name)
+        h.features |= QED_F_BACKING_FILE;
+    if (name && format && strcmp(format, "raw") == 0)
+        h.features |= QED_F_BACKING_FORMAT_NO_PROBE;
+    h.backing_filename_offset = name ? QED_HEADER_BYTES : 0;
+    h.backing_filename_size = (uint32_t)len;
+    return h;
+}
+
+/* Write header h and the name's len bytes at offset 0 in one write, then
+ * flush. */
+static int write_rebase(qed_image *img, const qed_header *h, const char *name,
+                        size_t len)
+{
+    uint8_t *buf = malloc(QED_HEADER_BYTES + len);
+    int ret;
+
+    if (!buf)
+        return QED_ERR_NOMEM;
+    qed_header_encode(h, buf);
+    memcpy(buf + QED_HEADER_BYTES, name ? name : "", len);
+    ret = img->io->write(img->io, 0, buf, QED_HEADER_BYTES + len);  /* WR-11 */
+    free(buf);
+    return ret != QED_OK ? ret : img->io->flush(img->io);
+}
+
+/* Take the rewritten header and the name (copy, owned, or NULL) as the
+ * image's own: the old backing chain is closed; the new backing file is
+ * opened by the next qed_open (until then, reading an unallocated cluster
+ * fails with QED_ERR_BACKING). */
+static void adopt_backing(qed_image *img, const qed_header *h, char *copy)
+{
+    free_image(img->backing);
+    qed_io_close(img->backing_io);
+    free(img->backing_name);
+    img->backing = NULL;
+    img->backing_io = NULL;
+    img->backing_size = 0;
+    img->backing_name = copy;
+    img->h = *h;
+}
+
+/* Change the backing file name and format (rebase -u).  Everything that
+ * can fail without writing (the checks, the name's copy) comes first. */
+int qed_set_backing(qed_image *img, const char *name, const char *format)
+{
+    size_t len = name ? strlen(name) : 0;
+    qed_header h;
+    char *copy = NULL;
+    int ret = check_rebase(img, name, len);
+
+    if (ret != QED_OK)
+        return ret;
+    if (name && !(copy = malloc(len + 1)))
+        return QED_ERR_NOMEM;
+    if (copy)
+        memcpy(copy, name, len + 1);
+    h = rebased_header(&img->h, name, len, format);
+    ret = fail_session(img, write_rebase(img, &h, name, len));
+    if (ret != QED_OK) {
+        free(copy);
+        return ret;
+    }
+    adopt_backing(img, &h, copy);
+    return QED_OK;
+}
+
+/* Close: end the session (end_session: flush what it wrote, WR-4 when it
+ * set NEED_CHECK, nothing more after a failure), then free the image. */
+int qed_close(qed_image *img)
+{
+    int ret;
+
+    if (!img)
+        return QED_OK;
+    ret = end_session(img);
+    free_image(img);
     return ret;
 }
 
 /* ================================================================== */
-/* 7. Check and repair                                                */
+/* 8. Check and repair                                                */
 /* ================================================================== */
 
 /*
@@ -1153,8 +1459,10 @@ int qed_flush(qed_image *img)
  *   pass 2   L2 entries: validate and claim; repairs are recorded in a fix
  *            list (duplicates are copied now, from unmodified bytes, so
  *            every copy holds what its reference saw: CHK-6);
- *   apply    flush the copies, rewrite each L2 table that has fixes, then
- *            (write_repaired_l1) flush, write L1, flush.
+ *   leaks    count the clusters nothing took (CHK-4); with leak repair,
+ *            truncate the trailing ones (CHK-7);
+ *   write    (write_repairs) flush the copies, rewrite each L2 table that
+ *            has fixes, flush, write L1, flush.
  */
 
 typedef struct table_fix {
@@ -1167,7 +1475,7 @@ typedef struct check_state {
     qed_image *img;
     unsigned repair;
     qed_check_result *res;
-    uint64_t file_size;   /* the file's length when the check began: entries
+    uint64_t file_len;    /* the file's length when the check began: entries
                              are judged against it, never against the copies
                              repair appends */
     uint64_t nclusters;   /* whole clusters in it */
@@ -1193,23 +1501,23 @@ static void bit_set(uint8_t *map, uint64_t n)
 
 /* CHK-1: claim clusters [first, first+n) of the scanned range; returns 1
  * if all were free (and marks them), 0 if any was referenced already. */
-static int claim_clusters(check_state *cs, uint64_t offset, uint64_t n)
+static int claim_clusters(check_state *chk, uint64_t offset, uint64_t n)
 {
-    uint64_t first = offset >> cs->img->cluster_bits;
+    uint64_t first = offset >> chk->img->cluster_bits;
 
     for (uint64_t k = 0; k < n; k++)
-        if (first + k < cs->nclusters && bit_test(cs->used, first + k))
+        if (first + k < chk->nclusters && bit_test(chk->used, first + k))
             return 0;
     for (uint64_t k = 0; k < n; k++)
-        if (first + k < cs->nclusters)
-            bit_set(cs->used, first + k);
+        if (first + k < chk->nclusters)
+            bit_set(chk->used, first + k);
     return 1;
 }
 
 /* CHK-5: copy n clusters at src to fresh clusters at the end of the file. */
-static int copy_clusters(check_state *cs, uint64_t src, uint64_t n, uint64_t *dst)
+static int copy_clusters(check_state *chk, uint64_t src, uint64_t n, uint64_t *dst)
 {
-    qed_image *img = cs->img;
+    qed_image *img = chk->img;
     uint64_t bytes = n * img->h.cluster_size, done = 0;
     uint8_t *buf = malloc(MIN(bytes, (uint64_t)COPY_CHUNK));
     int ret = buf ? alloc_clusters(img, n, dst) : QED_ERR_NOMEM;
@@ -1222,34 +1530,34 @@ static int copy_clusters(check_state *cs, uint64_t src, uint64_t n, uint64_t *ds
         done += k;
     }
     free(buf);
-    cs->relocated = 1;
+    chk->relocated = 1;
     return ret;
 }
 
 /* Count and, with repair, compute the fix for one bad entry: invalid
  * entries become 0, duplicates get a copy of their n clusters (CHK-2,
  * CHK-5).  *entry is left alone without repair. */
-static int fix_entry(check_state *cs, uint64_t *entry, int duplicate, uint64_t n)
+static int fix_entry(check_state *chk, uint64_t *entry, int duplicate, uint64_t n)
 {
     int ret;
 
-    cs->res->corruptions++;
-    if (!(cs->repair & QED_REPAIR_CORRUPT))
+    chk->res->corruptions++;
+    if (!(chk->repair & QED_REPAIR_CORRUPT))
         return QED_OK;
-    ret = mark_dirty(cs->img);                    /* WR-1: repair writes tables */
+    ret = set_need_check(chk->img);               /* repair writes tables (WR-1) */
     if (ret != QED_OK)
         return ret;
     if (!duplicate) {
-        *entry = 0;                               /* CHK-5: invalid -> unallocated */
+        *entry = 0;                               /* invalid -> unallocated */
         return QED_OK;
     }
-    return copy_clusters(cs, *entry, n, entry);   /* CHK-5, CHK-6 */
+    return copy_clusters(chk, *entry, n, entry);  /* CHK-6 */
 }
 
 /* Pass 1: validate every L1 entry and claim its L2 table (CHK-1, CHK-3). */
-static int check_l1(check_state *cs)
+static int check_l1(check_state *chk)
 {
-    qed_image *img = cs->img;
+    qed_image *img = chk->img;
     int ret = QED_OK;
 
     for (uint64_t i = 0; i < img->nentries && ret == QED_OK; i++) {
@@ -1257,52 +1565,52 @@ static int check_l1(check_state *cs)
         int dup = 0;
         if (e == 0)
             continue;                             /* TBL-5 */
-        if (check_table_offset(&img->h, e, cs->file_size) == QED_OK) {
-            if (claim_clusters(cs, e, img->h.table_size)) {
-                cs->walk[i] = 1;
+        if (qed_check_l1_entry(&img->h, e, chk->file_len) == QED_OK) {
+            if (claim_clusters(chk, e, img->h.table_size)) {
+                chk->walk[i] = 1;
                 continue;
             }
             dup = 1;                              /* CHK-1: not walked */
         }
-        ret = fix_entry(cs, &img->l1[i], dup, img->h.table_size);  /* CHK-3 */
-        cs->l1_changed |= img->l1[i] != e;
-        cs->walk[i] = dup && img->l1[i] != e;     /* repair: walk the copy */
+        ret = fix_entry(chk, &img->l1[i], dup, img->h.table_size);  /* CHK-3 */
+        chk->l1_changed |= img->l1[i] != e;
+        chk->walk[i] = dup && img->l1[i] != e;    /* repair: walk the copy */
     }
     return ret;
 }
 
 /* Record that entry l2_idx of L1 entry l1_idx's table becomes value. */
-static int add_fix(check_state *cs, uint64_t l1_idx, uint64_t l2_idx, uint64_t value)
+static int add_fix(check_state *chk, uint64_t l1_idx, uint64_t l2_idx, uint64_t value)
 {
-    if (cs->nfixes == cs->fixes_cap) {
-        size_t cap = cs->fixes_cap ? cs->fixes_cap * 2 : 64;
+    if (chk->nfixes == chk->fixes_cap) {
+        size_t cap = chk->fixes_cap ? chk->fixes_cap * 2 : 64;
         table_fix *f = cap > SIZE_MAX / sizeof(*f) ? NULL
-                                                   : realloc(cs->fixes, cap * sizeof(*f));
+                                                   : realloc(chk->fixes, cap * sizeof(*f));
         if (!f)
             return QED_ERR_NOMEM;
-        cs->fixes = f;
-        cs->fixes_cap = cap;
+        chk->fixes = f;
+        chk->fixes_cap = cap;
     }
-    cs->fixes[cs->nfixes++] = (table_fix){ l1_idx, l2_idx, value };
+    chk->fixes[chk->nfixes++] = (table_fix){ l1_idx, l2_idx, value };
     return QED_OK;
 }
 
 /* Claim a valid data cluster; 0 if it is a duplicate (CHK-1). */
-static int claim_data(check_state *cs, uint64_t e)
+static int claim_data(check_state *chk, uint64_t e)
 {
-    uint64_t cluster_size = cs->img->h.cluster_size;
+    uint64_t cluster_size = chk->img->h.cluster_size;
 
-    if (!claim_clusters(cs, e, 1))
+    if (!claim_clusters(chk, e, 1))
         return 0;
-    cs->res->allocated_clusters++;
-    if (cs->last_data && e != cs->last_data + cluster_size)
-        cs->res->fragmented_clusters++;
-    cs->last_data = e;
+    chk->res->allocated_clusters++;
+    if (chk->last_data && e != chk->last_data + cluster_size)
+        chk->res->fragmented_clusters++;
+    chk->last_data = e;
     return 1;
 }
 
 /* Check entry l2_idx of L1 entry l1_idx's table, holding e (CHK-1, CHK-2). */
-static int check_data_entry(check_state *cs, uint64_t l1_idx, uint64_t l2_idx,
+static int check_data_entry(check_state *chk, uint64_t l1_idx, uint64_t l2_idx,
                             uint64_t e)
 {
     uint64_t fixed = e;
@@ -1310,49 +1618,49 @@ static int check_data_entry(check_state *cs, uint64_t l1_idx, uint64_t l2_idx,
 
     if (e == 0 || e == QED_ZERO_CLUSTER)
         return QED_OK;                            /* TBL-5, ZERO-1 */
-    if (check_data_offset(&cs->img->h, e, cs->file_size) == QED_OK) {
-        if (claim_data(cs, e))
+    if (qed_check_l2_entry(&chk->img->h, e, chk->file_len) == QED_OK) {
+        if (claim_data(chk, e))
             return QED_OK;
         dup = 1;                                  /* CHK-1 */
     }
-    ret = fix_entry(cs, &fixed, dup, 1);          /* CHK-2 */
+    ret = fix_entry(chk, &fixed, dup, 1);          /* CHK-2 */
     if (ret != QED_OK || fixed == e)
         return ret;
     if (dup)
-        cs->res->allocated_clusters++;
-    return add_fix(cs, l1_idx, l2_idx, fixed);
+        chk->res->allocated_clusters++;
+    return add_fix(chk, l1_idx, l2_idx, fixed);
 }
 
 /* Pass 2 for one L2 table: check its entries, recording repairs. */
-static int check_l2(check_state *cs, uint64_t idx, uint64_t *table)
+static int check_l2(check_state *chk, uint64_t idx, uint64_t *table)
 {
-    qed_image *img = cs->img;
+    qed_image *img = chk->img;
     int ret = read_table(img, img->l1[idx], table);
 
     if (ret != QED_OK) {
-        cs->res->check_errors++;
-        if (cs->read_error == QED_OK)
-            cs->read_error = ret;
+        chk->res->check_errors++;
+        if (chk->read_error == QED_OK)
+            chk->read_error = ret;
         return QED_OK;                            /* keep checking */
     }
     for (uint64_t i = 0; i < img->nentries && ret == QED_OK; i++)
-        ret = check_data_entry(cs, idx, i, table[i]);
+        ret = check_data_entry(chk, idx, i, table[i]);
     return ret;
 }
 
-/* Apply the fix list: copies first made durable, then each table that has
- * fixes is read, patched and written whole (CHK-5). */
-static int apply_fixes(check_state *cs, uint64_t *table)
+/* Apply the fix list: each L2 table that has fixes is read, patched and
+ * written whole. */
+static int rewrite_l2_tables(check_state *chk, uint64_t *table)
 {
-    qed_image *img = cs->img;
-    int ret = cs->nfixes && cs->relocated ? img->io->flush(img->io) : QED_OK;
+    qed_image *img = chk->img;
+    int ret = QED_OK;
     size_t k = 0;
 
-    while (ret == QED_OK && k < cs->nfixes) {
-        uint64_t idx = cs->fixes[k].l1_idx;
+    while (ret == QED_OK && k < chk->nfixes) {
+        uint64_t idx = chk->fixes[k].l1_idx;
         ret = read_table(img, img->l1[idx], table);
-        for (; ret == QED_OK && k < cs->nfixes && cs->fixes[k].l1_idx == idx; k++)
-            table[cs->fixes[k].l2_idx] = cs->fixes[k].value;
+        for (; ret == QED_OK && k < chk->nfixes && chk->fixes[k].l1_idx == idx; k++)
+            table[chk->fixes[k].l2_idx] = chk->fixes[k].value;
         if (ret == QED_OK)
             ret = write_entries(img, img->l1[idx], table, 0, img->nentries);
     }
@@ -1360,91 +1668,78 @@ static int apply_fixes(check_state *cs, uint64_t *table)
 }
 
 /* CHK-4, CHK-7: count leaks; with leak repair truncate the trailing ones. */
-static int check_leaks(check_state *cs)
+static int check_leaks(check_state *chk)
 {
-    qed_image *img = cs->img;
-    uint64_t first = MIN((uint64_t)img->h.header_size, cs->nclusters);
+    qed_image *img = chk->img;
+    uint64_t first = MIN((uint64_t)img->h.header_size, chk->nclusters);
     uint64_t last_used = first, trailing = 0;
 
-    for (uint64_t c = first; c < cs->nclusters; c++) {
-        if (bit_test(cs->used, c)) {
+    for (uint64_t c = first; c < chk->nclusters; c++) {
+        if (bit_test(chk->used, c)) {
             last_used = c + 1;
             trailing = 0;
         } else {
-            cs->res->leaks++;                     /* CHK-4 */
+            chk->res->leaks++;                    /* CHK-4 */
             trailing++;
         }
     }
-    if (!(cs->repair & QED_REPAIR_LEAKS) || trailing == 0 || cs->relocated)
+    if (!(chk->repair & QED_REPAIR_LEAKS) || trailing == 0 || chk->relocated)
         return QED_OK;
-    img->file_size = last_used << img->cluster_bits;
-    cs->res->leaks_fixed = trailing;              /* CHK-7 */
-    return img->io->truncate(img->io, img->file_size);
+    img->alloc_end = last_used << img->cluster_bits;
+    chk->res->leaks_fixed = trailing;             /* CHK-7 */
+    return img->io->truncate(img->io, img->alloc_end);
 }
 
-/* After repairing the L2 tables: flush them, write L1, flush (CHK-5). */
-static int write_repaired_l1(check_state *cs)
+/* The recorded repairs, in crash-safe order: the copies made durable
+ * before any entry points at them, the repaired L2 tables written and
+ * made durable before the L1 table is written, then flushed.  A crash in
+ * between leaves at worst leaks and entries still to repair, never an
+ * entry pointing at a copy that is not on disk. */
+static int write_repairs(check_state *chk, uint64_t *table)
 {
-    qed_image *img = cs->img;
-    int ret = img->io->flush(img->io);            /* CHK-5: L2 before L1 */
+    qed_image *img = chk->img;
+    int ret = chk->nfixes && chk->relocated ? img->io->flush(img->io) : QED_OK;
 
-    if (ret == QED_OK && cs->l1_changed)
+    if (ret == QED_OK)
+        ret = rewrite_l2_tables(chk, table);
+    if (ret == QED_OK)
+        ret = img->io->flush(img->io);            /* CHK-5 */
+    if (ret == QED_OK && chk->l1_changed)
         ret = write_entries(img, img->h.l1_table_offset, img->l1, 0, img->nentries);
     if (ret == QED_OK)
         ret = img->io->flush(img->io);
     return ret;
 }
 
-/* WR-5: with nothing left to repair, clear NEED_CHECK (header written and
- * flushed after the repairs were flushed). */
-static int clear_need_check(qed_image *img)
+/* Both passes over the tables; repairs are only recorded. */
+static int check_tables(check_state *chk, uint64_t *table)
 {
+    qed_image *img = chk->img;
     int ret;
 
-    if (!(img->h.features & QED_F_NEED_CHECK))
-        return QED_OK;
-    img->h.features &= ~(uint64_t)QED_F_NEED_CHECK;   /* WR-5 */
-    ret = write_header_sync(img);
-    if (ret != QED_OK) {
-        img->h.features |= QED_F_NEED_CHECK;      /* not known durable */
-        return ret;
-    }
-    img->dirty = 0;
-    return QED_OK;
-}
-
-/* Both passes over the tables, then the recorded repairs. */
-static int check_tables(check_state *cs, uint64_t *table)
-{
-    qed_image *img = cs->img;
-    int ret;
-
-    claim_clusters(cs, 0, img->h.header_size);
-    claim_clusters(cs, img->h.l1_table_offset, img->h.table_size);
-    ret = check_l1(cs);
+    claim_clusters(chk, 0, img->h.header_size);
+    claim_clusters(chk, img->h.l1_table_offset, img->h.table_size);
+    ret = check_l1(chk);
     for (uint64_t i = 0; i < img->nentries && ret == QED_OK; i++)
-        if (cs->walk[i])
-            ret = check_l2(cs, i, table);
-    if (ret == QED_OK)
-        ret = apply_fixes(cs, table);
-    img->l2_offset = 0;                           /* cache may be stale */
+        if (chk->walk[i])
+            ret = check_l2(chk, i, table);
     return ret;
 }
 
 /* Allocate the check's bitmaps within the configured limits. */
-static int check_init(check_state *cs, qed_image *img, unsigned repair,
+static int check_init(check_state *chk, qed_image *img, unsigned repair,
                       qed_check_result *res)
 {
-    cs->img = img;
-    cs->repair = repair;
-    cs->res = res;
-    cs->file_size = img->file_size;
-    cs->nclusters = usable_end(&img->h, img->file_size) >> img->cluster_bits;
-    if (cs->nclusters > img->lim.max_check_clusters)
+    chk->img = img;
+    chk->repair = repair;
+    chk->res = res;
+    chk->file_len = img->alloc_end;
+    chk->nclusters = qed_usable_length(&img->h, img->alloc_end) >> img->cluster_bits;
+    if (chk->nclusters > img->lim.max_check_clusters)
         return QED_ERR_LIMIT;
-    cs->used = calloc((size_t)(cs->nclusters / 8 + 1), 1);
-    cs->walk = calloc((size_t)img->nentries, 1);
-    return cs->used && cs->walk ? QED_OK : QED_ERR_NOMEM;
+    chk->used = calloc((size_t)(chk->nclusters / 8 + 1), 1);
+    chk->walk = calloc((size_t)img->nentries, 1);
+    return chk->used && chk->walk ? QED_OK : QED_ERR_NOMEM;
 }
 
 /* One walk over the image (see above), repairing what repair asks for;
@@ -1453,25 +1748,26 @@ static int check_init(check_state *cs, qed_image *img, unsigned repair,
 static int check_walk(qed_image *img, unsigned repair, qed_check_result *res,
                       int *read_error)
 {
-    check_state cs = { 0 };
+    check_state chk = { 0 };
     uint64_t *table = NULL;
     int ret;
 
     memset(res, 0, sizeof(*res));
-    ret = check_init(&cs, img, repair, res);
+    ret = check_init(&chk, img, repair, res);
     if (ret == QED_OK && !(table = alloc_table(img)))
         ret = QED_ERR_NOMEM;
     if (ret == QED_OK)
-        ret = check_tables(&cs, table);
+        ret = check_tables(&chk, table);
     if (ret == QED_OK && !res->check_errors)
-        ret = check_leaks(&cs);
+        ret = check_leaks(&chk);
     if (ret == QED_OK && (repair & QED_REPAIR_CORRUPT))
-        ret = write_repaired_l1(&cs);
-    *read_error = cs.read_error;
+        ret = write_repairs(&chk, table);
+    img->l2_offset = 0;                           /* cache may be stale */
+    *read_error = chk.read_error;
     free(table);
-    free(cs.used);
-    free(cs.walk);
-    free(cs.fixes);
+    free(chk.used);
+    free(chk.walk);
+    free(chk.fixes);
     return ret;
 }
 
@@ -1493,17 +1789,17 @@ static void adopt_repair(qed_check_result *res, const qed_check_result *fixed,
     res->fragmented_clusters = fixed->fragmented_clusters;
 }
 
-/* Check the image as found and, when repair != 0, repair it in a second
- * walk (spec section 8).  A table that cannot be read is counted in
- * check_errors; it stops a repair, whose result is then that error. */
-int qed_check(qed_image *img, unsigned repair, qed_check_result *res)
+/* The walks of qed_check: the counts, and when repair != 0 a second,
+ * repairing walk; corruption repair ends by clearing NEED_CHECK (the last
+ * step of WR-5).  A table that cannot be read is counted in check_errors;
+ * it stops a repair, whose result is then that error. */
+static int check_and_repair(qed_image *img, unsigned repair,
+                            qed_check_result *res)
 {
     qed_check_result fixed;
-    int read_error = QED_OK, ret = repair ? check_writable(img) : QED_OK;
+    int read_error = QED_OK;
+    int ret = check_walk(img, QED_REPAIR_NONE, res, &read_error);
 
-    memset(res, 0, sizeof(*res));
-    if (ret == QED_OK)
-        ret = check_walk(img, QED_REPAIR_NONE, res, &read_error);  /* the counts */
     if (ret == QED_OK && repair && res->check_errors)
         ret = read_error;
     if (ret == QED_OK && needs_repair(res, repair)) {
@@ -1514,16 +1810,30 @@ int qed_check(qed_image *img, unsigned repair, qed_check_result *res)
             adopt_repair(res, &fixed, repair);
     }
     if (ret == QED_OK && (repair & QED_REPAIR_CORRUPT))
-        ret = clear_need_check(img);             /* WR-5 */
-    if (repair)
-        img->failed |= ret < 0;                  /* WR-4: keep NEED_CHECK */
+        ret = clear_need_check(img);
+    return ret;
+}
+
+/* Check the image as found and, when repair != 0, repair it (spec section
+ * 8).  A repair that does not complete fails the session: NEED_CHECK
+ * stays set. */
+int qed_check(qed_image *img, unsigned repair, qed_check_result *res)
+{
+    int ret = repair ? check_writable(img) : QED_OK;
+
+    memset(res, 0, sizeof(*res));
+    if (ret == QED_OK) {
+        ret = check_and_repair(img, repair, res);
+        if (repair)
+            ret = fail_session(img, ret);
+    }
     res->total_clusters = (img->h.image_size + img->h.cluster_size - 1) >> img->cluster_bits;
-    res->image_end_offset = img->file_size;
+    res->image_end_offset = img->alloc_end;
     return ret;
 }
 
 /* ================================================================== */
-/* 8. Create, rebase, resize, close                                   */
+/* Creating an image (FILE-1's layout note, HDR-2..13)                */
 /* ================================================================== */
 
 /* Fill a header for qed_create from its options (HDR-2..13). */
@@ -1584,106 +1894,5 @@ int qed_create(qed_io *io, const qed_create_opts *opts)
         ret = io->write(io, end - sizeof(zero), zero, sizeof(zero));
     if (ret == QED_OK)
         ret = io->flush(io);
-    return ret;
-}
-
-/* Take a rewritten header as the image's own after rebase: the old backing
- * chain is closed; the new backing file is opened by the next qed_open
- * (until then, reading an unallocated cluster fails with QED_ERR_BACKING). */
-static int adopt_backing(qed_image *img, const qed_header *h, const char *name)
-{
-    char *copy = NULL;
-
-    if (name && !(copy = malloc(strlen(name) + 1)))
-        return QED_ERR_NOMEM;
-    if (copy)
-        memcpy(copy, name, strlen(name) + 1);
-    free_image(img->backing);
-    qed_io_close(img->backing_io);
-    free(img->backing_name);
-    img->backing = NULL;
-    img->backing_io = NULL;
-    img->backing_open = 0;
-    img->backing_size = 0;
-    img->backing_name = copy;
-    img->h = *h;
-    return QED_OK;
-}
-
-/* Change the backing file name and format (rebase -u): header and name
- * in one write at offset 0, then a flush (WR-11). */
-int qed_set_backing(qed_image *img, const char *name, const char *format)
-{
-    size_t len = name ? strlen(name) : 0;
-    qed_header h = img->h;
-    uint8_t *buf;
-    int ret = check_writable(img);
-
-    if (ret != QED_OK)
-        return ret;
-    if (img->h.compat_features & ~(uint64_t)QED_COMPAT_FEATURE_MASK)
-        return QED_E_COMPAT_REBASE;               /* HDR-6 */
-    if (name && len == 0)
-        return QED_E_BACKING_EMPTY;               /* HDR-12 */
-    if (len >= MAX_BACKING_NAME || QED_HEADER_BYTES + len > header_bytes(&h))
-        return QED_ERR_LIMIT;                     /* HDR-11: must fit */
-    h.features &= ~(uint64_t)(QED_F_BACKING_FILE | QED_F_BACKING_FORMAT_NO_PROBE);
-    if (name)
-        h.features |= QED_F_BACKING_FILE;
-    if (name && format && strcmp(format, "raw") == 0)
-        h.features |= QED_F_BACKING_FORMAT_NO_PROBE;
-    h.backing_filename_offset = name ? QED_HEADER_BYTES : 0;
-    h.backing_filename_size = (uint32_t)len;
-    buf = malloc(QED_HEADER_BYTES + len);
-    if (!buf)
-        return QED_ERR_NOMEM;
-    qed_header_encode(&h, buf);
-    memcpy(buf + QED_HEADER_BYTES, name ? name : "", len);
-    ret = img->io->write(img->io, 0, buf, QED_HEADER_BYTES + len);
-    free(buf);
-    if (ret == QED_OK)
-        ret = img->io->flush(img->io);
-    if (ret != QED_OK)
-        return ret;
-    return adopt_backing(img, &h, name);
-}
-
-/* Grow the virtual size (WR-9). */
-int qed_resize(qed_image *img, uint64_t new_size)
-{
-    uint64_t old = img->h.image_size;
-    int ret = check_writable(img);
-
-    if (ret != QED_OK)
-        return ret;
-    if (new_size < old)
-        return QED_E_SHRINK;                      /* WR-9 */
-    ret = validate_image_size(&img->h, new_size); /* HDR-9, HDR-10 */
-    if (ret != QED_OK || new_size == old)
-        return ret;
-    img->h.image_size = new_size;
-    ret = write_header_sync(img);
-    if (ret != QED_OK)
-        img->h.image_size = old;
-    return ret;
-}
-
-/* Close: flush what this session wrote; WR-4 when it dirtied the image;
- * then free it.  After a
- * failed write the metadata may be half-written, so NEED_CHECK stays set and
- * the next read-write open checks and repairs (WR-5). */
-int qed_close(qed_image *img)
-{
-    int ret = QED_OK;
-
-    if (!img)
-        return QED_OK;
-    if ((img->flags & QED_OPEN_RDWR) && (img->dirty || img->unflushed))
-        ret = img->io->flush(img->io);            /* WR-4; data-only sessions too */
-    if (ret == QED_OK && img->dirty && !img->failed) {
-        img->h.features &= ~(uint64_t)QED_F_NEED_CHECK;
-        ret = write_header_sync(img);             /* WR-4 */
-    }
-    free_image(img);
     return ret;
 }

@@ -62,7 +62,8 @@ enum qed_status {
     QED_ERR_RDONLY      = -5,  /* write to an image opened read-only */
     QED_ERR_NOSPC       = -6,  /* the I/O layer ran out of space */
     QED_ERR_BACKING     = -7,  /* the backing file could not be opened (BACK-5) */
-    QED_ERR_UNSUPPORTED = -8,  /* the operation is not supported by this build */
+    QED_ERR_FAILED      = -8,  /* refused: an earlier write or flush of this
+                                  session failed (see qed_close) */
     QED_ERR_EOF         = -9,  /* the I/O layer hit end of file inside a read */
 
     /* Format violations: positive, one per rule. */
@@ -84,9 +85,8 @@ enum qed_status {
     QED_E_TABLE_RANGE     = 16,  /* TBL-4 */
     QED_E_DATA_RANGE      = 17,  /* TBL-6 */
     QED_E_CHAIN_DEPTH     = 18,  /* BACK-4 */
-    QED_E_CORRUPT         = 19,  /* WR-5: read-write open found corruption it could not repair */
-    QED_E_SHRINK          = 20,  /* WR-9: resize to a smaller size */
-    QED_E_LAST            = 20
+    QED_E_SHRINK          = 19,  /* WR-9: resize to a smaller size */
+    QED_E_LAST            = 19
 };
 
 /* Human-readable text for any status, e.g. "cluster_size is not a power of
@@ -199,6 +199,39 @@ uint64_t qed_max_image_size(uint32_t cluster_size, uint32_t table_size);
 int qed_probe(const void *buf, size_t len);
 
 /* ------------------------------------------------------------------ */
+/* Table entries (spec section 4)                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The entry validation libqed applies wherever it follows an entry (read,
+ * map, write, check).  file_len is the file's length in bytes; a range is
+ * judged against Lc, that length rounded down to whole clusters (FILE-3),
+ * so a trailing partial cluster holds no table and no data cluster.  Each
+ * returns QED_OK or the QED_E_* of the first rule broken, in this order:
+ * the geometry of h (HDR-2, HDR-3, HDR-4: without it nothing can be
+ * judged), TBL-2, TBL-3, then the range rule.
+ */
+
+/* FILE-3: Lc, file_len rounded down to a multiple of h->cluster_size (0
+ * when cluster_size is 0). */
+uint64_t qed_usable_length(const qed_header *h, uint64_t file_len);
+
+/* An L2 table's offset, or l1_table_offset: TBL-2, TBL-3, and TBL-4 (the
+ * table's table_size clusters lie after the header clusters and within
+ * Lc).  0 is not an offset here: it lies in the header (TBL-4). */
+int qed_check_table_offset(const qed_header *h, uint64_t offset,
+                           uint64_t file_len);
+
+/* An L1 entry: 0 is unallocated and valid (TBL-5); any other value must
+ * be a valid L2 table offset (qed_check_table_offset), so 1 breaks TBL-2. */
+int qed_check_l1_entry(const qed_header *h, uint64_t entry, uint64_t file_len);
+
+/* An L2 entry: 0 (unallocated, TBL-5) and 1 (a zero cluster, ZERO-1) are
+ * valid; any other value is a data cluster's offset: TBL-2, TBL-3, and
+ * TBL-6 (the cluster lies after the header clusters and within Lc). */
+int qed_check_l2_entry(const qed_header *h, uint64_t entry, uint64_t file_len);
+
+/* ------------------------------------------------------------------ */
 /* Images                                                             */
 /* ------------------------------------------------------------------ */
 
@@ -240,10 +273,12 @@ typedef struct qed_open_opts {
  * unknown autoclear bits (HDR-7) and runs WR-5 when NEED_CHECK is set. */
 int qed_open(qed_io *io, const qed_open_opts *opts, qed_image **out);
 
-/* Close: what the session wrote is flushed, and when this session dirtied it
- * (and no write failed) NEED_CHECK is cleared and flushed (WR-4).  Frees
- * the image and its backing chain (NULL is allowed).  Returns the first
- * error. */
+/* Close: what the session wrote is flushed, and when this session set
+ * NEED_CHECK the bit is cleared and flushed (WR-4).  After a failed write,
+ * flush or repair (every later write and flush then fails with
+ * QED_ERR_FAILED) close writes nothing more: NEED_CHECK stays as it is on
+ * disk and the next read-write open repairs (WR-5).  Frees the image and
+ * its backing chain (NULL is allowed).  Returns the first error. */
 int qed_close(qed_image *img);
 
 const qed_header *qed_get_header(const qed_image *img);
@@ -253,7 +288,11 @@ const char *qed_backing_name(const qed_image *img);
  * backing file was opened as (BACK-2), or would be opened as. */
 const char *qed_backing_format(const qed_image *img);
 
-/* Read / write len bytes at logical offset off (XLT-3: off+len <= image_size). */
+/* Read / write len bytes at logical offset off (XLT-3: off+len <= image_size).
+ * A write-side call (qed_write, qed_write_zeroes, qed_flush, qed_resize,
+ * qed_set_backing, a repairing qed_check) that fails with a negative status
+ * after its checks passed fails the session: every later one of them
+ * returns QED_ERR_FAILED, reads still work, and close writes nothing. */
 int qed_read(qed_image *img, uint64_t off, void *buf, size_t len);
 int qed_write(qed_image *img, uint64_t off, const void *buf, size_t len);
 /* WR-8 */

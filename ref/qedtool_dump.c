@@ -4,8 +4,11 @@
  *
  * It reads the file raw (not through qed_open), so it can show images that
  * libqed refuses.  The per-field notes are display hints computed here;
- * the verdict on the header is qed_header_validate's.  Tables are read in
- * bounded pieces, so nothing the header says can make it allocate much.
+ * the verdicts are libqed's own: qed_header_validate's on the header, and
+ * on each table entry qed_check_table_offset, qed_check_l1_entry and
+ * qed_check_l2_entry, which judge ranges against the file's whole clusters
+ * (FILE-3) as libqed does when it reads.  Tables are read in bounded
+ * pieces, so nothing the header says can make it allocate much.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -21,7 +24,6 @@ typedef struct dump_ctx {
     qed_io *io;
     uint64_t file_len;
     qed_header h;
-    uint64_t header_end;     /* header_size * cluster_size, capped */
     uint64_t table_bytes;    /* table_size * cluster_size */
     uint64_t n_entries;      /* entries per table (TBL-1) */
     uint64_t problems;       /* table entries that break a rule */
@@ -139,12 +141,18 @@ static void print_size_fields(const qed_header *h)
           "HDR-10", h->image_size <= max);
 }
 
-/* Every header field with its meaning and the rule it is checked by. */
+/* Every header field with its meaning and the rule it is checked by; the
+ * file length with Lc (FILE-3) when the file ends in a partial cluster. */
 static void print_header(const dump_ctx *c)
 {
     const qed_header *h = &c->h;
+    uint64_t whole = qed_usable_length(h, c->file_len);
 
-    printf("Header (file length %" PRIu64 " bytes)\n", c->file_len);
+    printf("Header (file length %" PRIu64 " bytes", c->file_len);
+    if (cluster_size_ok(h) && whole != c->file_len)
+        printf("; %" PRIu64 " in whole clusters, the rest ignored (FILE-3)",
+               whole);
+    printf(")\n");
     print_layout_fields(h);
     print_features(h->features);
     field("compat_features", h->compat_features, "(none defined; HDR-6)",
@@ -174,34 +182,6 @@ static uint64_t le64(const uint8_t *p)
     for (i = 7; i >= 0; i--)
         v = (v << 8) | p[i];
     return v;
-}
-
-/* Why a table offset is bad (TBL-2, TBL-3, TBL-4), or NULL if it is fine. */
-static const char *table_offset_problem(const dump_ctx *c, uint64_t off)
-{
-    if (off & QED_RESERVED_BITS)
-        return "reserved low bits set (TBL-2)";
-    if (off % c->h.cluster_size)
-        return "not cluster-aligned (TBL-3)";
-    if (off < c->header_end)
-        return "inside the header clusters (TBL-4)";
-    if (off > c->file_len || c->table_bytes > c->file_len - off)
-        return "table runs past the end of the file (TBL-4)";
-    return NULL;
-}
-
-/* Why a data cluster offset is bad (TBL-2, TBL-3, TBL-6), or NULL. */
-static const char *data_offset_problem(const dump_ctx *c, uint64_t off)
-{
-    if (off & QED_RESERVED_BITS)
-        return "reserved low bits set (TBL-2)";
-    if (off % c->h.cluster_size)
-        return "not cluster-aligned (TBL-3)";
-    if (off < c->header_end)
-        return "inside the header clusters (TBL-6)";
-    if (off > c->file_len || c->h.cluster_size > c->file_len - off)
-        return "cluster runs past the end of the file (TBL-6)";
-    return NULL;
 }
 
 /* Logical offset of (l1, l2), or UINT64_MAX when it does not fit. */
@@ -245,16 +225,15 @@ static void print_l2_entry(dump_ctx *c, uint64_t index, uint64_t e,
                            uint64_t l1_index)
 {
     uint64_t logical = logical_offset(c, l1_index, index);
-    const char *problem = e == QED_ZERO_CLUSTER ? NULL
-                                                : data_offset_problem(c, e);
+    int rc = qed_check_l2_entry(&c->h, e, c->file_len);   /* TBL-2/3/6 */
 
     printf("    L2[%" PRIu64 "]  logical 0x%" PRIx64 "  ", index, logical);
     if (e == QED_ZERO_CLUSTER)
         printf("zero cluster (ZERO-1)");
     else
         printf("data at 0x%" PRIx64, e);
-    if (problem) {
-        printf("  BROKEN: %s", problem);
+    if (rc != QED_OK) {
+        printf("  BROKEN: %s", qed_strerror(rc));
         c->problems++;
     }
     if (logical >= c->h.image_size)
@@ -266,17 +245,17 @@ static void print_l2_entry(dump_ctx *c, uint64_t index, uint64_t e,
 static void print_l1_entry(dump_ctx *c, uint64_t index, uint64_t e,
                            uint64_t unused)
 {
-    const char *problem = table_offset_problem(c, e);
-    int rc;
+    int rc = qed_check_l1_entry(&c->h, e, c->file_len);   /* TBL-2/3/4 */
 
     (void)unused;
     printf("  L1[%" PRIu64 "]  L2 table at 0x%" PRIx64 "  logical from 0x%"
-           PRIx64 "%s%s\n", index, e, logical_offset(c, index, 0),
-           problem ? "  BROKEN: " : "", problem ? problem : "");
-    if (problem) {
+           PRIx64, index, e, logical_offset(c, index, 0));
+    if (rc != QED_OK) {
+        printf("  BROKEN: %s\n", qed_strerror(rc));
         c->problems++;
         return;
     }
+    putchar('\n');
     if (c->table_bytes > c->l2_budget) {
         printf("    (not shown: the L1 table references more L2 bytes than "
                "the file holds; see CHK-1)\n");
@@ -292,16 +271,16 @@ static void print_l1_entry(dump_ctx *c, uint64_t index, uint64_t e,
  * offset allow reading them. */
 static void print_tables(dump_ctx *c)
 {
-    const char *problem;
     int rc;
 
     if (!cluster_size_ok(&c->h) || !table_size_ok(&c->h)) {
         printf("Tables not shown: the geometry is invalid (HDR-2, HDR-3)\n");
         return;
     }
-    problem = table_offset_problem(c, c->h.l1_table_offset);
-    if (problem) {
-        printf("L1 table not shown (HDR-8): l1_table_offset: %s\n", problem);
+    rc = qed_check_table_offset(&c->h, c->h.l1_table_offset, c->file_len);
+    if (rc != QED_OK) {
+        printf("L1 table not shown (HDR-8): l1_table_offset: %s\n",
+               qed_strerror(rc));
         return;
     }
     printf("L1 table at 0x%" PRIx64 " (%" PRIu64 " entries; non-zero ones "
@@ -334,7 +313,6 @@ static int load_header(dump_ctx *c, const char *file)
     qed_header_decode(raw, &c->h);
     c->table_bytes = (uint64_t)c->h.table_size * c->h.cluster_size;
     c->n_entries = c->table_bytes / 8;
-    c->header_end = (uint64_t)c->h.header_size * c->h.cluster_size;
     c->l2_budget = c->file_len;
     return QED_OK;
 }

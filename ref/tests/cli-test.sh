@@ -286,7 +286,7 @@ fi
 expect_rc "check corruption" 2 "$Q" check --output=json bad.qed
 expect_json "corruption counted" out corruptions 1
 expect_rc "dump shows broken entry" 1 "$Q" dump bad.qed
-expect_grep "dump BROKEN" "BROKEN: reserved low bits set (TBL-2)" out
+expect_grep "dump BROKEN" "BROKEN: table entry has reserved low bits set (TBL-2)" out
 expect_rc "check -r all" 0 "$Q" check -r all --output=json bad.qed
 expect_json "corruptions-fixed" out corruptions-fixed 1
 expect_rc "check after repair all" 0 "$Q" check bad.qed

@@ -606,11 +606,11 @@ put_le 8 h.qed 16 $((0x10 | 0x2 | 0x4))
 expect 1 out "NEED_CHECK BACKING_FORMAT_NO_PROBE unknown 0x10  [HDR-5 BROKEN]" "$Q" dump h.qed
 cp d.qed h.qed
 put_le 8 h.qed 40 5000
-expect 1 out "L1 table not shown (HDR-8): l1_table_offset: reserved low bits set (TBL-2)" "$Q" dump h.qed
+expect 1 out "L1 table not shown (HDR-8): l1_table_offset: table entry has reserved low bits set (TBL-2)" "$Q" dump h.qed
 has out "Header verdict: l1_table_offset is not a valid table offset (HDR-8)"
 cp d.qed h.qed
 put_le 8 h.qed 40 $((0x100000))
-expect 1 out "table runs past the end of the file (TBL-4)" "$Q" dump h.qed
+expect 1 out "l1_table_offset: table lies in the header clusters or beyond the file's whole clusters (TBL-4)" "$Q" dump h.qed
 cp d.qed h.qed
 put_le 8 h.qed 48 1000
 expect 1 out "[HDR-9 BROKEN]" "$Q" dump h.qed
@@ -618,18 +618,18 @@ expect 1 out "[HDR-9 BROKEN]" "$Q" dump h.qed
 cp d.qed l1.qed
 put_le 8 l1.qed $((0x1000 + 8)) $((0x4001))
 put_le 8 l1.qed $((0x1000 + 16)) $((0x100000))
-expect 1 out "  L1[1]  L2 table at 0x4001  logical from 0x200000  BROKEN: reserved low bits set (TBL-2)" \
+expect 1 out "  L1[1]  L2 table at 0x4001  logical from 0x200000  BROKEN: table entry has reserved low bits set (TBL-2)" \
     "$Q" dump l1.qed
-has out "  L1[2]  L2 table at 0x100000  logical from 0x400000  BROKEN: table runs past the end of the file (TBL-4)"
+has out "  L1[2]  L2 table at 0x100000  logical from 0x400000  BROKEN: table lies in the header clusters or beyond the file's whole clusters (TBL-4)"
 cp d.qed budget.qed
 for i in 1 2 3 4 5 6; do put_le 8 budget.qed $((0x1000 + 8 * i)) $((0x4000)); done
 expect 0 out "(not shown: the L1 table references more L2 bytes than the file holds; see CHK-1)" \
     "$Q" dump budget.qed
 has out "(past image_size)"
 # broken L2 entries
-expect 1 out "    L2[2]  logical 0x2000  data at 0x2001  BROKEN: reserved low bits set (TBL-2)" \
+expect 1 out "    L2[2]  logical 0x2000  data at 0x2001  BROKEN: table entry has reserved low bits set (TBL-2)" \
     "$Q" dump badl2.qed
-has out "    L2[6]  logical 0x6000  data at 0x900000  BROKEN: cluster runs past the end of the file (TBL-6)"
+has out "    L2[6]  logical 0x6000  data at 0x900000  BROKEN: data cluster lies in the header clusters or beyond the file's whole clusters (TBL-6)"
 has out "    L2[7]  logical 0x7000  zero cluster (ZERO-1)"
 # 64 KiB clusters with a two-cluster header: TBL-3 and the header checks
 "$Q" create -q -o cluster_size=64k,table_size=1 big.qed 1G
@@ -643,12 +643,26 @@ put_le 8 big.qed $((0x30000)) $((0x40000))      # L2[0]: fine
 put_le 8 big.qed $((0x30000 + 8)) $((0x41000))  # L2[1]: not cluster-aligned
 put_le 8 big.qed $((0x30000 + 16)) $((0x10000)) # L2[2]: inside the header
 run 1 "$Q" dump big.qed
-has out "L1[1]  L2 table at 0x31000  logical from 0x20000000  BROKEN: not cluster-aligned (TBL-3)"
-has out "L1[2]  L2 table at 0x10000  logical from 0x40000000  BROKEN: inside the header clusters (TBL-4)"
+has out "L1[1]  L2 table at 0x31000  logical from 0x20000000  BROKEN: table entry is not cluster-aligned (TBL-3)"
+has out "L1[2]  L2 table at 0x10000  logical from 0x40000000  BROKEN: table lies in the header clusters or beyond the file's whole clusters (TBL-4)"
 has out "4 table entries break a rule"
-has out "L2[1]  logical 0x10000  data at 0x41000  BROKEN: not cluster-aligned (TBL-3)"
-has out "L2[2]  logical 0x20000  data at 0x10000  BROKEN: inside the header clusters (TBL-6)"
+has out "L2[1]  logical 0x10000  data at 0x41000  BROKEN: table entry is not cluster-aligned (TBL-3)"
+has out "L2[2]  logical 0x20000  data at 0x10000  BROKEN: data cluster lies in the header clusters or beyond the file's whole clusters (TBL-6)"
 has out "L2[0]  logical 0x0  data at 0x40000"
+# a file ending in a partial cluster: ranges are judged against its whole
+# clusters (FILE-3), so nothing may lie in the 100 bytes past 0x5000
+cp d.qed rl.qed
+truncate -s $((0x5000 + 100)) rl.qed
+put_le 8 rl.qed $((0x1000 + 8)) $((0x5000))     # L1[1]: table in the partial cluster
+put_le 8 rl.qed $((0x4000 + 24)) $((0x5000))    # L2[3]: data in the partial cluster
+put_le 8 rl.qed $((0x4000 + 32)) $((0x4000))    # L2[4]: the last whole cluster
+expect 1 out "Header (file length 20580 bytes; 20480 in whole clusters, the rest ignored (FILE-3))" \
+    "$Q" dump rl.qed
+has out "L1[1]  L2 table at 0x5000  logical from 0x200000  BROKEN: table lies in the header clusters or beyond the file's whole clusters (TBL-4)"
+has out "L2[3]  logical 0x3000  data at 0x5000  BROKEN: data cluster lies in the header clusters or beyond the file's whole clusters (TBL-6)"
+has out "    L2[4]  logical 0x4000  data at 0x4000"
+has out "2 table entries break a rule"                 # L2[4] is not among them
+expect 0 out "Header (file length 20480 bytes)" "$Q" dump d.qed
 
 # --- fixes found while raising coverage ------------------------------------
 # io refuses a request past the end of the disk before writing any of it

@@ -183,9 +183,10 @@ static void test_open_long_backing_name(void)
 }
 
 /* QED_OPEN_NO_BACKING: the format is reported without opening the file
- * ("raw" with NO_PROBE, else the default "qed"); unallocated reads and
- * partial-cluster writes that need backing data fail with
- * QED_ERR_BACKING; whole-cluster writes and reads of them work. */
+ * ("raw" with NO_PROBE, else the default "qed"); whole-cluster writes and
+ * reads of them work; unallocated reads and partial-cluster writes that
+ * need backing data fail with QED_ERR_BACKING, and such a failed write
+ * fails the session (later writes QED_ERR_FAILED, NEED_CHECK kept). */
 static void test_no_backing(void)
 {
     const char *const fmts[] = { "raw", NULL };
@@ -200,7 +201,6 @@ static void test_no_backing(void)
         CU_ASSERT_STRING_EQUAL(qed_backing_name(img), "base.img");
         CU_ASSERT_STRING_EQUAL(qed_backing_format(img), i == 0 ? "raw" : "qed");
         CU_ASSERT_EQUAL(qed_read(img, 0, buf, 16), QED_ERR_BACKING);
-        CU_ASSERT_EQUAL(qed_write(img, 10, "abc", 3), QED_ERR_BACKING);
         memset(buf, 0x6b, sizeof(buf));
         CU_ASSERT_EQUAL(qed_write(img, CS, buf, CS), QED_OK);
         CU_ASSERT_EQUAL(qed_read(img, CS, back, CS), QED_OK);
@@ -208,7 +208,10 @@ static void test_no_backing(void)
         CU_ASSERT_EQUAL(qed_write_zeroes(img, 2 * CS, CS), QED_OK);
         CU_ASSERT_EQUAL(qed_read(img, 2 * CS, back, CS), QED_OK);
         CU_ASSERT(all_zero(back, CS));
-        /* WR-4: after the failed write NEED_CHECK stays set at close */
+        CU_ASSERT_EQUAL(qed_write(img, 10, "abc", 3), QED_ERR_BACKING);
+        CU_ASSERT_EQUAL(qed_write(img, 3 * CS, buf, CS), QED_ERR_FAILED);
+        CU_ASSERT_EQUAL(qed_read(img, CS, back, CS), QED_OK);   /* reads go on */
+        /* after the failed write NEED_CHECK stays set at close */
         CU_ASSERT_EQUAL(qed_close(img), QED_OK);
         CU_ASSERT_EQUAL_FATAL(open_img(io, QED_OPEN_NO_BACKING, NULL, &img), QED_OK);
         CU_ASSERT_EQUAL(qed_get_header(img)->features & QED_F_NEED_CHECK,
@@ -422,8 +425,8 @@ static void huge_close(qed_io *io)
     free(io);
 }
 
-/* Allocating past the end of such a file is QED_ERR_NOSPC, not a wrap. */
-static void test_alloc_overflow(void)
+/* A fresh image behind a huge_io, opened read-write. */
+static qed_image *open_huge(huge_io **out)
 {
     huge_io *h = calloc(1, sizeof(*h));
     qed_image *img = NULL;
@@ -434,7 +437,23 @@ static void test_alloc_overflow(void)
     h->inner = create_mem(1 << 20, CS, 1, NULL, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h->inner);
     CU_ASSERT_EQUAL_FATAL(open_img(&h->io, QED_OPEN_RDWR, NULL, &img), QED_OK);
+    *out = h;
+    return img;
+}
+
+/* Allocating past the end of such a file is QED_ERR_NOSPC, not a wrap,
+ * for a data cluster and for a new L2 table; the failed write fails the
+ * session (QED_ERR_FAILED after it). */
+static void test_alloc_overflow(void)
+{
+    huge_io *h;
+    qed_image *img = open_huge(&h);
+
     CU_ASSERT_EQUAL(qed_write(img, 0, "x", 1), QED_ERR_NOSPC);
+    CU_ASSERT_EQUAL(qed_write_zeroes(img, 0, CS), QED_ERR_FAILED);
+    qed_close(img);
+    qed_io_close(&h->io);
+    img = open_huge(&h);
     CU_ASSERT_EQUAL(qed_write_zeroes(img, 0, CS), QED_ERR_NOSPC);
     qed_close(img);
     qed_io_close(&h->io);

@@ -298,6 +298,61 @@ static void test_l1_entries(void)
     expect_bad_l1(CS, 0x40000000, QED_E_TABLE_RANGE);     /* past EOF */
 }
 
+/* The exported entry checks (qed.h), on a geometry of 4 KiB clusters,
+ * two-cluster tables and a two-cluster header, in a file that ends in a
+ * partial cluster: every range is judged against Lc, the length rounded
+ * down (FILE-3), so nothing may lie in the trailing partial cluster. */
+static void test_entry_checks(void)
+{
+    qed_header h = { .magic = QED_MAGIC, .cluster_size = CS, .table_size = 2,
+                     .header_size = 2 };
+    const uint64_t lc = 10 * CS, len = lc + CS - 1;   /* 4095 bytes past Lc */
+
+    CU_ASSERT_EQUAL(qed_usable_length(&h, len), lc);
+    CU_ASSERT_EQUAL(qed_usable_length(&h, lc), lc);
+    CU_ASSERT_EQUAL(qed_usable_length(&h, CS - 1), 0);
+    /* table offsets (TBL-4): after the header, all ts clusters within Lc */
+    CU_ASSERT_EQUAL(qed_check_table_offset(&h, 0, len), QED_E_TABLE_RANGE);
+    CU_ASSERT_EQUAL(qed_check_table_offset(&h, CS, len), QED_E_TABLE_RANGE);
+    CU_ASSERT_EQUAL(qed_check_table_offset(&h, 2 * CS, len), QED_OK);
+    CU_ASSERT_EQUAL(qed_check_table_offset(&h, lc - 2 * CS, len), QED_OK);
+    CU_ASSERT_EQUAL(qed_check_table_offset(&h, lc - CS, len), QED_E_TABLE_RANGE);
+    CU_ASSERT_EQUAL(qed_check_table_offset(&h, UINT64_MAX - (CS - 1), len),
+                    QED_E_TABLE_RANGE);                     /* no wrap */
+    CU_ASSERT_EQUAL(qed_check_table_offset(&h, 2 * CS + 8, len), QED_E_RESERVED_BITS);
+    /* L1 entries: 0 is unallocated, 1 breaks TBL-2 */
+    CU_ASSERT_EQUAL(qed_check_l1_entry(&h, 0, len), QED_OK);
+    CU_ASSERT_EQUAL(qed_check_l1_entry(&h, 1, len), QED_E_RESERVED_BITS);
+    CU_ASSERT_EQUAL(qed_check_l1_entry(&h, 4 * CS, len), QED_OK);
+    CU_ASSERT_EQUAL(qed_check_l1_entry(&h, lc, len), QED_E_TABLE_RANGE);
+    /* L2 entries: 0 and 1 (ZERO-1) are valid, data clusters within Lc */
+    CU_ASSERT_EQUAL(qed_check_l2_entry(&h, 0, len), QED_OK);
+    CU_ASSERT_EQUAL(qed_check_l2_entry(&h, QED_ZERO_CLUSTER, len), QED_OK);
+    CU_ASSERT_EQUAL(qed_check_l2_entry(&h, 2, len), QED_E_RESERVED_BITS);
+    CU_ASSERT_EQUAL(qed_check_l2_entry(&h, lc - CS, len), QED_OK);
+    CU_ASSERT_EQUAL(qed_check_l2_entry(&h, lc, len), QED_E_DATA_RANGE);
+    CU_ASSERT_EQUAL(qed_check_l2_entry(&h, CS, len), QED_E_DATA_RANGE);
+    CU_ASSERT_EQUAL(qed_check_l2_entry(&h, UINT64_MAX - (CS - 1), len),
+                    QED_E_DATA_RANGE);
+    /* TBL-3 beyond TBL-2's twelve bits */
+    h.cluster_size = 65536;
+    h.table_size = 1;
+    CU_ASSERT_EQUAL(qed_check_l2_entry(&h, 2 * 65536 + CS, 1u << 20), QED_E_MISALIGNED);
+    CU_ASSERT_EQUAL(qed_check_l1_entry(&h, 2 * 65536 + CS, 1u << 20), QED_E_MISALIGNED);
+    /* without a valid geometry nothing is judged */
+    h.cluster_size = 3000;
+    CU_ASSERT_EQUAL(qed_check_l2_entry(&h, 8192, len), QED_E_CLUSTER_SIZE);
+    h.cluster_size = 0;
+    CU_ASSERT_EQUAL(qed_usable_length(&h, len), 0);
+    CU_ASSERT_EQUAL(qed_check_table_offset(&h, 8192, len), QED_E_CLUSTER_SIZE);
+    h.cluster_size = CS;
+    h.table_size = 0;
+    CU_ASSERT_EQUAL(qed_check_l1_entry(&h, 8192, len), QED_E_TABLE_SIZE);
+    h.table_size = 1;
+    h.header_size = 0;
+    CU_ASSERT_EQUAL(qed_check_l1_entry(&h, 8192, len), QED_E_HEADER_SIZE);
+}
+
 int suite_tables(void)
 {
     static const test_case cases[] = {
@@ -310,6 +365,7 @@ int suite_tables(void)
         { "TBL-3 misaligned data", test_tbl3_misaligned },
         { "TBL-6 data range", test_tbl6_cases },
         { "L1 entries TBL-2/3/4", test_l1_entries },
+        { "qed_check_*_entry against Lc (FILE-3)", test_entry_checks },
     };
     return ADD_SUITE("tables", cases);
 }

@@ -423,6 +423,187 @@ static void test_create_layout(void)
     qed_io_close(io2);
 }
 
+/* ------------------------------------------------------------------ */
+/* The session: a failed write or flush fails it for good              */
+/* ------------------------------------------------------------------ */
+
+/* NEED_CHECK as the file holds it. */
+static int file_need_check(qed_io *io)
+{
+    size_t len;
+    uint8_t *b = io_bytes(io, &len);
+    int set = len >= 64 && (get_le64(b + HOFF_FEATURES) & QED_F_NEED_CHECK);
+    free(b);
+    return set;
+}
+
+/* Every change is refused with QED_ERR_FAILED, reads still work, and
+ * close writes nothing: file (the mem io under the fault injector) keeps
+ * its bytes. */
+static void expect_failed_session(qed_image *img, qed_io *file)
+{
+    uint8_t buf[512] = { 7 };
+    qed_check_result res;
+    size_t len0, len1;
+
+    CU_ASSERT_EQUAL(qed_write(img, 8 * 4096, buf, sizeof(buf)), QED_ERR_FAILED);
+    CU_ASSERT_EQUAL(qed_write_zeroes(img, 8 * 4096, 4096), QED_ERR_FAILED);
+    CU_ASSERT_EQUAL(qed_flush(img), QED_ERR_FAILED);
+    CU_ASSERT_EQUAL(qed_resize(img, 2u << 20), QED_ERR_FAILED);
+    CU_ASSERT_EQUAL(qed_set_backing(img, "b.raw", "raw"), QED_ERR_FAILED);
+    CU_ASSERT_EQUAL(qed_check(img, QED_REPAIR_ALL, &res), QED_ERR_FAILED);
+    CU_ASSERT_EQUAL(qed_read(img, 0, buf, sizeof(buf)), QED_OK);
+    uint8_t *before = io_bytes(file, &len0);
+    CU_ASSERT_EQUAL(qed_close(img), QED_OK);
+    uint8_t *after = io_bytes(file, &len1);
+    CU_ASSERT(len0 > 0 && len0 == len1 && memcmp(before, after, len0) == 0);
+    free(before);
+    free(after);
+}
+
+/* The number of I/O calls open + one allocating write make. */
+static uint64_t calls_of_write(uint64_t *after_open)
+{
+    qed_io *file = create_mem(1u << 20, 4096, 1, NULL, NULL), *io = NULL;
+    qed_image *img = NULL;
+    uint8_t buf[512] = { 1 };
+    CU_ASSERT_PTR_NOT_NULL_FATAL(file);
+    CU_ASSERT_EQUAL_FATAL(qed_io_fault_new(file, 0, QED_ERR_IO, 0, &io), QED_OK);
+    CU_ASSERT_EQUAL_FATAL(open_img(io, QED_OPEN_RDWR, NULL, &img), QED_OK);
+    *after_open = qed_io_fault_calls(io);
+    CU_ASSERT_EQUAL(qed_write(img, 0, buf, sizeof(buf)), QED_OK);
+    uint64_t n = qed_io_fault_calls(io);
+    qed_close(img);
+    qed_io_close(io);
+    return n;
+}
+
+/* A failed flush (the device recovers at once) fails the session: the
+ * allocating write before it set NEED_CHECK, which stays set on disk, and
+ * a later write is refused instead of being acknowledged and its session
+ * closed clean. */
+static void test_failed_flush_fails_session(void)
+{
+    uint64_t open_calls, n = calls_of_write(&open_calls);
+    qed_io *file = create_mem(1u << 20, 4096, 1, NULL, NULL), *io = NULL;
+    qed_image *img = NULL;
+    uint8_t buf[512] = { 1 };
+
+    (void)open_calls;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(file);
+    CU_ASSERT_EQUAL_FATAL(qed_io_fault_new(file, n + 1, QED_ERR_IO, 0, &io), QED_OK);
+    CU_ASSERT_EQUAL_FATAL(open_img(io, QED_OPEN_RDWR, NULL, &img), QED_OK);
+    CU_ASSERT_EQUAL(qed_write(img, 0, buf, sizeof(buf)), QED_OK);
+    CU_ASSERT_EQUAL(qed_flush(img), QED_ERR_IO);
+    expect_failed_session(img, file);
+    CU_ASSERT(file_need_check(file));
+    qed_io_close(io);
+}
+
+/* A write failing at any of its I/O calls (once) fails the session. */
+static void test_failed_write_fails_session(void)
+{
+    uint64_t open_calls, n = calls_of_write(&open_calls);
+
+    CU_ASSERT(n > open_calls + 2);
+    for (uint64_t k = open_calls + 1; k <= n; k++) {
+        qed_io *file = create_mem(1u << 20, 4096, 1, NULL, NULL), *io = NULL;
+        qed_image *img = NULL;
+        uint8_t buf[512] = { 1 };
+        CU_ASSERT_PTR_NOT_NULL_FATAL(file);
+        CU_ASSERT_EQUAL_FATAL(qed_io_fault_new(file, k, QED_ERR_IO, 0, &io), QED_OK);
+        CU_ASSERT_EQUAL_FATAL(open_img(io, QED_OPEN_RDWR, NULL, &img), QED_OK);
+        CU_ASSERT_EQUAL(qed_write(img, 0, buf, sizeof(buf)), QED_ERR_IO);
+        expect_failed_session(img, file);
+        qed_io_close(io);
+    }
+}
+
+/* A qed_io over a mem io that keeps the order of writes and flushes: 'F'
+ * for a flush, 'c' for a header write clearing NEED_CHECK, 'w' for any
+ * other write. */
+typedef struct order_io {
+    qed_io io;
+    qed_io *inner;
+    char ops[256];
+    size_t n;
+} order_io;
+
+static void order_note(qed_io *io, char op)
+{
+    order_io *o = (order_io *)io;
+    if (o->n + 1 < sizeof(o->ops))
+        o->ops[o->n++] = op;
+}
+
+static int order_read(qed_io *io, uint64_t off, void *buf, size_t len)
+{
+    qed_io *in = ((order_io *)io)->inner;
+    return in->read(in, off, buf, len);
+}
+
+static int order_write(qed_io *io, uint64_t off, const void *buf, size_t len)
+{
+    qed_io *in = ((order_io *)io)->inner;
+    int clears = off == 0 && len >= 64 &&
+                 !(get_le64((const uint8_t *)buf + HOFF_FEATURES) & QED_F_NEED_CHECK);
+    order_note(io, clears ? 'c' : 'w');
+    return in->write(in, off, buf, len);
+}
+
+static int order_flush(qed_io *io)
+{
+    qed_io *in = ((order_io *)io)->inner;
+    order_note(io, 'F');
+    return in->flush(in);
+}
+
+static int order_length(qed_io *io, uint64_t *len)
+{
+    qed_io *in = ((order_io *)io)->inner;
+    return in->length(in, len);
+}
+
+static int order_truncate(qed_io *io, uint64_t len)
+{
+    qed_io *in = ((order_io *)io)->inner;
+    return in->truncate(in, len);
+}
+
+static void order_close(qed_io *io)
+{
+    qed_io_close(((order_io *)io)->inner);
+}
+
+/* A repairing check in a session that set NEED_CHECK and has unflushed
+ * table writes clears the bit only after a flush (WR-4's order): the
+ * header write clearing NEED_CHECK never shares a flush epoch with the
+ * session's own table writes. */
+static void test_repair_clears_after_flush(void)
+{
+    order_io o = { { order_read, order_write, order_flush, order_length,
+                     order_truncate, order_close }, NULL, { 0 }, 0 };
+    qed_image *img = NULL;
+    qed_check_result res;
+    uint8_t buf[512] = { 1 };
+
+    o.inner = create_mem(1u << 20, 4096, 1, NULL, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o.inner);
+    CU_ASSERT_EQUAL_FATAL(open_img(&o.io, QED_OPEN_RDWR, NULL, &img), QED_OK);
+    CU_ASSERT_EQUAL(qed_write(img, 0, buf, sizeof(buf)), QED_OK);  /* L1 write last */
+    CU_ASSERT_EQUAL(qed_check(img, QED_REPAIR_CORRUPT, &res), QED_OK);
+    CU_ASSERT_EQUAL(res.corruptions, 0);
+    CU_ASSERT_EQUAL(qed_get_header(img)->features & QED_F_NEED_CHECK, 0);
+    o.ops[o.n] = '\0';
+    const char *clear = strchr(o.ops, 'c');
+    CU_ASSERT_PTR_NOT_NULL_FATAL(clear);
+    CU_ASSERT(clear > o.ops && clear[-1] == 'F');
+    if (clear == o.ops || clear[-1] != 'F')
+        printf("\n    writes and flushes: %s ", o.ops);
+    CU_ASSERT_EQUAL(qed_close(img), QED_OK);
+    qed_io_close(o.inner);
+}
+
 int suite_write(void)
 {
     static const test_case cases[] = {
@@ -438,6 +619,9 @@ int suite_write(void)
         { "read-only refusal", test_read_only },
         { "XLT-3 write bounds", test_write_bounds },
         { "create layout", test_create_layout },
+        { "a failed flush fails the session", test_failed_flush_fails_session },
+        { "a failed write fails the session", test_failed_write_fails_session },
+        { "repair clears NEED_CHECK after a flush", test_repair_clears_after_flush },
     };
     return ADD_SUITE("write", cases);
 }

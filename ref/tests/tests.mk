@@ -3,10 +3,11 @@
 #   make test-interop        QEMU <-> qedtool interoperability (ref/tests/interop.sh)
 #   make test-cli-errors     qedtool's error paths and options (ref/tests/test_cli_errors.sh)
 #   make test-unit-mutants   every conformance mutant must fail the unit tests
+#   make test-wr-tags        each write rule tagged once, where qed.c's list says
 #
-# test-interop and test-cli-errors are in TEST_TARGETS.  The sanitizer and
-# valgrind runs of the unit tests are ci/build.mk's test-asan and
-# test-valgrind (one definition each).
+# test-interop, test-cli-errors and test-wr-tags are in TEST_TARGETS.  The
+# sanitizer and valgrind runs of the unit tests are ci/build.mk's test-asan
+# and test-valgrind (one definition each).
 
 test-interop: $(BUILDDIR)/qedtool
 	$(Q)QEDTOOL=$(BUILDDIR)/qedtool ci/count-skips.sh test-interop ref/tests/interop.sh
@@ -17,5 +18,9 @@ test-cli-errors: $(BUILDDIR)/qedtool
 test-unit-mutants:
 	$(Q)MUTANT_DIR=$(BUILDDIR)/mutants-unit ref/tests/mutants-unit.sh
 
-TEST_TARGETS += test-interop test-cli-errors
-.PHONY: test-interop test-cli-errors test-unit-mutants
+test-wr-tags:
+	$(Q)mkdir -p $(BUILDDIR) && ref/tests/wr-tags.sh >$(BUILDDIR)/wr-tags.log || \
+	    { cat $(BUILDDIR)/wr-tags.log; exit 1; }
+
+TEST_TARGETS += test-interop test-cli-errors test-wr-tags
+.PHONY: test-interop test-cli-errors test-unit-mutants test-wr-tags
