@@ -15,12 +15,13 @@ CRASH_SRC := conformance/crash/explore.c conformance/crash/oracle.c \
              conformance/crash/workload.c conformance/crash/judge.c \
              conformance/crash/crash_check.c conformance/crash/crash_case.c \
              conformance/crash/strip.c conformance/crash/layout.c \
-             conformance/crash/trace_dump.c
+             conformance/crash/trace_dump.c conformance/crash/record.c \
+             conformance/crash/golden_traces.c
 CRASH_OBJ := $(CRASH_SRC:%.c=$(BUILDDIR)/obj/%.o)
 
 # Unit tests of the explorer, the oracles and the state ids.
 $(BUILDDIR)/crash-unit-test: $(BUILDDIR)/obj/conformance/crash/crash_test.o \
-        $(filter-out %/crash_check.o %/crash_case.o %/trace_dump.o,$(CRASH_OBJ)) \
+        $(filter-out %/crash_check.o %/crash_case.o %/trace_dump.o %/golden_traces.o,$(CRASH_OBJ)) \
         $(BUILDDIR)/libqed.a
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
@@ -41,3 +42,16 @@ TEST_TARGETS += test-crash-unit test-trace-dump conform-crash
 .PHONY: test-crash-unit test-trace-dump conform-crash bench-crash
 
 include conformance/crash/shim/build.mk
+
+#   make traces          regenerate corpus/traces/ (the reference's golden traces)
+#   make traces-check    fail if regeneration changes a byte, or a trace's
+#                        verdict is not the one its manifest records
+traces: $(BUILDDIR)/qed-conform
+	$(Q)find corpus/traces -mindepth 1 -maxdepth 1 ! -name qemu -exec rm -rf {} + 2>/dev/null; \
+	    $(BUILDDIR)/qed-conform crash-golden --out corpus/traces
+
+traces-check: $(BUILDDIR)/qed-conform
+	$(Q)conformance/crash/traces-check.sh $(BUILDDIR)
+
+TEST_TARGETS += traces-check
+.PHONY: traces traces-check

@@ -71,6 +71,19 @@ int crash_run_workload(const crash_case_io *io, const crash_workload *w, char *m
 int crash_strip(const crash_disk *d, const qed_trace *t, const crash_events *ev,
                 const char *state_id, char *out, size_t cap);
 
+/* Record ops[0..nops) run by the reference on a memory copy of d's image
+ * through libqed's recorder (log sectors of sector_size), with the marks
+ * qedtool io --trace writes; the file it leaves in *final. */
+int crash_record_reference(const crash_disk *d, const crash_op *ops, size_t nops,
+                           uint32_t sector_size, crash_buf *log, crash_buf *final);
+
+/* The trace in with every FLUSH entry dropped (a writer that never
+ * flushes): a broken trace every crash oracle test should catch. */
+int crash_trace_without_flushes(const crash_buf *in, crash_buf *out);
+
+/* `qed-conform crash-golden ...` (golden_traces.c); the exit status. */
+int crash_golden_main(int argc, char **argv);
+
 /* `qed-conform crash-check ...`; returns the exit status. */
 int crash_check_main(int argc, char **argv);
 

@@ -31,39 +31,10 @@ typedef struct session {
     crash_buf final;
 } session;
 
-/* Run w's commands through libqed on a recorder over a copy of the
- * initial image; the log and the final file land in s. */
+/* Record w's commands as the reference runs them. */
 static int record_session(session *s)
 {
-    crash_buf img = { 0 };
-    qed_io *file = NULL, *logio = NULL, *rec = NULL;
-    qed_image *qi = NULL;
-    uint8_t buf[65536];
-    int ret = crash_buf_set(&img, s->disk.disk.image, s->disk.disk.image_len);
-
-    ret = ret ? ret : crash_buf_io(&img, 1, &file);
-    ret = ret ? ret : crash_buf_io(&s->log, 1, &logio);
-    ret = ret ? ret : qed_io_recorder_new(file, logio, 512, &rec);
-    ret = ret ? ret : crash_open_image(&s->disk.disk, rec, QED_OPEN_RDWR, &qi);
-    for (size_t i = 0; ret == QED_OK && i < s->w.nops; i++) {
-        const crash_op *op = &s->w.ops[i];
-        char text[32];
-        snprintf(text, sizeof text, "op:%zu", i);
-        ret = qed_io_recorder_mark(rec, text);
-        memset(buf, op->pattern, sizeof buf);
-        if (ret == QED_OK && op->kind == COP_WRITE)
-            ret = qed_write(qi, op->off, buf, (size_t)op->len);
-        else if (ret == QED_OK && op->kind == COP_ZERO)
-            ret = qed_write_zeroes(qi, op->off, op->len);
-        else if (ret == QED_OK && op->kind == COP_FLUSH)
-            ret = qed_flush(qi);
-    }
-    ret = ret ? (qed_close(qi), ret) : qed_close(qi);
-    qed_io_close(rec);                                  /* closes file and logio */
-    if (ret == QED_OK)
-        ret = crash_buf_set(&s->final, img.data, img.len);
-    crash_buf_free(&img);
-    return ret;
+    return crash_record_reference(&s->disk.disk, s->w.ops, s->w.nops, 512, &s->log, &s->final);
 }
 
 /* Build a session for a workload of letters on a 4 KiB / table 1 image. */
@@ -114,34 +85,6 @@ static int judge_log(session *s, const crash_buf *log, int by_ops, crash_report 
     return ret;
 }
 
-/* Rewrite the log without its FLUSH entries: a writer that never flushes
- * (breaks WR-1 and WR-2 at once). */
-static int drop_flushes(const crash_buf *in, crash_buf *out)
-{
-    qed_trace t = { 0 };
-    qed_io *io = NULL;
-    qed_trace_writer *w = NULL;
-    int ret = qed_trace_parse(in->data, in->len, &t, NULL, 0);
-
-    ret = ret ? ret : crash_buf_io(out, 1, &io);
-    ret = ret ? ret : qed_trace_writer_new(io, t.sector_size, &w);
-    for (uint64_t i = 0; ret == QED_OK && i < t.count; i++) {
-        const qed_trace_entry *e = &t.entries[i];
-        char text[256];
-        if (e->flags & QED_TRACE_MARK) {
-            snprintf(text, sizeof text, "%.*s", (int)e->data_len, (const char *)e->data);
-            ret = qed_trace_mark(w, text);
-        } else if (!(e->flags & QED_TRACE_FLUSH)) {
-            ret = qed_trace_write(w, e->sector, e->nr_sectors, 0, e->data);
-        }
-    }
-    ret = ret ? ret : qed_trace_writer_finish(w);
-    qed_trace_writer_free(w);
-    qed_io_close(io);
-    qed_trace_free(&t);
-    return ret;
-}
-
 static void test_reference_passes(const char *letters, int backing, int initial)
 {
     session s;
@@ -169,7 +112,7 @@ static void test_no_flush_fails(void)
     /* a second session allocating into an existing table: without the
      * flushes the L2 entry can reach the disk before NEED_CHECK (WR-1) */
     CHECK(new_session(&s, "U", CB_NONE, CI_TABLES) == QED_OK, "record");
-    CHECK(drop_flushes(&s.log, &bad) == QED_OK, "rewrite");
+    CHECK(crash_trace_without_flushes(&s.log, &bad) == QED_OK, "rewrite");
     CHECK(judge_log(&s, &bad, 1, &rep) == QED_OK, "judge");
     CHECK(rep.by_oracle[2] > 0, "a writer that never flushes must break O2 (%llu O2 violations)",
           (unsigned long long)rep.by_oracle[2]);
