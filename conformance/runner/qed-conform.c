@@ -36,6 +36,11 @@ static const char usage_text[] =
 "       qed-conform --html-merge OUT.html RESULT.json...\n"
 "       qed-conform golden [--out DIR] [--check]\n"
 "       qed-conform golden --random SEED --count N --out DIR\n"
+"       qed-conform crash [OPTION]...\n"
+"       qed-conform crash-check --image INITIAL.qed --trace LOG [OPTION]...\n"
+"       qed-conform crash-golden --out DIR | --check DIR\n"
+"       qed-conform trace dump LOG [--image INITIAL.qed]\n"
+"       qed-conform --merge OUT.json [--junit F] [--html F] SHARD.json...\n"
 "\n"
 "Run the QED conformance suite against one implementation and report every\n"
 "case as passed, failed (with the spec rule IDs and what differed) or\n"
@@ -47,6 +52,20 @@ static const char usage_text[] =
 "corpus/golden) or compares a directory with it; `qed-conform golden\n"
 "--help` describes its options.\n"
 "\n"
+"`qed-conform crash` runs the crash family instead of the corpus: every\n"
+"generated workload (up to three writes, write-zeroes, flushes or a grow,\n"
+"over 4 KiB and 64 KiB clusters, table sizes 1 and 4, no, raw or QED\n"
+"backing, fresh images, images with tables and images left with NEED_CHECK)\n"
+"is recorded from the implementation (its own `io --trace`, or the\n"
+"LD_PRELOAD recorder build/libqedtrace.so) and every crash state of its\n"
+"trace is judged against the oracles O1..O5 of spec section 9; the other\n"
+"options below apply.  `crash-check` judges one trace recorded elsewhere,\n"
+"`crash-golden` writes or checks corpus/traces, `trace dump` prints a trace\n"
+"for a person; each has its own --help.\n"
+"\n";
+
+/* The options (a second literal: C99 guarantees 4095 bytes per literal). */
+static const char usage_options[] =
 "Options:\n"
 "  --impl ref|qemu|cmd:PATH  implementation to test (default ref).  ref is\n"
 "                      build/qedtool; qemu is conformance/adapters/qemu\n"
@@ -72,6 +91,9 @@ static const char usage_text[] =
 "  --html-merge OUT.html RESULT.json...\n"
 "                      merge --json files of several runs (e.g. ref and qemu)\n"
 "                      into one HTML matrix, case x implementation\n"
+"  --merge OUT.json [--junit F] [--html F] SHARD.json...\n"
+"                      merge the --json files of the shards of one run\n"
+"                      (--shard K/N) into one report, and print its summary\n"
 "  --list              print the selected case ids, one per line; run nothing\n"
 "  --fail-fast         start no further case after the first failure; the\n"
 "                      cases not run are reported as skipped (used by\n"
@@ -209,7 +231,7 @@ static int parse_options(int argc, char **argv, options *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
-            return fputs(usage_text, stdout), 1;
+            return fputs(usage_text, stdout), fputs(usage_options, stdout), 1;
         if (strcmp(a, "--list") == 0) { o->list = 1; continue; }
         if (strcmp(a, "--fail-fast") == 0) { o->fail_fast = 1; continue; }
         if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) { o->verbose = 1; continue; }
@@ -534,6 +556,83 @@ static int html_merge(int argc, char **argv)
     return rc;
 }
 
+/* The rows of shard runs of one implementation as one run, in case id
+ * order (shards interleave the case list).  0, or 2 when the shards are of
+ * different implementations or name a case twice. */
+static int compare_rows(const void *a, const void *b)
+{
+    return strcmp(((const report_row *)a)->id, ((const report_row *)b)->id);
+}
+
+static int merge_rows(report_run *runs, size_t n, report_run *out)
+{
+    size_t total = 0, k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(runs[i].impl, runs[0].impl) != 0)
+            return setup_error("--merge: shards of %s and %s cannot be merged", runs[0].impl,
+                               runs[i].impl);
+        total += runs[i].count;
+    }
+    *out = (report_run){ runs[0].impl, calloc(total + 1, sizeof(report_row)), total, 0 };
+    if (out->rows == NULL)
+        return setup_error("%s", "--merge: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        memcpy(out->rows + k, runs[i].rows, runs[i].count * sizeof(report_row));
+        k += runs[i].count;
+        out->seconds = runs[i].seconds > out->seconds ? runs[i].seconds : out->seconds;
+    }
+    qsort(out->rows, total, sizeof(report_row), compare_rows);
+    for (size_t i = 1; i < total; i++)
+        if (strcmp(out->rows[i - 1].id, out->rows[i].id) == 0)
+            return setup_error("--merge: case %s is in two shards", out->rows[i].id);
+    return 0;
+}
+
+/* qed-conform --merge OUT.json [--junit F] [--html F] SHARD.json...: the
+ * --json files of the shards of one run (--shard K/N) as one report; the
+ * summary and the closing line as a single run would print them. */
+static int merge_shards(int argc, char **argv)
+{
+    const char *junit = NULL, *html = NULL;
+    int first = 3;
+    while (first + 1 < argc && (!strcmp(argv[first], "--junit") || !strcmp(argv[first], "--html"))) {
+        *(!strcmp(argv[first], "--junit") ? &junit : &html) = argv[first + 1];
+        first += 2;
+    }
+    if (argc < 3 || first >= argc)
+        return setup_error("%s", "usage: qed-conform --merge OUT.json [--junit F] [--html F] "
+                           "SHARD.json...");
+    size_t n = (size_t)(argc - first);
+    report_run *runs = calloc(n, sizeof *runs), all = { 0 };
+    cj_value **docs = calloc(n, sizeof *docs);
+    int rc = (runs && docs) ? 0 : 2;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (report_load_json(argv[first + (int)i], &runs[i], &docs[i]) < 0)
+            rc = 2;
+    if (rc == 0)
+        rc = merge_rows(runs, n, &all);
+    if (rc == 0 && (report_json(argv[2], &all) < 0 || (junit && report_junit(junit, &all) < 0) ||
+                    (html && report_html(html, &all, 1) < 0)))
+        rc = 2;
+    if (rc == 0) {
+        size_t count[3] = { 0, 0, 0 };
+        report_summary(stdout, &all);
+        for (size_t i = 0; i < all.count; i++)
+            count[all.rows[i].status]++;
+        printf("%zu passed, %zu failed, %zu skipped\n", count[CS_PASS], count[CS_FAIL],
+               count[CS_SKIP]);
+        rc = count[CS_FAIL] ? 1 : 0;
+    }
+    free(all.rows);
+    for (size_t i = 0; runs && docs && i < n; i++) {
+        report_free_loaded(&runs[i]);
+        cj_free(docs[i]);
+    }
+    free(runs);
+    free(docs);
+    return rc;
+}
+
 /* Load the fixed manifest and the random cases as the options say. */
 static int load_cases(const options *o, manifest *m, char *rand_dir, case_list *list)
 {
@@ -604,8 +703,12 @@ int main(int argc, char **argv)
     char rand_dir[PATH_MAX] = "";
     if (argc > 1 && strcmp(argv[1], "--html-merge") == 0)
         return html_merge(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "--merge") == 0)
+        return merge_shards(argc, argv);
     if (argc > 1 && strcmp(argv[1], "golden") == 0)
         return golden_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "crash-golden") == 0)
+        return crash_golden_main(argc - 2, argv + 2);
     if (argc > 1 && strcmp(argv[1], "crash-check") == 0)
         return crash_check_main(argc - 2, argv + 2);
     if (argc > 1 && strcmp(argv[1], "crash") == 0) {
