@@ -7,11 +7,8 @@
 # Output is COMMAND's (stderr merged into stdout); the exit status is
 # COMMAND's.  Without QEDREF_SKIP_DIR set it only runs COMMAND.
 set -u
-if [ $# -lt 2 ] || [ "$1" = "--help" ]; then
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
-    [ "${1:-}" = "--help" ] && exit 0
-    exit 2
-fi
+case ${1:-} in --help) sed -n '/^[^#]/q; 2,$ s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+[ $# -ge 2 ] || { echo "usage: ci/count-skips.sh TARGET COMMAND [ARG...] (see --help)" >&2; exit 2; }
 target=$1
 shift
 log=$(mktemp "${TMPDIR:-/tmp}/count-skips.XXXXXX") || exit 2

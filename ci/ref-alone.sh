@@ -10,16 +10,13 @@
 # libqed.so, qedtool and unit-tests, then runs `qedtool --version`.
 # Exit status: 0 when all of it built and ran, 1 otherwise.
 set -u
-if [ "${1:-}" = "--help" ]; then
-    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
-    exit 0
-fi
+case ${1:-} in --help) sed -n '/^[^#]/q; 2,$ s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ref-alone.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 (cd "$top" && tar -cf - Makefile ref) | tar -xf - -C "$tmp" || exit 1
 # a make of its own (not this make's job server, flags or dry run)
-if ! MAKEFLAGS= make -s --no-print-directory -C "$tmp" PARTS=ref BUILDDIR=build "$@" \
+if ! MAKEFLAGS='' make -s --no-print-directory -C "$tmp" PARTS=ref BUILDDIR=build "$@" \
         build/libqed.a build/libqed.so build/qedtool build/unit-tests >"$tmp.log" 2>&1 ||
    ! "$tmp/build/qedtool" --version >>"$tmp.log" 2>&1; then
     cat "$tmp.log"

@@ -9,11 +9,8 @@
 # N SKIPPED (target: reason; ...)", or "make test: FAILED (see above) ..."
 # and exits with 0, 0 and 1 respectively.
 set -u
-if [ $# -lt 2 ] || [ "$1" = "--help" ]; then
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
-    [ "${1:-}" = "--help" ] && exit 0
-    exit 2
-fi
+case ${1:-} in --help) sed -n '/^[^#]/q; 2,$ s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+[ $# -ge 2 ] || { echo "usage: ci/test-summary.sh SKIP_DIR STATUS TARGET... (see --help)" >&2; exit 2; }
 dir=$1 status=$2
 shift 2
 total=$# skipped=0 notes=

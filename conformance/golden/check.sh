@@ -8,11 +8,8 @@
 # Exit status: 0 when all holds, 1 otherwise (with what differs), 2 on a
 # usage error.  Needs jq.
 set -u
-if [ $# -ne 1 ] || [ "$1" = "--help" ]; then
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
-    [ "${1:-}" = "--help" ] && exit 0
-    exit 2
-fi
+case ${1:-} in --help) sed -n '/^[^#]/q; 2,$ s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+[ $# -ge 1 ] || { echo "usage: conformance/golden/check.sh QED_CONFORM (see --help)" >&2; exit 2; }
 conform=$1
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/golden-check.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM

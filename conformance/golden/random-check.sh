@@ -6,11 +6,8 @@
 # Usage: conformance/golden/random-check.sh QED_CONFORM
 # Exit status: 0 identical, 1 otherwise (diff -r shows what), 2 usage.
 set -u
-if [ $# -ne 1 ] || [ "$1" = "--help" ]; then
-    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
-    [ "${1:-}" = "--help" ] && exit 0
-    exit 2
-fi
+case ${1:-} in --help) sed -n '/^[^#]/q; 2,$ s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+[ $# -ge 1 ] || { echo "usage: conformance/golden/random-check.sh QED_CONFORM (see --help)" >&2; exit 2; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/golden-random.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 for run in a b; do

@@ -14,11 +14,8 @@
 # set (make test counts it), and exits 0.  Otherwise exit 0 when the ids
 # match, 1 when they differ or the run failed to run.
 set -u
-if [ $# -lt 1 ] || [ "$1" = "--help" ]; then
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
-    [ "${1:-}" = "--help" ] && exit 0
-    exit 2
-fi
+case ${1:-} in --help) sed -n '/^[^#]/q; 2,$ s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+[ $# -ge 1 ] || { echo "usage: conformance/runner/conform-qemu.sh BUILDDIR [RUNNER OPTION...] (see --help)" >&2; exit 2; }
 b=$1
 shift
 known_list=$(dirname "$0")/../KNOWN-DEVIATIONS.md

@@ -14,11 +14,8 @@
 # line: "conform-selftest: N passed, N failed"; exit 1 when a fault was not
 # reported as expected, 2 on a usage error.
 set -u
-if [ $# -lt 2 ] || [ "$1" = "--help" ]; then
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
-    [ "${1:-}" = "--help" ] && exit 0
-    exit 2
-fi
+case ${1:-} in --help) sed -n '/^[^#]/q; 2,$ s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+[ $# -ge 2 ] || { echo "usage: conformance/runner/selftest.sh QED_CONFORM QEDTOOL [RUNNER OPTION...] (see --help)" >&2; exit 2; }
 conform=$1
 # absolute: the adapter runs in each case's scratch directory
 tool=$(cd "$(dirname "$2")" && pwd)/$(basename "$2") || exit 2
