@@ -59,6 +59,17 @@ workload concurrent --setup 'write -P 0x11 0 1M' -c 'aio_write -P 0x41 0 64k' \
     -c 'aio_write -P 0x44 192k 64k' -c aio_flush
 workload concurrent-alloc --backing raw -c 'aio_write -P 0x41 0 64k' \
     -c 'aio_write -P 0x42 1M 64k' -c 'aio_write -P 0x43 2M 5000' -c aio_flush
+# QEMU's WR-1 deviation (KNOWN-DEVIATIONS.md, crash section): both
+# recorders must give the same failing verdict, O2 included.
+workload second-session-wr1 --create-opts cluster_size=4k,table_size=4 \
+    --setup 'write -P 0x5a 0 4k' -c 'write -P 0x22 4796 1500'
+for ss in 512 4096; do
+    if grep -q '^O2 state' "$work/second-session-wr1-$ss/shim.verdict" 2>/dev/null; then
+        ok
+    else
+        bad "second-session-wr1/$ss: the shim's trace does not show QEMU's WR-1 break (O2)"
+    fi
+done
 
 # Two different workloads: their traces must not compare equal.
 if [ -f "$work/alloc-512/blk.log" ] && [ -f "$work/write-flush-write-512/shim.log" ]; then
