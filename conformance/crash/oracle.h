@@ -100,6 +100,7 @@ typedef struct crash_judge {
     crash_violation kept[CRASH_KEEP_VIOLATIONS];
     size_t nkept;
     int o4_checked;                   /* 0: the trace had no flush marks */
+    int checked_clean;                /* this state: O2 checked it clean */
     /* scratch */
     uint8_t *window;                  /* wtotal bytes */
     uint8_t *sector;                  /* one cluster */
