@@ -84,6 +84,10 @@ int crash_trace_without_flushes(const crash_buf *in, crash_buf *out);
 /* `qed-conform crash-golden ...` (golden_traces.c); the exit status. */
 int crash_golden_main(int argc, char **argv);
 
+/* The crash states and violations a crash case's message reports (the
+ * line crash_report_line writes); 0, or -1 when msg holds none. */
+int crash_message_counts(const char *msg, uint64_t *states, uint64_t *violations);
+
 /* `qed-conform crash-check ...`; returns the exit status. */
 int crash_check_main(int argc, char **argv);
 

@@ -225,6 +225,18 @@ int crash_judge_trace(const crash_disk *d, const crash_events *ev, const crash_m
     return ret;
 }
 
+int crash_message_counts(const char *msg, uint64_t *states, uint64_t *violations)
+{
+    unsigned long long s, v;
+    const char *p = strstr(msg, " torn), ");
+
+    if (sscanf(msg, "%llu crash states", &s) != 1 || !p || sscanf(p, " torn), %llu violations", &v) != 1)
+        return -1;
+    *states = s;
+    *violations = v;
+    return 0;
+}
+
 void crash_report_line(const crash_report *rep, char *out, size_t cap)
 {
     uint64_t v = 0;

@@ -19,6 +19,7 @@
 #include "../crash/trace_dump.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fnmatch.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -668,6 +669,20 @@ static int load_cases(const options *o, manifest *m, char *rand_dir, case_list *
 }
 
 /* Run the selected cases and report; returns the exit status. */
+/* The crash family's one line per implementation: "crash: ref: N
+ * workloads, N crash states, N violations" (from the cases' messages). */
+static void print_crash_totals(const conform_config *cfg, const case_result *results, size_t n)
+{
+    uint64_t states = 0, violations = 0, s, v;
+    for (size_t i = 0; i < n; i++)
+        if (crash_message_counts(results[i].message, &s, &v) == 0) {
+            states += s;
+            violations += v;
+        }
+    printf("crash: %s: %zu workloads, %" PRIu64 " crash states, %" PRIu64 " violations\n",
+           cfg->impl, n, states, violations);
+}
+
 static int run_suite(const options *o, const conform_config *cfg, const case_list *list)
 {
     size_t n[3] = { 0, 0, 0 };
@@ -684,6 +699,8 @@ static int run_suite(const options *o, const conform_config *cfg, const case_lis
         fprintf(stderr, "qed-conform: no case selected: nothing was tested\n");
     if (rc != 0)
         fprintf(stderr, "qed-conform: a report could not be written\n");
+    if (o->crash)
+        print_crash_totals(cfg, results, list->count);
     printf("%zu passed, %zu failed, %zu skipped\n", n[CS_PASS], n[CS_FAIL], n[CS_SKIP]);
     free(run.rows);
     free(results);
