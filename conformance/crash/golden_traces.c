@@ -44,6 +44,8 @@ static const golden_trace TRACES[] = {
     { "ref-needcheck-repair", 4096, 4, "raw", "needcheck", "AF", 0, 512 },
     { "ref-grow", 4096, 1, "raw", "fresh", "GN", 0, 512 },
     { "ref-sector-4096", 65536, 1, "raw", "fresh", "XF", 0, 4096 },
+    { "ref-second-session-t4", 4096, 4, "none", "tables", "UF", 0, 512 },
+    { "ref-cow-raw-t4", 4096, 4, "raw", "fresh", "AUX", 0, 512 },
     { "broken-no-flush-second-session", 4096, 1, "none", "tables", "U", 1, 512 },
     { "broken-no-flush-cow-raw", 4096, 1, "raw", "fresh", "AU", 1, 512 },
     { "broken-no-flush-needcheck", 4096, 1, "none", "needcheck", "A", 1, 512 },
