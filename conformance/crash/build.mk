@@ -9,6 +9,7 @@
 #                          --trace, every crash state judged (O1..O5)
 #   make test-crash-unit   the explorer, the oracles and state ids
 #   make test-trace-dump   trace dump on sessions recorded by qedtool io --trace
+#   make test-crash-check  crash-check end to end on corpus/traces
 #   make bench-crash       crash states judged per second, the family's wall time
 
 CRASH_SRC := conformance/crash/explore.c conformance/crash/oracle.c \
@@ -31,6 +32,9 @@ test-crash-unit: $(BUILDDIR)/crash-unit-test
 test-trace-dump: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 	$(Q)conformance/crash/trace-dump-test.sh $(BUILDDIR)
 
+test-crash-check: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
+	$(Q)conformance/crash/crash-check-test.sh $(BUILDDIR)
+
 conform-crash: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 	$(Q)ci/count-skips.sh conform-crash $(BUILDDIR)/qed-conform crash --impl ref $(CONFORM_FLAGS) \
 	    --junit $(BUILDDIR)/conform-crash-ref.xml --json $(BUILDDIR)/conform-crash-ref.json
@@ -38,8 +42,8 @@ conform-crash: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 bench-crash: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 	$(Q)bench/crash.sh $(BUILDDIR) 2
 
-TEST_TARGETS += test-crash-unit test-trace-dump conform-crash
-.PHONY: test-crash-unit test-trace-dump conform-crash bench-crash
+TEST_TARGETS += test-crash-unit test-trace-dump test-crash-check conform-crash
+.PHONY: test-crash-unit test-trace-dump test-crash-check conform-crash bench-crash
 
 include conformance/crash/shim/build.mk
 

@@ -16,19 +16,23 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The callback's context: the judge and the share of states it takes. */
+/* The callback's context: the judge and the share of states it takes.
+ * State i belongs to shard i % n (n 0: one shard), and within the shard to
+ * worker (i / n) % jobs, so that the workers split their shard and the
+ * shards partition the states whatever -j each was run with. */
 typedef struct share {
     crash_judge *judge;
     uint64_t seen;
-    unsigned k, n;            /* take states with seen % n == k (n 0: all) */
+    unsigned k, n;            /* this shard: states with i % n == k */
+    unsigned w, jobs;         /* this worker: (i / n) % jobs == w */
 } share;
 
 static int judge_share(void *ctx, crash_state *st)
 {
     share *s = ctx;
-    uint64_t i = s->seen++;
+    uint64_t i = s->seen++, n = s->n ? s->n : 1;
 
-    if (s->n && i % s->n != s->k)
+    if (i % n != s->k || (s->jobs > 1 && (i / n) % s->jobs != s->w))
         return 0;
     return crash_judge_state(s->judge, st);
 }
@@ -87,11 +91,11 @@ static void check_fidelity(crash_judge *j, const crash_disk *d, const crash_even
 
 /* Judge share k of n in this process. */
 static int judge_here(const crash_disk *d, const crash_events *ev, const crash_model *m,
-                      int by_ops, unsigned k, unsigned n, const crash_run_opts *o,
+                      int by_ops, unsigned w, const crash_run_opts *o,
                       crash_report *rep, char *err, size_t errlen)
 {
     crash_judge j;
-    share s = { &j, 0, k, n };
+    share s = { &j, 0, o->shard_n ? o->shard_k - 1 : 0, o->shard_n, w, o->jobs };
     int ret = crash_judge_init(&j, d, m, ev, err, errlen);
 
     if (ret != QED_OK)
@@ -146,7 +150,6 @@ static void report_add(crash_report *t, const crash_report *w)
         t->by_oracle[i] += w->by_oracle[i];
     for (size_t i = 0; i < w->nkept && t->nkept < CRASH_KEEP_VIOLATIONS; i++)
         t->kept[t->nkept++] = w->kept[i];
-    t->stats.states += w->stats.states;
     t->o4_checked = w->o4_checked;
 }
 
@@ -155,8 +158,7 @@ static int judge_workers(const crash_disk *d, const crash_events *ev, const cras
                          int by_ops, const crash_run_opts *o, crash_report *rep,
                          char *err, size_t errlen)
 {
-    unsigned jobs = o->jobs, n = o->shard_n ? o->shard_n * jobs : jobs;
-    unsigned base = o->shard_n ? (o->shard_k - 1) * jobs : 0;
+    unsigned jobs = o->jobs;
     int fds[64];
     pid_t pids[64];
     int failed = 0;
@@ -171,7 +173,7 @@ static int judge_workers(const crash_disk *d, const crash_events *ev, const cras
             static crash_report mine;
             close(p[0]);
             memset(&mine, 0, sizeof mine);
-            int ret = judge_here(d, ev, m, by_ops, base + w, n, o, &mine, err, errlen);
+            int ret = judge_here(d, ev, m, by_ops, w, o, &mine, err, errlen);
             _exit(ret == QED_OK && write_all(p[1], &mine, sizeof mine) == 0 ? 0 : 1);
         }
         close(p[1]);
@@ -181,12 +183,9 @@ static int judge_workers(const crash_disk *d, const crash_events *ev, const cras
         static crash_report theirs;
         int status;
         if (read_all(fds[w], &theirs, sizeof theirs) == 0) {
-            crash_explore_stats all = rep->stats;
             report_add(rep, &theirs);
-            if (w == 0)
-                all = theirs.stats;             /* every worker explores every state */
-            all.states = rep->stats.states;
-            rep->stats = all;
+            if (w == 0)                         /* every worker explores every state */
+                rep->stats = theirs.stats;
         } else
             failed = 1;
         close(fds[w]);
@@ -209,8 +208,7 @@ int crash_judge_trace(const crash_disk *d, const crash_events *ev, const crash_m
     if (o->jobs > 1 && o->jobs <= 64)
         ret = judge_workers(d, ev, m, versions_by_ops, o, rep, err, errlen);
     else
-        ret = judge_here(d, ev, m, versions_by_ops, o->shard_n ? o->shard_k - 1 : 0,
-                         o->shard_n, o, rep, err, errlen);
+        ret = judge_here(d, ev, m, versions_by_ops, 0, o, rep, err, errlen);
     if (ret == QED_OK && actual) {
         crash_judge j;
         memset(&j, 0, sizeof j);
