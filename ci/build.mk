@@ -25,12 +25,13 @@ coverage:
 # The conformance suite runs the ASan qedtool too (about 2 minutes).
 test-asan:
 	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined \
-	    BUILDDIR=$(ASAN_BUILDDIR) test-unit conform
+	    BUILDDIR=$(ASAN_BUILDDIR) test-unit conform test-crash-unit test-crash-check
 
 VALGRIND_CMD := valgrind -q --error-exitcode=99 --leak-check=full \
                 --errors-for-leak-kinds=definite,indirect
-test-valgrind: need-valgrind $(BUILDDIR)/unit-tests
+test-valgrind: need-valgrind $(BUILDDIR)/unit-tests $(BUILDDIR)/crash-unit-test
 	$(Q)$(UNIT_TEST_ENV) $(VALGRIND_CMD) $(BUILDDIR)/unit-tests
+	$(Q)$(VALGRIND_CMD) $(BUILDDIR)/crash-unit-test
 
 need-valgrind:
 	$(Q)command -v valgrind >/dev/null || \
