@@ -21,29 +21,9 @@ if ls "$shards"/crash-qemu-*.json >/dev/null 2>&1; then
     "$qc" --merge "$b/crash-qemu.json" --junit "$b/crash-qemu.xml" "$shards"/crash-qemu-*.json \
         > "$b/crash-qemu.summary"
     echo "qemu: $(tail -n 1 "$b/crash-qemu.summary")"
-    # the failing ids against the known patterns
     sed -n 's/^  FAIL \([^ ]*\) .*/\1/p' "$b/crash-qemu.summary" > "$b/crash-qemu.failing"
-    set -f
-    # shellcheck disable=SC2016
-    patterns=$(sed -n 's/^- pattern `\(crash\/[^`]*\)` — .*/\1/p' \
-        "$(dirname "$0")/../conformance/KNOWN-DEVIATIONS.md")
-    while read -r id; do
-        hit=
-        for p in $patterns; do
-            # shellcheck disable=SC2254
-            case $id in $p) hit=1; break ;; esac
-        done
-        [ -n "$hit" ] || { echo "crash-merge: QEMU: new failure $id"; status=1; }
-    done < "$b/crash-qemu.failing"
-    for p in $patterns; do
-        hit=
-        while read -r id; do
-            # shellcheck disable=SC2254
-            case $id in $p) hit=1; break ;; esac
-        done < "$b/crash-qemu.failing"
-        [ -n "$hit" ] || { echo "crash-merge: QEMU: known deviation no longer shows: $p"; status=1; }
-    done
-    set +f
+    "$(dirname "$0")/../conformance/crash/conform-crash-qemu.sh" --failing "$b/crash-qemu.failing" ||
+        status=1
     "$qc" --html-merge "$b/crash.html" "$b/crash-ref.json" "$b/crash-qemu.json"
 else
     "$qc" --html-merge "$b/crash.html" "$b/crash-ref.json"

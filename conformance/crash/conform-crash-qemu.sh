@@ -8,21 +8,63 @@
 # failure and a fixed deviation both fail.
 #
 # Usage: conformance/crash/conform-crash-qemu.sh BUILDDIR [RUNNER OPTION...]
+#        conformance/crash/conform-crash-qemu.sh --failing FILE
 #   The run's log, JSON and JUnit files go to BUILDDIR
 #   (conform-crash-qemu.log, .json, .xml; .failing lists the failing ids).
+#   With --failing, judge the failing ids listed in FILE (one a line, e.g.
+#   from merged shards) without running anything.
 #
 # Without qemu-img or qemu-io it prints "conform-crash-qemu: SKIPPED (...)",
 # leaves the reason in $QEDREF_SKIP_DIR/conform-crash-qemu when that is set,
 # and exits 0.
 set -u -f    # -f: the patterns are globs for case, never for files
 if [ $# -lt 1 ] || [ "$1" = "--help" ]; then
-    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
     [ "${1:-}" = "--help" ] && exit 0
     exit 2
 fi
+known=$(dirname "$0")/../KNOWN-DEVIATIONS.md
+# shellcheck disable=SC2016
+patterns=$(sed -n 's/^- pattern `\(crash\/[^`]*\)` — .*/\1/p' "$known")
+
+# judge FAILING LOG: every failure is a known deviation, every known
+# deviation still shows; 0 or 1.
+judge() {
+    status=0
+    while read -r id; do
+        hit=
+        for p in $patterns; do
+            # shellcheck disable=SC2254
+            case $id in $p) hit=1; break ;; esac
+        done
+        if [ -z "$hit" ]; then
+            echo "conform-crash-qemu: new failure: $id${2:+: $(grep "^FAIL $id " "$2" | cut -c1-400)}"
+            status=1
+        fi
+    done <"$1"
+    for p in $patterns; do
+        hit=
+        while read -r id; do
+            # shellcheck disable=SC2254
+            case $id in $p) hit=1; break ;; esac
+        done <"$1"
+        if [ -z "$hit" ]; then
+            echo "conform-crash-qemu: known deviation no longer shows: $p"
+            status=1
+        fi
+    done
+    [ $status -eq 0 ] && echo "conform-crash-qemu: QEMU fails exactly the known crash" \
+        "deviations ($(wc -l <"$1") cases, $(echo "$patterns" | wc -w) patterns)"
+    return $status
+}
+
+if [ "$1" = --failing ]; then
+    [ $# -eq 2 ] || exit 2
+    judge "$2" ""
+    exit
+fi
 b=$1
 shift
-known=$(dirname "$0")/../KNOWN-DEVIATIONS.md
 for tool in qemu-img qemu-io; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "conform-crash-qemu: SKIPPED ($tool not installed)"
@@ -40,33 +82,4 @@ rc=$?
 tail -n 1 "$b/conform-crash-qemu.log"
 [ $rc -le 1 ] || { cat "$b/conform-crash-qemu.log"; exit 1; }
 sed -n 's/^FAIL \([^ ]*\) .*/\1/p' "$b/conform-crash-qemu.log" >"$b/conform-crash-qemu.failing"
-# shellcheck disable=SC2016
-patterns=$(sed -n 's/^- pattern `\(crash\/[^`]*\)` — .*/\1/p' "$known")
-status=0
-# every failure is a known deviation
-while read -r id; do
-    hit=
-    for p in $patterns; do
-        # shellcheck disable=SC2254
-        case $id in $p) hit=1; break ;; esac
-    done
-    if [ -z "$hit" ]; then
-        echo "conform-crash-qemu: new failure: $(grep "^FAIL $id " "$b/conform-crash-qemu.log" | cut -c1-400)"
-        status=1
-    fi
-done <"$b/conform-crash-qemu.failing"
-# every known deviation still shows
-for p in $patterns; do
-    hit=
-    while read -r id; do
-        # shellcheck disable=SC2254
-        case $id in $p) hit=1; break ;; esac
-    done <"$b/conform-crash-qemu.failing"
-    if [ -z "$hit" ]; then
-        echo "conform-crash-qemu: known deviation no longer shows: $p"
-        status=1
-    fi
-done
-n=$(wc -l <"$b/conform-crash-qemu.failing")
-[ $status -eq 0 ] && echo "conform-crash-qemu: QEMU fails exactly the known crash deviations ($n cases, $(echo "$patterns" | wc -w) patterns)"
-exit $status
+judge "$b/conform-crash-qemu.failing" "$b/conform-crash-qemu.log"

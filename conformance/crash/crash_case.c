@@ -12,47 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Write len bytes to dir/name; 0 or -1. */
-static int write_file(const char *dir, const char *name, const uint8_t *data, size_t len)
-{
-    char path[4200];
-    FILE *f;
-
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    if (len && fwrite(data, 1, len, f) != len) {
-        fclose(f);
-        return -1;
-    }
-    return fclose(f) == 0 ? 0 : -1;
-}
-
-/* Read dir/name whole into b; 0 or -1. */
-static int read_file(const char *dir, const char *name, crash_buf *b)
-{
-    char path[4200];
-    uint8_t chunk[65536];
-    size_t n;
-    FILE *f;
-
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (!(f = fopen(path, "rb")))
-        return -1;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        size_t at = b->len;
-        if (crash_buf_resize(b, (uint64_t)at + n) != QED_OK) {
-            fclose(f);
-            return -1;
-        }
-        memcpy(b->data + at, chunk, n);
-    }
-    n = (size_t)ferror(f);
-    fclose(f);
-    return n ? -1 : 0;
-}
-
 /* The adapter command line that runs the workload and records its trace:
  * the adapter's own recorder (io --trace) or the LD_PRELOAD shim. */
 static size_t build_argv(const crash_case_io *io, const crash_workload *w, char **argv,
@@ -85,10 +44,10 @@ static size_t build_argv(const crash_case_io *io, const crash_workload *w, char 
 /* Put the initial disk into the scratch directory. */
 static int stage_disk(const crash_case_io *io, const crash_owned_disk *d)
 {
-    if (write_file(io->dir, "image.qed", d->disk.image, d->disk.image_len) < 0)
+    if (crash_buf_save(io->dir, "image.qed", d->disk.image, d->disk.image_len) != QED_OK)
         return -1;
     if (d->disk.nfiles &&
-        write_file(io->dir, d->base_name, d->disk.files[0].data, d->disk.files[0].len) < 0)
+        crash_buf_save(io->dir, d->base_name, d->disk.files[0].data, d->disk.files[0].len))
         return -1;
     return 0;
 }
@@ -152,7 +111,8 @@ static int judge_recorded(const crash_case_io *io, const crash_workload *w,
     char err[512];
     int ret = -1;
 
-    if (read_file(io->dir, "trace.log", &log) < 0 || read_file(io->dir, "image.qed", &actual) < 0)
+    if (crash_buf_load(&log, io->dir, "trace.log") != QED_OK ||
+        crash_buf_load(&actual, io->dir, "image.qed") != QED_OK)
         snprintf(msg, cap, "the workload left no trace.log or no image.qed");
     else if (qed_trace_parse(log.data, log.len, &t, err, sizeof err) != QED_OK ||
              crash_events_from_trace(&t, &ev, err, sizeof err) != QED_OK)

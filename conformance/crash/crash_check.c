@@ -144,29 +144,14 @@ static int parse_args(int argc, char **argv, options *o)
     return 0;
 }
 
-/* Read a whole file (at most CRASH_MAX_FILE bytes) into b. */
+/* Read a whole file into b; QED_OK, or an error after saying why. */
 static int read_whole(const char *path, crash_buf *b)
 {
-    FILE *f = fopen(path, "rb");
-    int ret = QED_OK;
-    uint8_t chunk[65536];
-    size_t n;
+    int ret = crash_buf_load(b, NULL, path);
 
-    if (!f) {
-        fprintf(stderr, "qed-conform crash-check: %s: %s\n", path, strerror(errno));
-        return QED_ERR_IO;
-    }
-    while (ret == QED_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        size_t at = b->len;
-        if ((ret = crash_buf_resize(b, (uint64_t)at + n)) == QED_OK)
-            memcpy(b->data + at, chunk, n);
-    }
-    if (ret == QED_OK && ferror(f))
-        ret = QED_ERR_IO;
     if (ret != QED_OK)
-        fprintf(stderr, "qed-conform crash-check: %s: %s\n", path, ret == QED_ERR_NOSPC ?
-                "larger than 1 GiB" : "cannot be read");
-    fclose(f);
+        fprintf(stderr, "qed-conform crash-check: %s: %s\n", path,
+                errno == EFBIG ? "larger than 1 GiB" : strerror(errno));
     return ret;
 }
 

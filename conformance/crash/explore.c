@@ -22,10 +22,12 @@
  */
 #include "explore.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ------------------------------------------------------------------ */
 /* 1. Events                                                           */
@@ -296,6 +298,59 @@ int crash_buf_set(crash_buf *b, const uint8_t *src, size_t len)
         memcpy(b->data, src, len);
     b->len = len;
     return QED_OK;
+}
+
+/* DIR/NAME or NAME into out; 0, or -1 when it does not fit. */
+static int join_path(char *out, size_t cap, const char *dir, const char *name)
+{
+    int n = dir ? snprintf(out, cap, "%s/%s", dir, name) : snprintf(out, cap, "%s", name);
+
+    if (n < 0 || (size_t)n >= cap) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+int crash_buf_load(crash_buf *b, const char *dir, const char *name)
+{
+    char path[4096];
+    struct stat st;
+    FILE *f;
+    int ret = QED_OK;
+
+    if (join_path(path, sizeof path, dir, name) < 0 || !(f = fopen(path, "rb")))
+        return QED_ERR_IO;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
+        (uint64_t)st.st_size > CRASH_MAX_FILE) {
+        int why = S_ISDIR(st.st_mode) ? EISDIR : S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+        fclose(f);
+        errno = why;
+        return QED_ERR_IO;
+    }
+    if ((ret = buf_set_length(b, (uint64_t)st.st_size)) == QED_OK &&
+        fread(b->data, 1, b->len, f) != b->len) {
+        errno = ferror(f) ? EIO : EINVAL;         /* shorter than fstat said */
+        ret = QED_ERR_IO;
+    }
+    fclose(f);
+    return ret;
+}
+
+int crash_buf_save(const char *dir, const char *name, const void *data, size_t len)
+{
+    char path[4096];
+    FILE *f;
+
+    if (join_path(path, sizeof path, dir, name) < 0 || !(f = fopen(path, "wb")))
+        return QED_ERR_IO;
+    if (len && fwrite(data, 1, len, f) != len) {
+        int why = errno;
+        fclose(f);
+        errno = why;
+        return QED_ERR_IO;
+    }
+    return fclose(f) == 0 ? QED_OK : QED_ERR_IO;
 }
 
 void crash_buf_free(crash_buf *b)

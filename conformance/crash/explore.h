@@ -79,6 +79,16 @@ typedef struct crash_buf {
 int crash_buf_set(crash_buf *b, const uint8_t *src, size_t len);
 void crash_buf_free(crash_buf *b);
 
+/* Read the regular file DIR/NAME (NAME alone when dir is NULL) whole into
+ * b, at most CRASH_MAX_FILE bytes.  QED_OK, or QED_ERR_IO with errno set
+ * (the open or read error; EISDIR or EINVAL for what is not a regular
+ * file; EFBIG when it is too large), or QED_ERR_NOMEM. */
+int crash_buf_load(crash_buf *b, const char *dir, const char *name);
+
+/* Write data[0..len) to DIR/NAME (NAME alone when dir is NULL), created or
+ * truncated.  QED_OK, or QED_ERR_IO with errno set. */
+int crash_buf_save(const char *dir, const char *name, const void *data, size_t len);
+
 /* Set b's length to len; new bytes are zero.  QED_OK, NOSPC or NOMEM. */
 int crash_buf_resize(crash_buf *b, uint64_t len);
 

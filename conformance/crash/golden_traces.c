@@ -68,20 +68,13 @@ static const char usage_text[] =
 "Exit status: 0 written / every verdict as recorded, 1 a verdict differs,\n"
 "2 usage or input error.\n";
 
-/* Write len bytes to dir/name. */
+/* Write len bytes to dir/name; 0, or -1 after saying why. */
 static int put_file(const char *dir, const char *name, const void *data, size_t len)
 {
-    char path[4200];
-    FILE *f;
-
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (!(f = fopen(path, "wb")) || (len && fwrite(data, 1, len, f) != len)) {
-        if (f)
-            fclose(f);
-        fprintf(stderr, "qed-conform crash-golden: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    return fclose(f) == 0 ? 0 : -1;
+    if (crash_buf_save(dir, name, data, len) == QED_OK)
+        return 0;
+    fprintf(stderr, "qed-conform crash-golden: %s/%s: %s\n", dir, name, strerror(errno));
+    return -1;
 }
 
 /* The workload as qemu-io commands, one per line. */
@@ -215,27 +208,6 @@ static int write_all(const char *out)
     return 0;
 }
 
-/* Read dir/name whole into b. */
-static int get_file(const char *dir, const char *name, crash_buf *b)
-{
-    char path[4200], chunk[65536];
-    size_t n;
-    FILE *f;
-
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (!(f = fopen(path, "rb")))
-        return -1;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        size_t at = b->len;
-        if (crash_buf_resize(b, (uint64_t)at + n) != QED_OK)
-            break;
-        memcpy(b->data + at, chunk, n);
-    }
-    n = (size_t)ferror(f);
-    fclose(f);
-    return n ? -1 : 0;
-}
-
 /* The workload.txt of a trace folder as commands. */
 static int get_workload(const char *dir, crash_op *ops, size_t max, size_t *n)
 {
@@ -244,7 +216,7 @@ static int get_workload(const char *dir, crash_op *ops, size_t max, size_t *n)
     int ret = 0;
 
     *n = 0;
-    if (get_file(dir, "workload.txt", &b) < 0 || crash_buf_resize(&b, b.len + 1) != QED_OK)
+    if (crash_buf_load(&b, dir, "workload.txt") != QED_OK || crash_buf_resize(&b, b.len + 1) != QED_OK)
         return -1;
     b.data[b.len - 1] = '\0';
     for (line = strtok_r((char *)b.data, "\n", &save); line && ret == 0;
@@ -280,7 +252,7 @@ static int check_one(const char *top, const cj_value *t)
     snprintf(image, sizeof image, "%s/image.qed", dir);
     memset(&d, 0, sizeof d);
     if (crash_load_disk(image, &d, err, sizeof err) != QED_OK ||
-        get_file(dir, "trace.log", &log) < 0 || get_file(dir, "final.qed", &final) < 0 ||
+        crash_buf_load(&log, dir, "trace.log") != QED_OK || crash_buf_load(&final, dir, "final.qed") != QED_OK ||
         get_workload(dir, ops, 64, &nops) < 0)
         printf("MISMATCH %s: cannot read its files\n", id);
     else if (judge(&d.disk, ops, nops, &log, &final, &v, err, sizeof err) != QED_OK)
@@ -310,7 +282,7 @@ static int check_all(const char *top)
     size_t pass = 0, fail = 0;
 
     snprintf(path, sizeof path, "%s/manifest.json", top);
-    if (get_file(top, "manifest.json", &text) < 0 ||
+    if (crash_buf_load(&text, top, "manifest.json") != QED_OK ||
         cj_parse((const char *)text.data, text.len, &doc, err, sizeof err) < 0) {
         fprintf(stderr, "qed-conform crash-golden: %s: cannot read or parse\n", path);
         crash_buf_free(&text);

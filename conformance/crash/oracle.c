@@ -223,9 +223,15 @@ static int read_window(const crash_model *m, qed_image *img, uint64_t size, uint
     return QED_OK;
 }
 
-/* Take r as the model's window. */
-static int model_set_window(crash_model *m, ranges *r)
+/* Take r as the model's window when ret (how collecting it went) is
+ * QED_OK; otherwise free r and pass ret on. */
+static int model_take_window(crash_model *m, ranges *r, int ret)
 {
+    if (ret != QED_OK) {
+        free(r->off);
+        free(r->len);
+        return ret;
+    }
     m->woff = r->off;
     m->wlen = r->len;
     m->nwin = r->n;
@@ -294,31 +300,6 @@ void crash_model_free(crash_model *m)
     memset(m, 0, sizeof *m);
 }
 
-/* Apply one workload command to img through libqed. */
-static int apply_op(qed_image *img, const crash_op *op, uint8_t **buf, size_t *cap)
-{
-    switch (op->kind) {
-    case COP_WRITE:
-        if (op->len > *cap) {
-            uint8_t *n = realloc(*buf, (size_t)op->len);
-            if (!n)
-                return QED_ERR_NOMEM;
-            *buf = n;
-            *cap = (size_t)op->len;
-        }
-        memset(*buf, op->pattern, (size_t)op->len);
-        return qed_write(img, op->off, *buf, (size_t)op->len);
-    case COP_ZERO:
-        return qed_write_zeroes(img, op->off, op->len);
-    case COP_FLUSH:
-        return qed_flush(img);
-    case COP_TRUNCATE:
-        return qed_resize(img, op->off);
-    default:
-        return QED_ERR_INVAL;
-    }
-}
-
 /* Run ops on a memory copy of the initial image; after each command (and
  * before the first) call back with the image. */
 typedef int (*version_fn)(void *ctx, qed_image *img, uint64_t k);
@@ -338,7 +319,7 @@ static int run_ops(const crash_disk *d, const crash_op *ops, size_t nops, void *
     if (ret == QED_OK)
         ret = fn(ctx, img, 0);
     for (k = 0; ret == QED_OK && k < nops; k++)
-        if ((ret = apply_op(img, &ops[k], &data, &cap)) == QED_OK)
+        if ((ret = crash_op_apply(img, &ops[k], &data, &cap)) == QED_OK)
             ret = fn(ctx, img, k + 1);
     if (ret != QED_OK)
         snprintf(err, errlen, "the reference cannot run the workload (command %zu): %s", k,
@@ -386,12 +367,7 @@ int crash_model_from_ops(const crash_disk *d, const crash_op *ops, size_t nops,
     if (h.image_size > limit)
         limit = h.image_size;
     ranges_normalise(&r, limit);
-    if (ret == QED_OK)
-        ret = model_set_window(m, &r);
-    else {
-        free(r.off);
-        free(r.len);
-    }
+    ret = model_take_window(m, &r, ret);
     if (ret == QED_OK)
         ret = run_ops(d, ops, nops, m, collect_version, err, errlen);
     if (ret != QED_OK)
@@ -452,12 +428,7 @@ int crash_model_from_trace(const crash_disk *d, const crash_events *ev,
     qed_header_decode(d->image, &h);
     ret = each_replay(d, ev, &r, collect_allocated);
     ranges_normalise(&r, UINT64_MAX);
-    if (ret == QED_OK)
-        ret = model_set_window(m, &r);
-    else {
-        free(r.off);
-        free(r.len);
-    }
+    ret = model_take_window(m, &r, ret);
     if (ret == QED_OK)
         ret = each_replay(d, ev, m, collect_version);
     if (ret != QED_OK) {

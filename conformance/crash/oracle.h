@@ -63,6 +63,10 @@ typedef struct crash_op {
  * QED_OK or QED_ERR_INVAL with err. */
 int crash_op_parse(const char *line, crash_op *op, char *err, size_t errlen);
 
+/* Run one command on an open image through libqed; *buf (of *cap bytes,
+ * grown as needed, the caller frees it) holds the write pattern. */
+int crash_op_apply(qed_image *img, const crash_op *op, uint8_t **buf, size_t *cap);
+
 /* The command as qemu-io takes it. */
 void crash_op_format(const crash_op *op, char *out, size_t cap);
 

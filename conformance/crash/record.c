@@ -10,29 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Run one command on the open image (the pattern buffer is scratch). */
-static int run_op(qed_image *img, const crash_op *op, uint8_t **buf, size_t *cap)
-{
-    if (op->kind == COP_WRITE && op->len > *cap) {
-        uint8_t *n = realloc(*buf, (size_t)op->len);
-        if (!n)
-            return QED_ERR_NOMEM;
-        *buf = n;
-        *cap = (size_t)op->len;
-    }
-    switch (op->kind) {
-    case COP_WRITE:
-        memset(*buf, op->pattern, (size_t)op->len);
-        return qed_write(img, op->off, *buf, (size_t)op->len);
-    case COP_ZERO:
-        return qed_write_zeroes(img, op->off, op->len);
-    case COP_FLUSH:
-        return qed_flush(img);
-    default:
-        return qed_resize(img, op->off);
-    }
-}
-
 /* The session on an open recorder: op:N before each command, flush:N
  * after each completed flush, then the close. */
 static int run_session(const crash_disk *d, qed_io *rec, const crash_op *ops, size_t nops)
@@ -47,7 +24,7 @@ static int run_session(const crash_disk *d, qed_io *rec, const crash_op *ops, si
     for (size_t i = 0; ret == QED_OK && i < nops; i++) {
         snprintf(text, sizeof text, "op:%zu", i);
         if ((ret = qed_io_recorder_mark(rec, text)) == QED_OK)
-            ret = run_op(img, &ops[i], &buf, &cap);
+            ret = crash_op_apply(img, &ops[i], &buf, &cap);
         if (ret == QED_OK && ops[i].kind == COP_FLUSH) {
             snprintf(text, sizeof text, "flush:%llu", (unsigned long long)flushes++);
             ret = qed_io_recorder_mark(rec, text);

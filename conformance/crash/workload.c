@@ -128,6 +128,30 @@ void crash_op_format(const crash_op *op, char *out, size_t cap)
     }
 }
 
+int crash_op_apply(qed_image *img, const crash_op *op, uint8_t **buf, size_t *cap)
+{
+    if (op->kind == COP_WRITE && op->len > *cap) {
+        uint8_t *n = realloc(*buf, (size_t)op->len);
+        if (!n)
+            return QED_ERR_NOMEM;
+        *buf = n;
+        *cap = (size_t)op->len;
+    }
+    switch (op->kind) {
+    case COP_WRITE:
+        memset(*buf, op->pattern, (size_t)op->len);
+        return qed_write(img, op->off, *buf, (size_t)op->len);
+    case COP_ZERO:
+        return qed_write_zeroes(img, op->off, op->len);
+    case COP_FLUSH:
+        return qed_flush(img);
+    case COP_TRUNCATE:
+        return qed_resize(img, op->off);
+    default:
+        return QED_ERR_INVAL;
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* 2. The op alphabet                                                  */
 /* ------------------------------------------------------------------ */
@@ -498,28 +522,13 @@ void crash_owned_disk_free(crash_owned_disk *d)
     memset(d, 0, sizeof *d);
 }
 
-/* Read a whole regular file of at most CRASH_MAX_FILE bytes into b. */
+/* Read a whole regular file into b; an error with err says why. */
 static int slurp(const char *path, crash_buf *b, char *err, size_t errlen)
 {
-    struct stat st;
-    FILE *f = fopen(path, "rb");
-    int ret = QED_OK;
+    int ret = crash_buf_load(b, NULL, path);
 
-    if (!f || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
-        (uint64_t)st.st_size > CRASH_MAX_FILE) {
-        snprintf(err, errlen, "%s: %s", path, !f ? strerror(errno) : "not a regular file "
-                 "of at most 1 GiB");
-        if (f)
-            fclose(f);
-        return QED_ERR_IO;
-    }
-    if ((ret = crash_buf_resize(b, (uint64_t)st.st_size)) == QED_OK &&
-        fread(b->data, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-        snprintf(err, errlen, "%s: short read", path);
-        ret = QED_ERR_IO;
-    }
-    b->len = (size_t)st.st_size;
-    fclose(f);
+    if (ret != QED_OK)
+        snprintf(err, errlen, "%s: %s", path, errno == EFBIG ? "larger than 1 GiB" : strerror(errno));
     return ret;
 }
 
