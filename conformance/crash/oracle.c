@@ -419,13 +419,9 @@ int crash_model_from_trace(const crash_disk *d, const crash_events *ev,
                            crash_model *m, char *err, size_t errlen)
 {
     ranges r = { 0 };
-    qed_header h;
     int ret;
 
     memset(m, 0, sizeof *m);
-    if (d->image_len < QED_HEADER_BYTES)
-        return QED_E_TRUNCATED;
-    qed_header_decode(d->image, &h);
     ret = each_replay(d, ev, &r, collect_allocated);
     ranges_normalise(&r, UINT64_MAX);
     ret = model_take_window(m, &r, ret);
