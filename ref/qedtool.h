@@ -35,9 +35,20 @@ void qt_err(const char *fmt, ...)
 /* Print "qedtool: WHAT: <qed_strerror(status)>" on stderr; libqed's text
  * names the rule an image breaks. */
 void qt_err_status(const char *what, int status);
-/* Open (or with create, create) a file with libqed's POSIX layer; prints
- * "qedtool: PATH: reason" on failure.  Returns a QED status. */
+/* Open (or with create, create) a file with libqed's POSIX layer, locked
+ * as qed_io_posix_open locks (a read-only open without a lock after
+ * qt_set_force_share); prints "qedtool: PATH: reason" on failure (the
+ * type of a file that is not a regular file or block device, "image is
+ * locked by another process", the system's text).  Returns a QED
+ * status. */
 int qt_open_file(const char *path, int writable, int create, qed_io **out);
+/* -U / --force-share: every later read-only open takes and tests no lock
+ * (qemu-img's flag).  The first such open prints a one-line warning that
+ * what is read may be inconsistent if another process writes the file. */
+void qt_set_force_share(void);
+/* The qed_io_posix_open flags of a read-only open: 0, or QED_IO_NO_LOCK
+ * after qt_set_force_share. */
+unsigned qt_read_flags(void);
 /* 1 if nothing exists at path yet (so a failed create may remove it). */
 int qt_path_is_new(const char *path);
 /* After a failed create: remove path if it was new and is a regular file;
@@ -112,8 +123,10 @@ typedef struct qt_image {
 } qt_image;
 
 /* Open path as a QED image with qed_open flags (QED_OPEN_*); the path is
- * passed as opts.path so relative backing names resolve (BACK-1).  Prints
- * "qedtool: PATH: reason" and returns non-zero on failure. */
+ * passed as opts.path so relative backing names resolve (BACK-1), and the
+ * backing files are opened read-only (locked as readers unless -U).
+ * Prints "qedtool: PATH: reason" and returns non-zero on failure; a
+ * backing file that cannot be opened is named with its own reason. */
 int qt_image_open(const char *path, unsigned flags, qt_image *out);
 /* Close; prints and returns non-zero when qed_close reports an error. */
 int qt_image_close(qt_image *im, const char *path);
