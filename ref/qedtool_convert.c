@@ -27,6 +27,7 @@ typedef struct qt_source {
     qed_io *io;
     qed_image *img;     /* NULL: the file is read as raw */
     uint64_t size;      /* logical size in bytes */
+    qt_files files;     /* the file and, for QED, its backing chain */
 } qt_source;
 
 /* Open path as fmt ("raw", "qed", or NULL to probe, BACK-2 style). */
@@ -46,10 +47,12 @@ static int source_open(const char *path, const char *fmt, qt_source *s)
         s->io = im.io;
         s->img = im.img;
         s->size = qed_get_header(im.img)->image_size;
+        s->files = im.files;
         return 0;
     }
     if (qt_open_file(path, 0, 0, &s->io) != QED_OK)
         return -1;
+    qt_files_add(&s->files, path);
     rc = s->io->length(s->io, &s->size);
     if (rc != QED_OK) {
         qt_err_status(path, rc);
@@ -327,7 +330,9 @@ int qt_cmd_convert(int argc, char **argv)
 
     if (status >= 0)
         return status;
-    if (source_open(ca.src, ca.src_fmt, &src) != 0) {
+    if (source_open(ca.src, ca.src_fmt, &src) != 0 ||
+        qt_refuse_overwrite("convert", ca.dst, &src.files, "the source",
+                            ca.src) != 0) {
         source_close(&src);
         return QT_EXIT_FAIL;
     }

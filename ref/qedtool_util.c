@@ -444,13 +444,15 @@ int qt_parse_output(const char *cmd, const char *value, enum qt_output *out)
     return -1;
 }
 
-/* While qt_image_open runs: why the first backing file that failed did. */
+/* While qt_image_open runs: where backing files' identities go, and why
+ * the first one that failed did. */
 typedef struct backing_ctx {
+    qt_files *files;
     char why[4200];
 } backing_ctx;
 
 /* qed_open's backing opener: read-only (locked unless -U), recording the
- * reason a file could not be opened. */
+ * file's identity or the reason it could not be opened. */
 static int open_backing_file(void *ctx, const char *path, qed_io **out)
 {
     backing_ctx *bc = ctx;
@@ -460,6 +462,13 @@ static int open_backing_file(void *ctx, const char *path, qed_io **out)
         if (!bc->why[0])
             describe_open_failure(bc->why, sizeof(bc->why), path, rc, errno);
         return rc;
+    }
+    if (qt_files_add(bc->files, path) != 0) {  /* beyond any chain depth */
+        snprintf(bc->why, sizeof(bc->why), "%s: more than %d files in the "
+                 "chain", path, QT_CHAIN_FILES);
+        qed_io_close(*out);
+        *out = NULL;
+        return QED_ERR_LIMIT;
     }
     return QED_OK;
 }
@@ -475,9 +484,11 @@ int qt_image_open(const char *path, unsigned flags, qt_image *out)
     rc = qt_open_file(path, (flags & QED_OPEN_RDWR) != 0, 0, &out->io);
     if (rc != QED_OK)
         return rc;
+    qt_files_add(&out->files, path);
     memset(&opts, 0, sizeof(opts));
     opts.flags = flags;
     opts.path = path;                  /* BACK-1: resolve relative names */
+    bc.files = &out->files;
     bc.why[0] = '\0';
     opts.open_backing = open_backing_file;
     opts.backing_ctx = &bc;
@@ -492,6 +503,76 @@ int qt_image_open(const char *path, unsigned flags, qt_image *out)
         out->img = NULL;
     }
     return rc;
+}
+
+/* Record the device and inode of the file path names (links followed). */
+int qt_files_add(qt_files *f, const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0)
+        return 0;
+    if (f->n == QT_CHAIN_FILES)
+        return -1;
+    f->dev[f->n] = st.st_dev;
+    f->ino[f->n] = st.st_ino;
+    f->n++;
+    return 0;
+}
+
+/* The files of the image (and chain) at path, opened as fmt. */
+int qt_chain_files(const char *path, const char *fmt, qt_files *f)
+{
+    int is_qed = fmt ? strcmp(fmt, "qed") == 0 : qt_probe_file(path, 1);
+    qt_image im;
+
+    memset(f, 0, sizeof(*f));
+    if (is_qed < 0)
+        return -1;
+    if (!is_qed)
+        return qt_files_add(f, path);
+    if (qt_image_open(path, 0, &im) != QED_OK)
+        return -1;
+    *f = im.files;
+    return qt_image_close(&im, path) == QED_OK ? 0 : -1;
+}
+
+/* Refuse to write dst when it is one of src's files (see qedtool.h). */
+int qt_refuse_overwrite(const char *cmd, const char *dst, const qt_files *f,
+                        const char *what, const char *src)
+{
+    struct stat st;
+    unsigned i;
+
+    if (stat(dst, &st) != 0)
+        return 0;                      /* nothing there: nothing of src */
+    for (i = 0; i < f->n; i++) {
+        if (f->dev[i] == st.st_dev && f->ino[i] == st.st_ino) {
+            qt_err("%s: %s is %s %s or a file of its backing chain; "
+                   "refusing to overwrite it", cmd, dst, what, src);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* create's guard: FILE must not be its own backing file or in its chain. */
+int qt_refuse_backing_overwrite(const char *cmd, const char *file,
+                                const char *name, const char *fmt)
+{
+    char path[4096];
+    qt_files f;
+    struct stat st;
+
+    if (stat(file, &st) != 0)
+        return 0;                      /* FILE is new: it overwrites nothing */
+    if (qed_resolve_backing(file, name, path, sizeof(path)) != QED_OK) {
+        qt_err_status(name, QED_ERR_LIMIT);
+        return -1;
+    }
+    if (qt_chain_files(path, fmt, &f) != 0)
+        return -1;
+    return qt_refuse_overwrite(cmd, file, &f, "the backing file", path);
 }
 
 /* Close the image (WR-4 on a dirtied read-write image) and its file. */
