@@ -178,6 +178,8 @@ static const help_page pages[] = {
 "EXIT STATUS\n"
 "    0 no problem found; 1 the check could not complete (including an image\n"
 "    that cannot be opened); 2 corruptions remain; 3 only leaks remain.\n"
+"    After -r the status describes the image as the repair left it (what\n"
+"    was fixed does not count), as qemu-img's does.\n"
 "\n"
 "EXAMPLES\n"
 "    qedtool check -r all --output=json disk.qed\n" },

@@ -290,14 +290,17 @@ static void print_repair_note(const qed_check_result *r)
            r->leaks_fixed, r->corruptions_fixed);
 }
 
-/* Exit status from the final counts: 1 incomplete, 2 corrupt, 3 leaks. */
+/* Exit status from the final counts: 1 incomplete, 2 corrupt, 3 leaks.
+ * After a repair run_check has checked again, so the counts are what
+ * remains in the image as it is now, as qemu-img's are: what the repair
+ * fixed does not enter into it. */
 static int check_exit_status(const qed_check_result *r)
 {
     if (r->check_errors)
         return 1;
-    if (r->corruptions > r->corruptions_fixed)
+    if (r->corruptions)
         return 2;
-    if (r->leaks > r->leaks_fixed)
+    if (r->leaks)
         return 3;
     return 0;
 }
