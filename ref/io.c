@@ -9,6 +9,8 @@
  *
  * This is the only file of libqed that calls POSIX I/O.
  */
+#define _GNU_SOURCE             /* F_OFD_SETLK, F_OFD_GETLK (Linux >= 3.15) */
+
 #include "qed.h"
 #include "qed_trace.h"
 
@@ -31,7 +33,9 @@ void qed_io_close(qed_io *io)
 /* Map an errno value to a qed status. */
 static int status_from_errno(int err)
 {
-    if (err == ENOSPC || err == EFBIG || err == EDQUOT)
+    if (err == EFBIG)
+        return QED_ERR_TOO_LARGE;
+    if (err == ENOSPC || err == EDQUOT)
         return QED_ERR_NOSPC;
     if (err == ENOMEM)
         return QED_ERR_NOMEM;
@@ -160,24 +164,207 @@ static int posix_wrap(int fd, qed_io **out)
     return QED_OK;
 }
 
-/* Open an existing file, read-only unless writable. */
-int qed_io_posix_open(const char *path, int writable, qed_io **out)
+/* ---- locks, as QEMU's block/file-posix.c takes them ---------------- */
+
+#if defined(F_OFD_SETLK) && defined(F_OFD_GETLK)
+
+enum { LOCK_PERM_BASE = 100, LOCK_SHARED_BASE = 200 };  /* QEMU's bytes */
+/* QEMU's BLK_PERM_* bits; WRITE_UNCHANGED (1u << 2) is held by neither
+ * kind of open here, as by qemu-io. */
+enum {
+    PERM_CONSISTENT_READ = 1u << 0,
+    PERM_WRITE           = 1u << 1,
+    PERM_RESIZE          = 1u << 3,
+    PERM_COUNT           = 4
+};
+enum { LOCKS_UNSUPPORTED = 1 };   /* lock_byte: no OFD locks on this file */
+
+/* A one-byte lock request of type at off, for F_OFD_* (l_pid must be 0). */
+static struct flock one_byte(short type, off_t off)
 {
-    int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    struct flock fl;
+
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = type;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = off;
+    fl.l_len = 1;
+    return fl;
+}
+
+/* 1 when errno says this system or file system has no OFD locks. */
+static int locks_unsupported(int err)
+{
+    return err == EINVAL || err == ENOTSUP || err == EOPNOTSUPP ||
+           err == ENOSYS;
+}
+
+/* Take a shared (read) OFD lock on byte off: QED_OK, QED_ERR_LOCKED when
+ * another process holds that byte exclusively, LOCKS_UNSUPPORTED, or an
+ * I/O error. */
+static int lock_byte(int fd, off_t off)
+{
+    struct flock fl = one_byte(F_RDLCK, off);
+
+    while (fcntl(fd, F_OFD_SETLK, &fl) != 0) {
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EACCES)
+            return QED_ERR_LOCKED;
+        return locks_unsupported(errno) ? LOCKS_UNSUPPORTED
+                                        : status_from_errno(errno);
+    }
+    return QED_OK;
+}
+
+/* QED_ERR_LOCKED when another open file description holds a lock on byte
+ * off (the test QEMU makes: could an exclusive lock be taken?), else
+ * QED_OK or an I/O error. */
+static int test_byte(int fd, off_t off)
+{
+    struct flock fl = one_byte(F_WRLCK, off);
+
+    if (fcntl(fd, F_OFD_GETLK, &fl) != 0)
+        return status_from_errno(errno);
+    return fl.l_type == F_UNLCK ? QED_OK : QED_ERR_LOCKED;
+}
+
+/* Lock byte base+i for each permission bit i in perms; stops at the
+ * first status that is not QED_OK. */
+static int lock_bytes(int fd, int base, unsigned perms)
+{
+    int ret = QED_OK;
+
+    for (int i = 0; i < PERM_COUNT && ret == QED_OK; i++) {
+        if (perms & (1u << i))
+            ret = lock_byte(fd, (off_t)(base + i));
+    }
+    return ret;
+}
+
+/* Test byte base+i of the others for each permission bit i in perms. */
+static int test_bytes(int fd, int base, unsigned perms)
+{
+    int ret = QED_OK;
+
+    for (int i = 0; i < PERM_COUNT && ret == QED_OK; i++) {
+        if (perms & (1u << i))
+            ret = test_byte(fd, (off_t)(base + i));
+    }
+    return ret;
+}
+
+/* Lock fd as qemu-io 7.2 locks an image it opens (qed.h): a reader holds
+ * CONSISTENT_READ, a writer also WRITE and RESIZE; neither shares WRITE
+ * or RESIZE.  Our bytes first, then the others' that conflict: a
+ * permission we want against their "not shared" bytes, a permission we
+ * do not share against their "held" bytes.  The locks go with the
+ * descriptor; a failed open closes it, which drops them. */
+static int posix_lock(int fd, int writable)
+{
+    unsigned held = PERM_CONSISTENT_READ |
+                    (writable ? PERM_WRITE | PERM_RESIZE : 0u);
+    unsigned unshared = PERM_WRITE | PERM_RESIZE;
+    int ret = lock_bytes(fd, LOCK_PERM_BASE, held);
+
+    if (ret == QED_OK)
+        ret = lock_bytes(fd, LOCK_SHARED_BASE, unshared);
+    if (ret == LOCKS_UNSUPPORTED)
+        return QED_OK;                   /* no OFD locks here: unlocked */
+    if (ret == QED_OK)
+        ret = test_bytes(fd, LOCK_SHARED_BASE, held);
+    if (ret == QED_OK)
+        ret = test_bytes(fd, LOCK_PERM_BASE, unshared);
+    return ret;
+}
+
+#else  /* no open-file-description locks: nothing is locked (qed.h) */
+
+static int posix_lock(int fd, int writable)
+{
+    (void)fd;
+    (void)writable;
+    return QED_OK;
+}
+
+#endif
+
+/* ---- open ----------------------------------------------------------- */
+
+/* QED_OK for a regular file or a block device, QED_ERR_FILETYPE for
+ * anything else; *is_regular tells which. */
+static int check_file_type(int fd, int *is_regular)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) != 0)
+        return status_from_errno(errno);
+    *is_regular = S_ISREG(st.st_mode);
+    return (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) ? QED_OK
+                                                         : QED_ERR_FILETYPE;
+}
+
+/* The status of a failed open(2) of path: QED_ERR_FILETYPE when what is
+ * there is of a type we never serve (open of a directory for writing
+ * fails with EISDIR, of a socket with ENXIO), else from errno, which is
+ * left as open set it. */
+static int open_failure(const char *path)
+{
+    int err = errno;
+    struct stat st;
+    int ret = status_from_errno(err);
+
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+        ret = QED_ERR_FILETYPE;
+    errno = err;
+    return ret;
+}
+
+/* Make the freshly opened fd usable: type check, blocking I/O again,
+ * the lock, and with QED_IO_CREATE the truncation (only once locked, and
+ * only of a regular file: a block device keeps its length). */
+static int posix_prepare(int fd, unsigned flags)
+{
+    int is_regular = 0, fl, ret = check_file_type(fd, &is_regular);
+
+    if (ret != QED_OK)
+        return ret;
+    fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
+        return status_from_errno(errno);
+    if (!(flags & QED_IO_NO_LOCK))
+        ret = posix_lock(fd, (flags & (QED_IO_RDWR | QED_IO_CREATE)) != 0);
+    if (ret == QED_OK && (flags & QED_IO_CREATE) && is_regular &&
+        ftruncate(fd, 0) != 0)
+        ret = status_from_errno(errno);
+    return ret;
+}
+
+/* Open path as flags say (qed.h: file types, locking, creation). */
+int qed_io_posix_open(const char *path, unsigned flags, qed_io **out)
+{
+    int writable = (flags & (QED_IO_RDWR | QED_IO_CREATE)) != 0;
+    int oflags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK |
+                 ((flags & QED_IO_CREATE) ? O_CREAT : 0);
+    int fd = open(path, oflags, 0644);
+    int ret;
 
     if (fd < 0)
-        return status_from_errno(errno);
+        return open_failure(path);
+    ret = posix_prepare(fd, flags);
+    if (ret != QED_OK) {
+        int err = errno;
+        close(fd);                       /* drops any lock taken */
+        errno = err;
+        return ret;
+    }
     return posix_wrap(fd, out);
 }
 
-/* Create (or truncate) a file for read-write. */
+/* Create (or truncate, once locked) a file for read-write. */
 int qed_io_posix_create(const char *path, qed_io **out)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-    if (fd < 0)
-        return status_from_errno(errno);
-    return posix_wrap(fd, out);
+    return qed_io_posix_open(path, QED_IO_RDWR | QED_IO_CREATE, out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -251,8 +438,7 @@ static int mem_write(qed_io *io, uint64_t off, const void *buf, size_t len)
         if (ret != QED_OK)
             return ret;
     }
-    if (len)
-        memcpy(m->data + off, buf, len);
+    memcpy(m->data + off, buf, len);
     return QED_OK;
 }
 

@@ -141,6 +141,9 @@ static const char *const env_errors[] = {
     [7] = "cannot open the backing file",
     [8] = "refused: an earlier write or flush of this session failed",
     [9] = "unexpected end of file",
+    [10] = "image is locked by another process",
+    [11] = "not a regular file or block device",
+    [12] = "file too large (EFBIG: over ulimit -f or the file system's largest file)",
 };
 
 /* Text for any status; never NULL. */

@@ -65,6 +65,12 @@ enum qed_status {
     QED_ERR_FAILED      = -8,  /* refused: an earlier write or flush of this
                                   session failed (see qed_close) */
     QED_ERR_EOF         = -9,  /* the I/O layer hit end of file inside a read */
+    QED_ERR_LOCKED      = -10, /* the file is locked by another process
+                                  (qed_io_posix_open) */
+    QED_ERR_FILETYPE    = -11, /* not a regular file or a block device: a
+                                  FIFO, a directory ... (qed_io_posix_open) */
+    QED_ERR_TOO_LARGE   = -12, /* the file would grow past the largest size
+                                  allowed (EFBIG: ulimit -f, the file system) */
 
     /* Format violations: positive, one per rule. */
     QED_E_TRUNCATED       = 1,   /* FILE-2 */
@@ -121,9 +127,44 @@ struct qed_io {
 /* Close and free any qed_io (NULL is allowed). */
 void qed_io_close(qed_io *io);
 
-/* POSIX file.  open: an existing file, read-only unless writable != 0.
- * create: create or truncate to length 0, read-write. */
-int qed_io_posix_open(const char *path, int writable, qed_io **out);
+/*
+ * POSIX file.  qed_io_posix_open opens path as flags say (enum
+ * qed_io_posix_flags; 0 is read-only, 1 read-write); qed_io_posix_create
+ * is qed_io_posix_open with QED_IO_RDWR | QED_IO_CREATE.
+ *
+ * Only regular files and block devices are served: anything else (a FIFO,
+ * a directory, a socket, a character device) is refused with
+ * QED_ERR_FILETYPE, and the open never blocks (O_NONBLOCK until the type
+ * is known), so a FIFO named as a backing file cannot hang a reader.
+ *
+ * Locking, as QEMU's file driver does it, so that libqed and QEMU see each
+ * other: open-file-description locks (fcntl F_OFD_SETLK), shared read
+ * locks on single bytes, byte 100+i for each permission i held and byte
+ * 200+i for each one not shared with others, with QEMU's permission bits
+ * (CONSISTENT_READ 0, WRITE 1, WRITE_UNCHANGED 2, RESIZE 3).  A read-only
+ * open holds CONSISTENT_READ, a read-write one CONSISTENT_READ, WRITE and
+ * RESIZE; both refuse to share WRITE and RESIZE, as qemu-io 7.2 does.  The
+ * bytes are taken first and the others' bytes tested after, so of two
+ * racing opens at least one sees the other.  So a writer excludes every
+ * other writer and reader, a reader excludes writers, readers share: the
+ * open fails with QED_ERR_LOCKED.  The locks live until close.  Where the
+ * system has no open-file-description locks (the build lacks F_OFD_SETLK,
+ * or the kernel or file system answers EINVAL/ENOTSUP), nothing is
+ * locked.  QED_IO_NO_LOCK takes and tests no lock (qemu-img -U): the caller
+ * then accepts that another process may change the file meanwhile.
+ *
+ * With QED_IO_CREATE a missing file is created (mode 0644 before umask)
+ * and an existing regular file truncated to length 0, only once the lock
+ * is held: a file another process has open is refused untouched.
+ * An EFBIG from the system (RLIMIT_FSIZE, the file system's largest file)
+ * is QED_ERR_TOO_LARGE; the caller should ignore SIGXFSZ to see it.
+ */
+enum qed_io_posix_flags {
+    QED_IO_RDWR    = 1u << 0,   /* read-write; default read-only */
+    QED_IO_CREATE  = 1u << 1,   /* create or truncate (implies QED_IO_RDWR) */
+    QED_IO_NO_LOCK = 1u << 2    /* take and test no lock (qemu-img -U) */
+};
+int qed_io_posix_open(const char *path, unsigned flags, qed_io **out);
 int qed_io_posix_create(const char *path, qed_io **out);
 
 /* Memory buffer.  The initial contents are copied from data (may be NULL
@@ -249,7 +290,9 @@ void qed_limits_default(qed_limits *lim);
 /* Called to open a backing file.  path is already resolved (BACK-1).
  * Return QED_OK and a qed_io in *out (the image takes ownership), or a
  * negative QED_ERR_*.  The default (when qed_open_opts.open_backing is
- * NULL) opens path read-only with qed_io_posix_open. */
+ * NULL) opens path read-only with qed_io_posix_open, locked as a reader;
+ * a caller that wants no lock on the chain passes its own function (with
+ * QED_IO_NO_LOCK). */
 typedef int (*qed_backing_open_fn)(void *ctx, const char *path, qed_io **out);
 
 enum qed_open_flags {

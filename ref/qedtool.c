@@ -5,6 +5,7 @@
  * qedtool mirrors qemu-img and qemu-io for QED images, using only libqed's
  * public API (qed.h).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,7 +59,19 @@ static const char overview[] =
 "    -f FMT names the format of the image argument; only qed is accepted,\n"
 "    except where a command also reads raw files (convert, compare).\n"
 "    Relative backing file names are resolved against the directory of the\n"
-"    image that names them.\n"
+"    image that names them.  Only regular files and block devices are\n"
+"    opened (a FIFO, a directory, a socket or a character device is\n"
+"    refused by name, never waited on).\n"
+"\n"
+"LOCKING\n"
+"    Images are locked as QEMU locks them (open file description locks on\n"
+"    QEMU's bytes), so qedtool and QEMU see each other: a command that\n"
+"    writes an image excludes every other writer and reader of it, one\n"
+"    that reads it (and the backing files of any open image) excludes\n"
+"    writers.  A refused open is the error \"image is locked by another\n"
+"    process\".  Commands that only read take -U (--force-share) to read\n"
+"    anyway.  convert and create also refuse to write a file that is their\n"
+"    source or any file of its backing chain.\n"
 "\n"
 "EXIT STATUS\n"
 "    0 on success; 1 on a usage error, an invalid image or a failed\n"
@@ -86,7 +99,9 @@ static const help_page pages[] = {
 "    qedtool create [-f qed] [-o OPTIONS] [-b BACKING [-F raw|qed]] [-q]\n"
 "                   FILE [SIZE]\n"
 "\n"
-"    Create FILE as an empty QED image of SIZE bytes (overwriting FILE).\n"
+"    Create FILE as an empty QED image of SIZE bytes (overwriting FILE,\n"
+"    unless FILE is BACKING or a file of its chain, or another process\n"
+"    has it open: both are refused).\n"
 "    A SIZE that is not a multiple of 512 is rounded up (HDR-9).  With -b,\n"
 "    SIZE may be left out: the backing file's size is taken.\n"
 "\n"
@@ -110,7 +125,7 @@ static const help_page pages[] = {
 "    qedtool create -b base.raw -F raw overlay.qed\n" },
 { "info",
 "SYNOPSIS\n"
-"    qedtool info [-f qed] [--output=human|json] FILE\n"
+"    qedtool info [-f qed] [-U] [--output=human|json] FILE\n"
 "\n"
 "    Show FILE's virtual size, disk usage, cluster size, backing file and\n"
 "    whether it was cleanly shut down.  The image is opened read-only.\n"
@@ -124,6 +139,9 @@ static const help_page pages[] = {
 "OPTIONS\n"
 "    -f qed              the image format (only qed)\n"
 "    --output=FORMAT     human (default) or json\n"
+"    -U, --force-share   read without taking or testing the image lock\n"
+"                        (as qemu-img -U); a warning says that what is read\n"
+"                        may be inconsistent if another process writes\n"
 "\n"
 "EXIT STATUS\n"
 "    0 shown; 1 the image could not be opened.\n"
@@ -132,7 +150,8 @@ static const help_page pages[] = {
 "    qedtool info --output=json disk.qed | jq '.\"virtual-size\"'\n" },
 { "check",
 "SYNOPSIS\n"
-"    qedtool check [-f qed] [-r leaks|all] [-q] [--output=human|json] FILE\n"
+"    qedtool check [-f qed] [-r leaks|all | -U] [-q] [--output=human|json]\n"
+"                  FILE\n"
 "\n"
 "    Check FILE's metadata (spec section 8): clusters referenced twice,\n"
 "    entries out of range or misaligned (corruptions), clusters referenced\n"
@@ -151,16 +170,22 @@ static const help_page pages[] = {
 "    -r all              repair leaks and corruptions (CHK-5, CHK-7)\n"
 "    -q                  no human output (the exit status tells)\n"
 "    --output=FORMAT     human (default) or json\n"
+"    -U, --force-share   read without taking or testing the image lock\n"
+"                        (as qemu-img -U); a warning says that what is read\n"
+"                        may be inconsistent if another process writes\n"
+"                        (not with -r)\n"
 "\n"
 "EXIT STATUS\n"
 "    0 no problem found; 1 the check could not complete (including an image\n"
 "    that cannot be opened); 2 corruptions remain; 3 only leaks remain.\n"
+"    After -r the status describes the image as the repair left it (what\n"
+"    was fixed does not count), as qemu-img's does.\n"
 "\n"
 "EXAMPLES\n"
 "    qedtool check -r all --output=json disk.qed\n" },
 { "map",
 "SYNOPSIS\n"
-"    qedtool map [-f qed] [--output=human|json] FILE\n"
+"    qedtool map [-f qed] [-U] [--output=human|json] FILE\n"
 "\n"
 "    Describe every range of FILE's virtual disk.  JSON: an array of\n"
 "    qemu-img map's objects {start, length, depth, present, zero, data,\n"
@@ -173,6 +198,9 @@ static const help_page pages[] = {
 "OPTIONS\n"
 "    -f qed              the image format (only qed)\n"
 "    --output=FORMAT     human (default) or json\n"
+"    -U, --force-share   read without taking or testing the image lock\n"
+"                        (as qemu-img -U); a warning says that what is read\n"
+"                        may be inconsistent if another process writes\n"
 "\n"
 "EXIT STATUS\n"
 "    0 shown; 1 the image could not be opened or mapped.\n"
@@ -181,7 +209,7 @@ static const help_page pages[] = {
 "    qedtool map --output=json overlay.qed\n" },
 { "convert",
 "SYNOPSIS\n"
-"    qedtool convert [-f raw|qed] [-O raw|qed] [-o OPTIONS] [-p] [-q]\n"
+"    qedtool convert [-f raw|qed] [-O raw|qed] [-o OPTIONS] [-p] [-q] [-U]\n"
 "                    SRC DST\n"
 "\n"
 "    Copy the logical content of SRC (with its whole backing chain) into a\n"
@@ -189,6 +217,10 @@ static const help_page pages[] = {
 "    means QED, anything else raw) unless -f is given.  All-zero clusters\n"
 "    are not written: a QED DST leaves them unallocated and a raw DST is\n"
 "    sparse.  A QED DST's size is SRC's rounded up to a multiple of 512.\n"
+"    DST must not be SRC or any file of its backing chain (links followed):\n"
+"    that is refused before anything is written.  A DST this run created\n"
+"    is removed when the conversion fails (e.g. \"file too large\" under\n"
+"    ulimit -f).\n"
 "\n"
 "OPTIONS\n"
 "    -f FMT        SRC's format (raw or qed)\n"
@@ -196,6 +228,10 @@ static const help_page pages[] = {
 "    -o OPTIONS    with -O qed: cluster_size=N,table_size=N\n"
 "    -p            show progress (only when stdout is a terminal)\n"
 "    -q            quiet (accepted for qemu-img compatibility)\n"
+"    -U, --force-share\n"
+"                  read SRC without taking or testing its lock (DST is\n"
+"                  always locked); a warning says that what is read may be\n"
+"                  inconsistent if another process writes SRC\n"
 "\n"
 "EXIT STATUS\n"
 "    0 converted; 1 otherwise.\n"
@@ -205,7 +241,7 @@ static const help_page pages[] = {
 "    qedtool convert -f raw -O qed -o cluster_size=4k disk.raw disk.qed\n" },
 { "compare",
 "SYNOPSIS\n"
-"    qedtool compare [-f FMT] [-F FMT] [-q] A B\n"
+"    qedtool compare [-f FMT] [-F FMT] [-q] [-U] A B\n"
 "\n"
 "    Compare the logical content of A and B (raw files or QED images, with\n"
 "    their backing chains).  The first difference is reported as\n"
@@ -218,6 +254,8 @@ static const help_page pages[] = {
 "    -f FMT        A's format (raw or qed; default probed)\n"
 "    -F FMT        B's format (raw or qed; default probed)\n"
 "    -q            print nothing; the exit status tells\n"
+"    -U, --force-share\n"
+"                  read A and B without taking or testing their locks\n"
 "\n"
 "EXIT STATUS\n"
 "    0 same content; 1 different; 2 an error (including usage errors, so\n"
@@ -266,8 +304,8 @@ static const help_page pages[] = {
 "    qedtool resize disk.qed +1G\n" },
 { "io",
 "SYNOPSIS\n"
-"    qedtool io [-f qed] [-r] [-t MODE] [--trace LOG [--trace-sector-size N]]\n"
-"               FILE [-c COMMAND]...\n"
+"    qedtool io [-f qed] [-r [-U]] [-t MODE]\n"
+"               [--trace LOG [--trace-sector-size N]] FILE [-c COMMAND]...\n"
 "\n"
 "    Open FILE (read-write unless -r; a NEED_CHECK image is checked and\n"
 "    repaired first, WR-5) and run qemu-io style commands in order: those\n"
@@ -296,6 +334,9 @@ static const help_page pages[] = {
 "OPTIONS\n"
 "    -f qed        the image format (only qed)\n"
 "    -r            open read-only\n"
+"    -U, --force-share\n"
+"                  with -r: read without taking or testing the image lock;\n"
+"                  a warning says reads may be inconsistent\n"
 "    -t MODE       cache mode (none, writeback, writethrough, directsync,\n"
 "                  unsafe): accepted and ignored; qedtool always runs as\n"
 "                  writeback, flushing where the format's write-ordering\n"
@@ -328,7 +369,7 @@ static const help_page pages[] = {
 "        -c 'truncate 2G'\n" },
 { "dump",
 "SYNOPSIS\n"
-"    qedtool dump [-f qed] FILE\n"
+"    qedtool dump [-f qed] [-U] FILE\n"
 "\n"
 "    Print FILE's header field by field (each with its meaning and the\n"
 "    rule it is checked by), the feature bits by name, the header verdict\n"
@@ -337,6 +378,11 @@ static const help_page pages[] = {
 "    The file is read raw, so images that fail validation are shown as far\n"
 "    as their geometry allows; broken entries are marked BROKEN with the\n"
 "    rule they break.\n"
+"\n"
+"OPTIONS\n"
+"    -f qed        the image format (only qed)\n"
+"    -U, --force-share\n"
+"                  read without taking or testing the image lock\n"
 "\n"
 "EXIT STATUS\n"
 "    0 the header is valid and no table entry breaks a rule; 1 otherwise.\n"
@@ -418,6 +464,10 @@ int main(int argc, char **argv)
 {
     size_t i;
 
+    /* Past ulimit -f a write fails with EFBIG ("file too large"), which
+     * is reported and cleaned up, instead of SIGXFSZ killing the process
+     * with a half-written destination. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         qt_err("no command given (see 'qedtool --help')");
         return QT_EXIT_FAIL;

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "qed.h"
 
@@ -35,9 +36,20 @@ void qt_err(const char *fmt, ...)
 /* Print "qedtool: WHAT: <qed_strerror(status)>" on stderr; libqed's text
  * names the rule an image breaks. */
 void qt_err_status(const char *what, int status);
-/* Open (or with create, create) a file with libqed's POSIX layer; prints
- * "qedtool: PATH: reason" on failure.  Returns a QED status. */
+/* Open (or with create, create) a file with libqed's POSIX layer, locked
+ * as qed_io_posix_open locks (a read-only open without a lock after
+ * qt_set_force_share); prints "qedtool: PATH: reason" on failure (the
+ * type of a file that is not a regular file or block device, "image is
+ * locked by another process", the system's text).  Returns a QED
+ * status. */
 int qt_open_file(const char *path, int writable, int create, qed_io **out);
+/* -U / --force-share: every later read-only open takes and tests no lock
+ * (qemu-img's flag).  The first such open prints a one-line warning that
+ * what is read may be inconsistent if another process writes the file. */
+void qt_set_force_share(void);
+/* The qed_io_posix_open flags of a read-only open: 0, or QED_IO_NO_LOCK
+ * after qt_set_force_share. */
+unsigned qt_read_flags(void);
 /* 1 if nothing exists at path yet (so a failed create may remove it). */
 int qt_path_is_new(const char *path);
 /* After a failed create: remove path if it was new and is a regular file;
@@ -105,16 +117,44 @@ int qt_parse_create_options(const char *cmd, const char *text,
 
 /* ---- opening images (qedtool_util.c) -------------------------------- */
 
+/* The files (device and inode, links followed) of an image and its
+ * backing chain, so that a command can refuse to overwrite its input. */
+enum { QT_CHAIN_FILES = 64 };   /* > the default max_chain_depth + 1 */
+typedef struct qt_files {
+    dev_t dev[QT_CHAIN_FILES];
+    ino_t ino[QT_CHAIN_FILES];
+    unsigned n;
+} qt_files;
+
 /* An open QED image with the file object it lives on. */
 typedef struct qt_image {
     qed_io *io;
     qed_image *img;
+    qt_files files;     /* the image and every backing file opened */
 } qt_image;
 
 /* Open path as a QED image with qed_open flags (QED_OPEN_*); the path is
- * passed as opts.path so relative backing names resolve (BACK-1).  Prints
- * "qedtool: PATH: reason" and returns non-zero on failure. */
+ * passed as opts.path so relative backing names resolve (BACK-1), and the
+ * backing files are opened read-only (locked as readers unless -U).
+ * Prints "qedtool: PATH: reason" and returns non-zero on failure; a
+ * backing file that cannot be opened is named with its own reason. */
 int qt_image_open(const char *path, unsigned flags, qt_image *out);
+/* Add the file at path (links followed) to f; a path that cannot be
+ * stat'ed adds nothing.  0, or -1 when f is full. */
+int qt_files_add(qt_files *f, const char *path);
+/* The files of the image (and chain) at path opened as fmt ("raw", "qed"
+ * or NULL to probe, BACK-2).  0, or -1 after printing why. */
+int qt_chain_files(const char *path, const char *fmt, qt_files *f);
+/* Before cmd writes dst: if dst (links followed) is one of the files of
+ * src's chain, print "qedtool: CMD: DST is WHAT SRC or a file of its
+ * backing chain; refusing to overwrite it" and return -1; else 0. */
+int qt_refuse_overwrite(const char *cmd, const char *dst, const qt_files *f,
+                        const char *what, const char *src);
+/* create -b NAME FILE: refuse (as qt_refuse_overwrite) when FILE is the
+ * backing file NAME names (resolved against FILE, BACK-1) or a file of its
+ * chain; fmt as for qt_chain_files.  0, or -1 after printing why. */
+int qt_refuse_backing_overwrite(const char *cmd, const char *file,
+                                const char *name, const char *fmt);
 /* Close; prints and returns non-zero when qed_close reports an error. */
 int qt_image_close(qt_image *im, const char *path);
 /* 1 if the file at path starts with the QED magic, 0 if not, -1 when it

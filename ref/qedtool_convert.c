@@ -16,7 +16,7 @@ enum { CHUNK_BYTES = 2 * 1024 * 1024 };    /* read/compare granularity */
 enum { RAW_ZERO_BLOCK = 4096 };            /* sparse raw output granularity */
 
 enum { OPT_FORMAT = 1, OPT_OUT_FORMAT, OPT_OPTIONS, OPT_PROGRESS, OPT_QUIET,
-       OPT_FORMAT2 };
+       OPT_FORMAT2, OPT_FORCE_SHARE };
 
 /* ------------------------------------------------------------------ */
 /* Sources: a raw file or a QED image, read by logical offset         */
@@ -27,6 +27,7 @@ typedef struct qt_source {
     qed_io *io;
     qed_image *img;     /* NULL: the file is read as raw */
     uint64_t size;      /* logical size in bytes */
+    qt_files files;     /* the file and, for QED, its backing chain */
 } qt_source;
 
 /* Open path as fmt ("raw", "qed", or NULL to probe, BACK-2 style). */
@@ -46,10 +47,12 @@ static int source_open(const char *path, const char *fmt, qt_source *s)
         s->io = im.io;
         s->img = im.img;
         s->size = qed_get_header(im.img)->image_size;
+        s->files = im.files;
         return 0;
     }
     if (qt_open_file(path, 0, 0, &s->io) != QED_OK)
         return -1;
+    qt_files_add(&s->files, path);
     rc = s->io->length(s->io, &s->size);
     if (rc != QED_OK) {
         qt_err_status(path, rc);
@@ -220,6 +223,9 @@ static int convert_option(void *ctx, int id, const char *val)
         return 0;
     case OPT_QUIET:
         return 0;
+    case OPT_FORCE_SHARE:
+        qt_set_force_share();          /* SRC only: DST is always locked */
+        return 0;
     default:
         return -1;
     }
@@ -231,7 +237,8 @@ static int parse_convert_args(int argc, char **argv, convert_args *ca)
     static const qt_option opts[] = {
         { "f", 1, OPT_FORMAT }, { "O", 1, OPT_OUT_FORMAT },
         { "o", 1, OPT_OPTIONS }, { "p", 0, OPT_PROGRESS },
-        { "q", 0, OPT_QUIET }, { NULL, 0, 0 }
+        { "q", 0, OPT_QUIET }, { "U", 0, OPT_FORCE_SHARE },
+        { "force-share", 0, OPT_FORCE_SHARE }, { NULL, 0, 0 }
     };
     qt_args a;
     int status;
@@ -323,7 +330,9 @@ int qt_cmd_convert(int argc, char **argv)
 
     if (status >= 0)
         return status;
-    if (source_open(ca.src, ca.src_fmt, &src) != 0) {
+    if (source_open(ca.src, ca.src_fmt, &src) != 0 ||
+        qt_refuse_overwrite("convert", ca.dst, &src.files, "the source",
+                            ca.src) != 0) {
         source_close(&src);
         return QT_EXIT_FAIL;
     }
@@ -480,6 +489,8 @@ static int compare_option(void *ctx, int id, const char *val)
 
     if (id == OPT_QUIET)
         ca->quiet = 1;
+    if (id == OPT_FORCE_SHARE)
+        qt_set_force_share();
     if (id != OPT_FORMAT && id != OPT_FORMAT2)
         return 0;
     ca->fmt[id == OPT_FORMAT2] = val;
@@ -492,7 +503,9 @@ int qt_cmd_compare(int argc, char **argv)
 {
     static const qt_option opts[] = {
         { "f", 1, OPT_FORMAT }, { "F", 1, OPT_FORMAT2 },
-        { "q", 0, OPT_QUIET }, { "p", 0, OPT_PROGRESS }, { NULL, 0, 0 }
+        { "q", 0, OPT_QUIET }, { "p", 0, OPT_PROGRESS },
+        { "U", 0, OPT_FORCE_SHARE }, { "force-share", 0, OPT_FORCE_SHARE },
+        { NULL, 0, 0 }
     };
     compare_args ca = { { NULL, NULL }, 0 };
     qt_args a;

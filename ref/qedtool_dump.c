@@ -359,18 +359,23 @@ static int dump_file(dump_ctx *c, const char *file)
     return (verdict == QED_OK && !c->problems) ? QT_EXIT_OK : QT_EXIT_FAIL;
 }
 
-/* dump's only option, -f qed. */
+/* dump's options: -f qed (id 1), -U / --force-share (id 2). */
 static int dump_option(void *ctx, int id, const char *val)
 {
     (void)ctx;
-    (void)id;
+    if (id == 2) {
+        qt_set_force_share();
+        return 0;
+    }
     return qt_check_format("dump", val, 0);
 }
 
 /* qedtool dump FILE */
 int qt_cmd_dump(int argc, char **argv)
 {
-    static const qt_option opts[] = { { "f", 1, 1 }, { NULL, 0, 0 } };
+    static const qt_option opts[] = {
+        { "f", 1, 1 }, { "U", 0, 2 }, { "force-share", 0, 2 }, { NULL, 0, 0 }
+    };
     dump_ctx c;
     qt_args a;
     const char *file;

@@ -186,6 +186,10 @@ int qt_cmd_create(int argc, char **argv)
         inspect_backing(ca.file, ca.co.backing_file, &ca.co.backing_format,
                         &backing_size) != 0)
         return QT_EXIT_FAIL;
+    if (ca.co.backing_file &&
+        qt_refuse_backing_overwrite("create", ca.file, ca.co.backing_file,
+                                    ca.co.backing_format) != 0)
+        return QT_EXIT_FAIL;                  /* before anything is written */
     if (decide_size(&ca, backing_size) != 0)
         return QT_EXIT_FAIL;
     if (!ca.quiet)

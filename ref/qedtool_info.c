@@ -12,7 +12,7 @@
 
 #include "qedtool.h"
 
-enum { OPT_FORMAT = 1, OPT_OUTPUT, OPT_REPAIR, OPT_QUIET };
+enum { OPT_FORMAT = 1, OPT_OUTPUT, OPT_REPAIR, OPT_QUIET, OPT_FORCE_SHARE };
 
 /* The operands and options of info, check and map. */
 typedef struct report_args {
@@ -21,6 +21,7 @@ typedef struct report_args {
     const char *file;
     const char *repair;  /* check -r value, or NULL */
     int quiet;
+    int force_share;     /* -U: read without a lock */
 } report_args;
 
 /* One option of info, check or map. */
@@ -38,6 +39,10 @@ static int report_option(void *ctx, int id, const char *val)
         return 0;
     case OPT_QUIET:
         ra->quiet = 1;
+        return 0;
+    case OPT_FORCE_SHARE:
+        ra->force_share = 1;
+        qt_set_force_share();
         return 0;
     default:
         return 0;
@@ -156,7 +161,9 @@ static int gather_info(const char *file, const qt_image *im, info_facts *f)
 int qt_cmd_info(int argc, char **argv)
 {
     static const qt_option opts[] = {
-        { "f", 1, OPT_FORMAT }, { "output", 1, OPT_OUTPUT }, { NULL, 0, 0 }
+        { "f", 1, OPT_FORMAT }, { "output", 1, OPT_OUTPUT },
+        { "U", 0, OPT_FORCE_SHARE }, { "force-share", 0, OPT_FORCE_SHARE },
+        { NULL, 0, 0 }
     };
     report_args ra;
     qt_image im;
@@ -283,14 +290,17 @@ static void print_repair_note(const qed_check_result *r)
            r->leaks_fixed, r->corruptions_fixed);
 }
 
-/* Exit status from the final counts: 1 incomplete, 2 corrupt, 3 leaks. */
+/* Exit status from the final counts: 1 incomplete, 2 corrupt, 3 leaks.
+ * After a repair run_check has checked again, so the counts are what
+ * remains in the image as it is now, as qemu-img's are: what the repair
+ * fixed does not enter into it. */
 static int check_exit_status(const qed_check_result *r)
 {
     if (r->check_errors)
         return 1;
-    if (r->corruptions > r->corruptions_fixed)
+    if (r->corruptions)
         return 2;
-    if (r->leaks > r->leaks_fixed)
+    if (r->leaks)
         return 3;
     return 0;
 }
@@ -322,7 +332,9 @@ int qt_cmd_check(int argc, char **argv)
 {
     static const qt_option opts[] = {
         { "f", 1, OPT_FORMAT }, { "output", 1, OPT_OUTPUT },
-        { "r", 1, OPT_REPAIR }, { "q", 0, OPT_QUIET }, { NULL, 0, 0 }
+        { "r", 1, OPT_REPAIR }, { "q", 0, OPT_QUIET },
+        { "U", 0, OPT_FORCE_SHARE }, { "force-share", 0, OPT_FORCE_SHARE },
+        { NULL, 0, 0 }
     };
     report_args ra;
     qed_check_result r;
@@ -334,6 +346,9 @@ int qt_cmd_check(int argc, char **argv)
     repair = parse_repair(ra.repair);
     if (repair < 0)
         return qt_usage_error(argv[0], "-r takes 'leaks' or 'all'");
+    if (repair && ra.force_share)
+        return qt_usage_error(argv[0], "-U (--force-share) reads without a "
+                              "lock; it cannot be used with -r, which writes");
     if (open_for_check(ra.file, (unsigned)repair, &im) != QED_OK)
         return QT_EXIT_FAIL;
     memset(&r, 0, sizeof(r));
@@ -373,7 +388,7 @@ static char *backing_path_of(const char *path)
     char *result = NULL;
 
     if (qt_probe_file(path, 0) != 1 ||
-        qed_io_posix_open(path, 0, &io) != QED_OK)
+        qed_io_posix_open(path, qt_read_flags(), &io) != QED_OK)
         return NULL;
     memset(&opts, 0, sizeof(opts));
     opts.flags = QED_OPEN_NO_BACKING;
@@ -479,7 +494,9 @@ static int walk_map(qed_image *img, enum qt_output fmt, chain_names *c)
 int qt_cmd_map(int argc, char **argv)
 {
     static const qt_option opts[] = {
-        { "f", 1, OPT_FORMAT }, { "output", 1, OPT_OUTPUT }, { NULL, 0, 0 }
+        { "f", 1, OPT_FORMAT }, { "output", 1, OPT_OUTPUT },
+        { "U", 0, OPT_FORCE_SHARE }, { "force-share", 0, OPT_FORCE_SHARE },
+        { NULL, 0, 0 }
     };
     chain_names names;
     report_args ra;

@@ -27,7 +27,7 @@ enum { MAX_WORDS = 16 };               /* words in one command */
 enum { MAX_LINE = 4096 };              /* bytes in one stdin command */
 
 enum { OPT_FORMAT = 1, OPT_READONLY, OPT_CACHE, OPT_COMMAND, OPT_TRACE,
-       OPT_TRACE_SECTOR };
+       OPT_TRACE_SECTOR, OPT_FORCE_SHARE };
 
 /* One open image and the state shared by its commands. */
 typedef struct io_session {
@@ -398,6 +398,7 @@ typedef struct io_args {
     const char **cmds;         /* the -c values in order */
     int n_cmds;
     int readonly;
+    int force_share;           /* -U: with -r, read without a lock */
     const char *trace;         /* --trace LOG, or NULL */
     uint32_t trace_sector;     /* --trace-sector-size, 0 when not given */
 } io_args;
@@ -454,6 +455,10 @@ static int io_option(void *ctx, int id, const char *val)
         return 0;
     case OPT_TRACE_SECTOR:
         return parse_trace_sector(val, &ia->trace_sector);
+    case OPT_FORCE_SHARE:
+        ia->force_share = 1;
+        qt_set_force_share();
+        return 0;
     default:
         return -1;
     }
@@ -466,6 +471,7 @@ static int parse_io_args(int argc, char **argv, io_args *ia)
         { "f", 1, OPT_FORMAT }, { "r", 0, OPT_READONLY },
         { "t", 1, OPT_CACHE }, { "c", 1, OPT_COMMAND },
         { "trace", 1, OPT_TRACE }, { "trace-sector-size", 1, OPT_TRACE_SECTOR },
+        { "U", 0, OPT_FORCE_SHARE }, { "force-share", 0, OPT_FORCE_SHARE },
         { NULL, 0, 0 }
     };
     qt_args a;
@@ -481,6 +487,9 @@ static int parse_io_args(int argc, char **argv, io_args *ia)
                                                    : "missing FILE");
     if (status < 0 && ia->trace_sector && !ia->trace)
         status = qt_usage_error("io", "--trace-sector-size needs --trace");
+    if (status < 0 && ia->force_share && !ia->readonly)
+        status = qt_usage_error("io", "-U (--force-share) reads without a "
+                                "lock, so it needs -r");
     if (status < 0)
         ia->file = a.operands[0];
     qt_args_free(&a);

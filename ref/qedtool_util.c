@@ -33,22 +33,84 @@ void qt_err_status(const char *what, int status)
     qt_err("%s: %s", what, qed_strerror(status));
 }
 
-/* Open a file through libqed's POSIX layer; on failure name the system's
- * reason ("No such file or directory") when there is one. */
-int qt_open_file(const char *path, int writable, int create, qed_io **out)
-{
-    int rc;
+/* ------------------------------------------------------------------ */
+/* Opening files: locks, -U, file types                               */
+/* ------------------------------------------------------------------ */
 
+static int force_share;        /* -U given: read-only opens take no lock */
+
+/* -U / --force-share (see qedtool.h). */
+void qt_set_force_share(void)
+{
+    force_share = 1;
+}
+
+/* The flags of a read-only open; the first unlocked one warns, once. */
+unsigned qt_read_flags(void)
+{
+    static int warned;
+
+    if (!force_share)
+        return 0;
+    if (!warned)
+        qt_err("warning: -U (--force-share): images are read without a "
+               "lock; if another process is writing one, what is read may "
+               "be inconsistent");
+    warned = 1;
+    return QED_IO_NO_LOCK;
+}
+
+/* What kind of file st is, for "is a FIFO, not a regular file ...". */
+static const char *file_type_name(const struct stat *st)
+{
+    if (S_ISDIR(st->st_mode))
+        return "a directory";
+    if (S_ISFIFO(st->st_mode))
+        return "a FIFO";
+    if (S_ISSOCK(st->st_mode))
+        return "a socket";
+    if (S_ISCHR(st->st_mode))
+        return "a character device";
+    return "not a regular file";
+}
+
+/* Write "PATH: reason" for a failed open of path with status rc (errno is
+ * still the system's) into buf. */
+static void describe_open_failure(char *buf, size_t size, const char *path,
+                                  int rc, int err)
+{
+    struct stat st;
+
+    if (rc == QED_ERR_FILETYPE && stat(path, &st) == 0)
+        snprintf(buf, size, "%s: is %s, not a regular file or block device",
+                 path, file_type_name(&st));
+    else if (rc == QED_ERR_IO && err != 0)
+        snprintf(buf, size, "%s: %s", path, strerror(err));
+    else
+        snprintf(buf, size, "%s: %s", path, qed_strerror(rc));
+}
+
+/* Open path through libqed's POSIX layer with flags (QED_IO_*). */
+static int open_with_flags(const char *path, unsigned flags, qed_io **out)
+{
     *out = NULL;
     errno = 0;
-    rc = create ? qed_io_posix_create(path, out)
-                : qed_io_posix_open(path, writable, out);
+    return qed_io_posix_open(path, flags, out);
+}
+
+/* Open a file through libqed's POSIX layer; on failure name the file and
+ * the reason in one line. */
+int qt_open_file(const char *path, int writable, int create, qed_io **out)
+{
+    unsigned flags = create ? QED_IO_RDWR | QED_IO_CREATE
+                   : writable ? QED_IO_RDWR : qt_read_flags();
+    int rc = open_with_flags(path, flags, out);
+    char why[4200];
+
     if (rc == QED_OK)
         return rc;
-    if (rc == QED_ERR_IO && errno != 0)
-        qt_err("%s: %s", path, strerror(errno));
-    else
-        qt_err_status(path, rc);
+    describe_open_failure(why, sizeof(why), path, rc, errno);
+    qt_err("%s", why);
     *out = NULL;
     return rc;
 }
@@ -382,27 +444,135 @@ int qt_parse_output(const char *cmd, const char *value, enum qt_output *out)
     return -1;
 }
 
+/* While qt_image_open runs: where backing files' identities go, and why
+ * the first one that failed did. */
+typedef struct backing_ctx {
+    qt_files *files;
+    char why[4200];
+} backing_ctx;
+
+/* qed_open's backing opener: read-only (locked unless -U), recording the
+ * file's identity or the reason it could not be opened. */
+static int open_backing_file(void *ctx, const char *path, qed_io **out)
+{
+    backing_ctx *bc = ctx;
+    int rc = open_with_flags(path, qt_read_flags(), out);
+
+    if (rc != QED_OK) {
+        if (!bc->why[0])
+            describe_open_failure(bc->why, sizeof(bc->why), path, rc, errno);
+        return rc;
+    }
+    if (qt_files_add(bc->files, path) != 0) {  /* beyond any chain depth */
+        snprintf(bc->why, sizeof(bc->why), "%s: more than %d files in the "
+                 "chain", path, QT_CHAIN_FILES);
+        qed_io_close(*out);
+        *out = NULL;
+        return QED_ERR_LIMIT;
+    }
+    return QED_OK;
+}
+
 /* Open the file and the QED image on it; errors name the file. */
 int qt_image_open(const char *path, unsigned flags, qt_image *out)
 {
     qed_open_opts opts;
+    backing_ctx bc;
     int rc;
 
     memset(out, 0, sizeof(*out));
     rc = qt_open_file(path, (flags & QED_OPEN_RDWR) != 0, 0, &out->io);
     if (rc != QED_OK)
         return rc;
+    qt_files_add(&out->files, path);
     memset(&opts, 0, sizeof(opts));
     opts.flags = flags;
     opts.path = path;                  /* BACK-1: resolve relative names */
+    bc.files = &out->files;
+    bc.why[0] = '\0';
+    opts.open_backing = open_backing_file;
+    opts.backing_ctx = &bc;
     rc = qed_open(out->io, &opts, &out->img);
-    if (rc != QED_OK) {
+    if (rc == QED_ERR_BACKING && bc.why[0])
+        qt_err("%s: backing file %s (BACK-5)", path, bc.why);
+    else if (rc != QED_OK)
         qt_err_status(path, rc);
+    if (rc != QED_OK) {
         qed_io_close(out->io);
         out->io = NULL;
         out->img = NULL;
     }
     return rc;
+}
+
+/* Record the device and inode of the file path names (links followed). */
+int qt_files_add(qt_files *f, const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0)
+        return 0;
+    if (f->n == QT_CHAIN_FILES)
+        return -1;
+    f->dev[f->n] = st.st_dev;
+    f->ino[f->n] = st.st_ino;
+    f->n++;
+    return 0;
+}
+
+/* The files of the image (and chain) at path, opened as fmt. */
+int qt_chain_files(const char *path, const char *fmt, qt_files *f)
+{
+    int is_qed = fmt ? strcmp(fmt, "qed") == 0 : qt_probe_file(path, 1);
+    qt_image im;
+
+    memset(f, 0, sizeof(*f));
+    if (is_qed < 0)
+        return -1;
+    if (!is_qed)
+        return qt_files_add(f, path);
+    if (qt_image_open(path, 0, &im) != QED_OK)
+        return -1;
+    *f = im.files;
+    return qt_image_close(&im, path) == QED_OK ? 0 : -1;
+}
+
+/* Refuse to write dst when it is one of src's files (see qedtool.h). */
+int qt_refuse_overwrite(const char *cmd, const char *dst, const qt_files *f,
+                        const char *what, const char *src)
+{
+    struct stat st;
+    unsigned i;
+
+    if (stat(dst, &st) != 0)
+        return 0;                      /* nothing there: nothing of src */
+    for (i = 0; i < f->n; i++) {
+        if (f->dev[i] == st.st_dev && f->ino[i] == st.st_ino) {
+            qt_err("%s: %s is %s %s or a file of its backing chain; "
+                   "refusing to overwrite it", cmd, dst, what, src);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* create's guard: FILE must not be its own backing file or in its chain. */
+int qt_refuse_backing_overwrite(const char *cmd, const char *file,
+                                const char *name, const char *fmt)
+{
+    char path[4096];
+    qt_files f;
+    struct stat st;
+
+    if (stat(file, &st) != 0)
+        return 0;                      /* FILE is new: it overwrites nothing */
+    if (qed_resolve_backing(file, name, path, sizeof(path)) != QED_OK) {
+        qt_err_status(name, QED_ERR_LIMIT);
+        return -1;
+    }
+    if (qt_chain_files(path, fmt, &f) != 0)
+        return -1;
+    return qt_refuse_overwrite(cmd, file, &f, "the backing file", path);
 }
 
 /* Close the image (WR-4 on a dirtied read-write image) and its file. */
@@ -426,7 +596,7 @@ int qt_probe_file(const char *path, int report)
     uint64_t len = 0;
     qed_io *io = NULL;
     int rc = report ? qt_open_file(path, 0, 0, &io)
-                    : qed_io_posix_open(path, 0, &io);
+                    : qed_io_posix_open(path, qt_read_flags(), &io);
 
     if (rc != QED_OK)
         return -1;                     /* already reported if asked */

@@ -491,13 +491,15 @@ static int rule_known(const char *ids, const char *id)
     return strstr(ids, key) != NULL;
 }
 
+/* Every status from the lowest (QED_ERR_TOO_LARGE) to the highest
+ * (QED_E_LAST) has its own text. */
 static void test_strerror_distinct(void)
 {
-    for (int a = QED_ERR_EOF; a <= QED_E_LAST; a++) {
+    for (int a = QED_ERR_TOO_LARGE; a <= QED_E_LAST; a++) {
         const char *ta = qed_strerror(a);
         CU_ASSERT_PTR_NOT_NULL_FATAL(ta);
         CU_ASSERT(strlen(ta) > 0);
-        for (int b = QED_ERR_EOF; b < a; b++)
+        for (int b = QED_ERR_TOO_LARGE; b < a; b++)
             if (strcmp(ta, qed_strerror(b)) == 0) {
                 printf("\n    statuses %d and %d share text \"%s\" ", a, b, ta);
                 CU_FAIL("two statuses share one text");
@@ -532,7 +534,7 @@ static void test_rule_ids(void)
         CU_ASSERT_PTR_NOT_NULL_FATAL(expect[s]);    /* every status listed */
         CU_ASSERT_STRING_EQUAL(id, expect[s]);
     }
-    for (int s = QED_ERR_EOF; s <= QED_OK; s++)
+    for (int s = QED_ERR_TOO_LARGE; s <= QED_OK; s++)
         CU_ASSERT_STRING_EQUAL(qed_rule_id(s), "");
     free(ids);
 }

@@ -2,10 +2,14 @@
 #
 #   make test-interop        QEMU <-> qedtool interoperability (ref/tests/interop.sh)
 #   make test-cli-errors     qedtool's error paths and options (ref/tests/test_cli_errors.sh)
+#   make test-reliability    locks (with QEMU when present), no self-overwrite,
+#                            check -r status, FIFO backing files, ulimit -f
+#                            (ref/tests/test_reliability.sh)
 #   make test-unit-mutants   every conformance mutant must fail the unit tests
 #   make test-wr-tags        each write rule tagged once, where qed.c's list says
 #
-# test-interop, test-cli-errors and test-wr-tags are in TEST_TARGETS.  The
+# test-interop, test-cli-errors, test-reliability and test-wr-tags are in
+# TEST_TARGETS.  The
 # sanitizer and valgrind runs of the unit tests are ci/build.mk's test-asan
 # and test-valgrind (one definition each).
 
@@ -15,6 +19,9 @@ test-interop: $(BUILDDIR)/qedtool
 test-cli-errors: $(BUILDDIR)/qedtool
 	$(Q)ref/tests/test_cli_errors.sh $(BUILDDIR)/qedtool
 
+test-reliability: $(BUILDDIR)/qedtool
+	$(Q)ci/count-skips.sh test-reliability ref/tests/test_reliability.sh $(BUILDDIR)/qedtool
+
 test-unit-mutants:
 	$(Q)MUTANT_DIR=$(BUILDDIR)/mutants-unit ref/tests/mutants-unit.sh
 
@@ -22,5 +29,5 @@ test-wr-tags:
 	$(Q)mkdir -p $(BUILDDIR) && ref/tests/wr-tags.sh >$(BUILDDIR)/wr-tags.log || \
 	    { cat $(BUILDDIR)/wr-tags.log; exit 1; }
 
-TEST_TARGETS += test-interop test-cli-errors test-wr-tags
-.PHONY: test-interop test-cli-errors test-unit-mutants test-wr-tags
+TEST_TARGETS += test-interop test-cli-errors test-reliability test-wr-tags
+.PHONY: test-interop test-cli-errors test-reliability test-unit-mutants test-wr-tags

@@ -1,0 +1,357 @@
+/*
+ * test_reliab.c - the POSIX layer's promises to every libqed user (qed.h,
+ * "POSIX file"): image locks that QEMU sees and honours (open-file-
+ * description locks on QEMU's bytes 100+i and 200+i), the QED_IO_NO_LOCK
+ * opt-out, create truncating only once the lock is held, the refusal of
+ * anything but regular files and block devices without ever blocking (a
+ * FIFO named as a backing file), and EFBIG as QED_ERR_TOO_LARGE.
+ *
+ * Two opens in one process are two open file descriptions, so they
+ * conflict exactly as two processes do; the bytes are read back with
+ * F_OFD_GETLK from a third descriptor.
+ */
+#define _GNU_SOURCE             /* F_OFD_GETLK, F_OFD_SETLK */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+int suite_reliab(void);
+
+/* A fresh temporary directory; its path is written to dir[40]. */
+static void temp_dir(char dir[40])
+{
+    strcpy(dir, "/tmp/qed-unit-reliab-XXXXXX");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+}
+
+/* dir/name into out[80]. */
+static void path_in(char out[80], const char *dir, const char *name)
+{
+    snprintf(out, 80, "%s/%s", dir, name);
+}
+
+/* Remove dir/name for each name, then dir. */
+static void remove_all(const char *dir, const char *const *names)
+{
+    char p[80];
+
+    for (; *names; names++) {
+        path_in(p, dir, *names);
+        unlink(p);
+        rmdir(p);
+    }
+    rmdir(dir);
+}
+
+/* A file at path holding the three bytes "abc". */
+static void write_abc(const char *path)
+{
+    qed_io *io = NULL;
+
+    CU_ASSERT_EQUAL_FATAL(qed_io_posix_open(path, QED_IO_RDWR |
+                                            QED_IO_CREATE | QED_IO_NO_LOCK,
+                                            &io), QED_OK);
+    CU_ASSERT_EQUAL(io->write(io, 0, "abc", 3), QED_OK);
+    qed_io_close(io);
+}
+
+/* The file's length, or UINT64_MAX when it cannot be opened. */
+static uint64_t length_of(const char *path)
+{
+    qed_io *io = NULL;
+    uint64_t len = UINT64_MAX;
+
+    if (qed_io_posix_open(path, QED_IO_NO_LOCK, &io) == QED_OK) {
+        if (io->length(io, &len) != QED_OK)
+            len = UINT64_MAX;
+        qed_io_close(io);
+    }
+    return len;
+}
+
+/* Bitmask of the bytes 100..103 (bits 0..3) and 200..203 (bits 4..7)
+ * that some open file description other than a fresh one holds locked. */
+static unsigned locked_bytes(const char *path)
+{
+    unsigned mask = 0;
+    int fd = open(path, O_RDONLY);
+
+    CU_ASSERT_FATAL(fd >= 0);
+    for (int i = 0; i < 8; i++) {
+        struct flock fl;
+        memset(&fl, 0, sizeof(fl));
+        fl.l_type = F_WRLCK;
+        fl.l_whence = SEEK_SET;
+        fl.l_start = (i < 4 ? 100 : 196) + i;
+        fl.l_len = 1;
+        CU_ASSERT_EQUAL(fcntl(fd, F_OFD_GETLK, &fl), 0);
+        if (fl.l_type != F_UNLCK)
+            mask |= 1u << i;
+    }
+    close(fd);
+    return mask;
+}
+
+/* A foreign process's lock: a new descriptor with a shared lock on byte
+ * off, as QEMU takes them.  Returns the descriptor (close to release). */
+static int foreign_lock(const char *path, off_t off)
+{
+    struct flock fl;
+    int fd = open(path, O_RDONLY);
+
+    CU_ASSERT_FATAL(fd >= 0);
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = F_RDLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = off;
+    fl.l_len = 1;
+    CU_ASSERT_EQUAL(fcntl(fd, F_OFD_SETLK, &fl), 0);
+    return fd;
+}
+
+/* Bits of locked_bytes: CONSISTENT_READ, WRITE, RESIZE held (100, 101,
+ * 103) and WRITE, RESIZE not shared (201, 203). */
+enum { HELD_READ = 1u << 0, HELD_WRITE = 1u << 1, HELD_RESIZE = 1u << 3,
+       UNSHARED_WRITE = 1u << 5, UNSHARED_RESIZE = 1u << 7 };
+
+/* The bytes are QEMU's, as qemu-io 7.2 takes them: a reader holds 100
+ * and 201, 203; a writer 100, 101, 103 and 201, 203; with QED_IO_NO_LOCK
+ * nothing; and a failed open leaves none of its own behind. */
+static void test_lock_bytes(void)
+{
+    const char *const names[] = { "f", NULL };
+    char dir[40], f[80];
+    qed_io *a = NULL, *b = NULL;
+
+    temp_dir(dir);
+    path_in(f, dir, "f");
+    write_abc(f);
+    CU_ASSERT_EQUAL(locked_bytes(f), 0);
+    CU_ASSERT_EQUAL_FATAL(qed_io_posix_open(f, 0, &a), QED_OK);
+    CU_ASSERT_EQUAL(locked_bytes(f), HELD_READ | UNSHARED_WRITE | UNSHARED_RESIZE);
+    qed_io_close(a);
+    CU_ASSERT_EQUAL(locked_bytes(f), 0);
+    CU_ASSERT_EQUAL_FATAL(qed_io_posix_open(f, QED_IO_RDWR, &a), QED_OK);
+    CU_ASSERT_EQUAL(locked_bytes(f), HELD_READ | HELD_WRITE | HELD_RESIZE |
+                                     UNSHARED_WRITE | UNSHARED_RESIZE);
+    CU_ASSERT_EQUAL(qed_io_posix_open(f, 0, &b), QED_ERR_LOCKED);
+    qed_io_close(a);
+    CU_ASSERT_EQUAL(locked_bytes(f), 0);        /* the refused one kept none */
+    CU_ASSERT_EQUAL_FATAL(qed_io_posix_open(f, QED_IO_RDWR | QED_IO_NO_LOCK,
+                                            &a), QED_OK);
+    CU_ASSERT_EQUAL(locked_bytes(f), 0);
+    qed_io_close(a);
+    remove_all(dir, names);
+}
+
+/* A writer excludes every other writer and reader, a reader excludes
+ * writers, readers share; QED_IO_NO_LOCK opens beside anything. */
+static void test_lock_exclusion(void)
+{
+    const char *const names[] = { "f", NULL };
+    char dir[40], f[80];
+    qed_io *w = NULL, *r1 = NULL, *r2 = NULL, *x = NULL;
+
+    temp_dir(dir);
+    path_in(f, dir, "f");
+    write_abc(f);
+    CU_ASSERT_EQUAL_FATAL(qed_io_posix_open(f, QED_IO_RDWR, &w), QED_OK);
+    CU_ASSERT_EQUAL(qed_io_posix_open(f, QED_IO_RDWR, &x), QED_ERR_LOCKED);
+    CU_ASSERT_EQUAL(qed_io_posix_open(f, 0, &x), QED_ERR_LOCKED);
+    CU_ASSERT_PTR_NULL(x);
+    CU_ASSERT_EQUAL_FATAL(qed_io_posix_open(f, QED_IO_NO_LOCK, &x), QED_OK);
+    qed_io_close(x);
+    qed_io_close(w);
+    CU_ASSERT_EQUAL_FATAL(qed_io_posix_open(f, 0, &r1), QED_OK);
+    CU_ASSERT_EQUAL_FATAL(qed_io_posix_open(f, 0, &r2), QED_OK);
+    CU_ASSERT_EQUAL(qed_io_posix_open(f, QED_IO_RDWR, &x), QED_ERR_LOCKED);
+    qed_io_close(r1);
+    CU_ASSERT_EQUAL(qed_io_posix_open(f, QED_IO_RDWR, &x), QED_ERR_LOCKED);
+    qed_io_close(r2);
+    CU_ASSERT_EQUAL_FATAL(qed_io_posix_open(f, QED_IO_RDWR, &x), QED_OK);
+    qed_io_close(x);
+    remove_all(dir, names);
+}
+
+/* QEMU's side of the protocol, byte by byte: another process holding
+ * WRITE (101) shuts out a reader and a writer; one refusing to share
+ * WRITE (201) shuts out only writers; one refusing CONSISTENT_READ (200)
+ * shuts out both; WRITE_UNCHANGED (102), which neither takes, none. */
+static void test_lock_foreign_bytes(void)
+{
+    static const struct { off_t byte; int ro, rw; } cases[] = {
+        { 101, QED_ERR_LOCKED, QED_ERR_LOCKED },
+        { 201, QED_OK, QED_ERR_LOCKED },
+        { 103, QED_ERR_LOCKED, QED_ERR_LOCKED },
+        { 203, QED_OK, QED_ERR_LOCKED },
+        { 200, QED_ERR_LOCKED, QED_ERR_LOCKED },
+        { 100, QED_OK, QED_OK },
+        { 102, QED_OK, QED_OK },
+    };
+    const char *const names[] = { "f", NULL };
+    char dir[40], f[80];
+
+    temp_dir(dir);
+    path_in(f, dir, "f");
+    write_abc(f);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int fd = foreign_lock(f, cases[i].byte);
+        qed_io *io = NULL;
+        int ro = qed_io_posix_open(f, 0, &io);
+        qed_io_close(io);
+        io = NULL;
+        int rw = qed_io_posix_open(f, QED_IO_RDWR, &io);
+        qed_io_close(io);
+        if (ro != cases[i].ro || rw != cases[i].rw)
+            printf("\n    foreign lock on byte %ld: read-only %d, read-write %d ",
+                   (long)cases[i].byte, ro, rw);
+        CU_ASSERT_EQUAL(ro, cases[i].ro);
+        CU_ASSERT_EQUAL(rw, cases[i].rw);
+        close(fd);
+    }
+    remove_all(dir, names);
+}
+
+/* Create truncates only once it holds the lock: a file another open
+ * holds keeps its bytes. */
+static void test_lock_create(void)
+{
+    const char *const names[] = { "f", NULL };
+    char dir[40], f[80];
+    qed_io *r = NULL, *x = NULL;
+
+    temp_dir(dir);
+    path_in(f, dir, "f");
+    write_abc(f);
+    CU_ASSERT_EQUAL_FATAL(qed_io_posix_open(f, 0, &r), QED_OK);
+    CU_ASSERT_EQUAL(qed_io_posix_create(f, &x), QED_ERR_LOCKED);
+    CU_ASSERT_EQUAL(length_of(f), 3);
+    qed_io_close(r);
+    CU_ASSERT_EQUAL_FATAL(qed_io_posix_create(f, &x), QED_OK);
+    CU_ASSERT_EQUAL(length_of(f), 0);
+    qed_io_close(x);
+    remove_all(dir, names);
+}
+
+/* The default backing opener locks the chain as a reader: while an
+ * overlay is open, its backing file cannot be opened for writing. */
+static void test_lock_backing_chain(void)
+{
+    const char *const names[] = { "base.qed", "top.qed", NULL };
+    qed_create_opts co = { 1 << 20, 4096, 1, NULL, NULL };
+    char dir[40], base[80], top[80];
+    qed_io *io = NULL, *x = NULL;
+    qed_open_opts oo;
+    qed_image *img = NULL;
+
+    temp_dir(dir);
+    path_in(base, dir, "base.qed");
+    path_in(top, dir, "top.qed");
+    CU_ASSERT_EQUAL_FATAL(qed_io_posix_create(base, &io), QED_OK);
+    CU_ASSERT_EQUAL(qed_create(io, &co), QED_OK);
+    qed_io_close(io);
+    co.backing_file = "base.qed";
+    co.backing_format = "qed";
+    CU_ASSERT_EQUAL_FATAL(qed_io_posix_create(top, &io), QED_OK);
+    CU_ASSERT_EQUAL(qed_create(io, &co), QED_OK);
+    memset(&oo, 0, sizeof(oo));
+    oo.flags = QED_OPEN_RDWR;
+    oo.path = top;
+    CU_ASSERT_EQUAL_FATAL(qed_open(io, &oo, &img), QED_OK);
+    CU_ASSERT_EQUAL(qed_io_posix_open(base, QED_IO_RDWR, &x), QED_ERR_LOCKED);
+    CU_ASSERT_EQUAL_FATAL(qed_io_posix_open(base, 0, &x), QED_OK);  /* readers share */
+    qed_io_close(x);
+    CU_ASSERT_EQUAL(qed_close(img), QED_OK);
+    qed_io_close(io);
+    CU_ASSERT_EQUAL_FATAL(qed_io_posix_open(base, QED_IO_RDWR, &x), QED_OK);
+    qed_io_close(x);
+    remove_all(dir, names);
+}
+
+/* In a child with a 10 s alarm (a hang kills it): open the FIFO at fifo
+ * read-only and read-write, and open an image whose backing file it is
+ * through the default opener.  Exit 0 when each was refused as it should
+ * be, 1 otherwise. */
+static void fifo_child(const char *fifo, const char *top)
+{
+    qed_io *io = NULL, *x = NULL;
+    qed_image *img = NULL;
+    qed_open_opts oo;
+    int ok;
+
+    alarm(10);
+    ok = qed_io_posix_open(fifo, 0, &x) == QED_ERR_FILETYPE &&
+         qed_io_posix_open(fifo, QED_IO_RDWR, &x) == QED_ERR_FILETYPE;
+    memset(&oo, 0, sizeof(oo));
+    oo.path = top;
+    if (qed_io_posix_open(top, 0, &io) != QED_OK)
+        _exit(1);
+    ok = ok && qed_open(io, &oo, &img) == QED_ERR_BACKING;
+    _exit(ok ? 0 : 1);
+}
+
+/* A FIFO is refused at once (never opened blocking), also as a backing
+ * file; a socket is refused too (its open fails with ENXIO). */
+static void test_special_files(void)
+{
+    const char *const names[] = { "fifo", "sock", "top.qed", NULL };
+    qed_create_opts co = { 1 << 20, 4096, 1, "fifo", "raw" };
+    char dir[40], fifo[80], sock[80], top[80];
+    struct sockaddr_un sa;
+    qed_io *io = NULL;
+    int status = -1, sfd;
+    pid_t pid;
+
+    temp_dir(dir);
+    path_in(fifo, dir, "fifo");
+    path_in(sock, dir, "sock");
+    path_in(top, dir, "top.qed");
+    CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+    CU_ASSERT_EQUAL_FATAL(qed_io_posix_create(top, &io), QED_OK);
+    CU_ASSERT_EQUAL(qed_create(io, &co), QED_OK);
+    qed_io_close(io);
+    fflush(NULL);
+    pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0)
+        fifo_child(fifo, top);
+    CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+    if (WIFSIGNALED(status))
+        printf("\n    the FIFO child died of signal %d (a hang?) ", WTERMSIG(status));
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    sfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    CU_ASSERT_FATAL(sfd >= 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+    CU_ASSERT_EQUAL_FATAL(bind(sfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    io = NULL;
+    CU_ASSERT_EQUAL(qed_io_posix_open(sock, 0, &io), QED_ERR_FILETYPE);
+    CU_ASSERT_EQUAL(qed_io_posix_create(sock, &io), QED_ERR_FILETYPE);
+    CU_ASSERT_PTR_NULL(io);
+    close(sfd);
+    remove_all(dir, names);
+}
+
+int suite_reliab(void)
+{
+    static const test_case cases[] = {
+        { "locks: QEMU's bytes", test_lock_bytes },
+        { "locks: writer/reader exclusion, NO_LOCK", test_lock_exclusion },
+        { "locks: QEMU's bytes held by another", test_lock_foreign_bytes },
+        { "locks: create truncates only when locked", test_lock_create },
+        { "locks: the backing chain is read-locked", test_lock_backing_chain },
+        { "file types: FIFO (no hang), socket", test_special_files },
+    };
+    return ADD_SUITE("reliability", cases);
+}
