@@ -12,9 +12,12 @@
 #                       bench/README.md (knobs: RUNS, CONVERT_RUNS, WRITES)
 #   make ref-alone      build libqed, qedtool and the unit tests from a copy
 #                       of the top Makefile and ref/ alone (in TEST_TARGETS)
+#   make doc-examples   run every command example of README.md, ADAPTERS.md,
+#                       the shim's README and the --help texts, as written
+#                       (ci/doc-examples.sh; in TEST_TARGETS)
 #
-# None of these but ref-alone is in TEST_TARGETS: .ci/run calls them as
-# stages of their own.
+# None of these but ref-alone and doc-examples is in TEST_TARGETS: .ci/run
+# calls them as stages of their own.
 # A target whose tool is missing prints SKIPPED with the reason and fails.
 
 ASAN_BUILDDIR ?= $(BUILDDIR)/asan
@@ -48,6 +51,15 @@ ref-alone:
 
 TEST_TARGETS += ref-alone
 
+# The examples use qedtool, qed-conform, the shim and shim-test; two blocks
+# of examples run at a time (DOC_EXAMPLES_JOBS).
+DOC_EXAMPLES_JOBS ?= 2
+doc-examples: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform \
+              $(BUILDDIR)/libqedtrace.so $(BUILDDIR)/shim-test
+	$(Q)ci/count-skips.sh doc-examples ci/doc-examples.sh -j $(DOC_EXAMPLES_JOBS) $(BUILDDIR)
+
+TEST_TARGETS += doc-examples
+
 # For .ci/run: which targets `make test` runs.
 print-test-targets:
 	@echo $(TEST_TARGETS)
@@ -55,4 +67,4 @@ print-test-targets:
 CLEAN_FILES += build/coverage
 
 .PHONY: coverage test-asan test-valgrind need-valgrind bench \
-        print-test-targets ref-alone
+        print-test-targets ref-alone doc-examples

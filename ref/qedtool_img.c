@@ -151,6 +151,26 @@ static void print_formatting(const create_args *ca)
            co->table_size ? co->table_size : QED_DEFAULT_TABLE_SIZE);
 }
 
+/* Check the new image's header before anything is printed or opened:
+ * qed_create runs on a memory file that may hold no byte, so libqed's own
+ * checks of the options (geometry HDR-2/HDR-3, HDR-10, the backing name,
+ * HDR-12) decide, and a valid header only fails its first write with
+ * QED_ERR_NOSPC.  (HDR-9 holds already: decide_size rounded the size up.)
+ * Returns 0, or -1 after printing the rule broken; FILE is left alone. */
+static int validate_new_image(const create_args *ca)
+{
+    qed_io *io = NULL;
+    int rc = qed_io_mem_new(NULL, 0, 0, &io);
+
+    if (rc == QED_OK)
+        rc = qed_create(io, &ca->co);
+    qed_io_close(io);
+    if (rc == QED_OK || rc == QED_ERR_NOSPC)
+        return 0;
+    qt_err_status(ca->file, rc);
+    return -1;
+}
+
 /* Write the new image; on failure the half-made file is removed. */
 static int write_new_image(const create_args *ca)
 {
@@ -190,7 +210,7 @@ int qt_cmd_create(int argc, char **argv)
         qt_refuse_backing_overwrite("create", ca.file, ca.co.backing_file,
                                     ca.co.backing_format) != 0)
         return QT_EXIT_FAIL;                  /* before anything is written */
-    if (decide_size(&ca, backing_size) != 0)
+    if (decide_size(&ca, backing_size) != 0 || validate_new_image(&ca) != 0)
         return QT_EXIT_FAIL;
     if (!ca.quiet)
         print_formatting(&ca);

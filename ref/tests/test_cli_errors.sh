@@ -181,6 +181,12 @@ expect 1 err "(HDR-3)" "$Q" create -o table_size=17 a.qed 1M
 no_file a.qed
 expect 1 err "(HDR-10)" "$Q" create -o cluster_size=4k,table_size=1 a.qed 2G
 no_file a.qed
+empty out                                      # validated before "Formatting"
+echo keep >kept.qed                            # an existing FILE is left alone
+expect 1 err "qedtool: kept.qed: image_size exceeds the maximum for this geometry (HDR-10)" \
+    "$Q" create -o cluster_size=4k,table_size=2 kept.qed 10G
+empty out
+has kept.qed keep
 expect 1 err "qedtool: /nonexistent-qed-dir/a.qed: No such file or directory" \
     "$Q" create /nonexistent-qed-dir/a.qed 1M
 # backing files
