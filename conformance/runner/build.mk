@@ -13,11 +13,14 @@
 #   make conform-partial   run the suite against conformance/adapters/partial
 #                       (info and convert only): read cases still judged,
 #                       every skip names the capability it lacks
+#   make test-adapter-check  qed-conform adapter-check on the reference, the
+#                       partial adapter, QEMU and deliberately broken adapters
 
 CONFORM_SRC := conformance/runner/qed-conform.c conformance/runner/conform_case.c \
                conformance/runner/conform_json.c conformance/runner/conform_map.c \
                conformance/runner/conform_proc.c conformance/runner/conform_run.c \
-               conformance/runner/conform_report.c conformance/runner/conform_guard.c
+               conformance/runner/conform_report.c conformance/runner/conform_guard.c \
+               conformance/runner/conform_adapter_check.c
 # qed-conform golden: the generator is linked in.
 # qed-conform crash and crash-check: the crash subsystem is linked in, with libqed.
 CONFORM_OBJ := $(CONFORM_SRC:%.c=$(BUILDDIR)/obj/%.o) $(GOLDEN_OBJ) $(CONFORM_LIB_OBJ) \
@@ -83,4 +86,12 @@ conform-partial: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 
 TEST_TARGETS += conform-partial
 
-.PHONY: conform conform-qemu conform-selftest test-conform-unit conform-html conform-partial
+# qed-conform adapter-check against adapters that keep and break the contract.
+test-adapter-check: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
+	$(Q)ci/count-skips.sh test-adapter-check conformance/runner/adapter-check-test.sh \
+	    $(BUILDDIR)/qed-conform $(BUILDDIR)/qedtool
+
+TEST_TARGETS += test-adapter-check
+
+.PHONY: conform conform-qemu conform-selftest test-conform-unit conform-html conform-partial \
+        test-adapter-check
