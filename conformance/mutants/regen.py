@@ -55,6 +55,18 @@ muts = [
   "    if (img->depth + 1 > 4096)\n        return QED_E_CHAIN_DEPTH;\n"),
  ("cow-ignores-backing", "WR-7: a new cluster's unwritten part is zero instead of the backing file's data",
   "    return kind == K_ZERO || !img->backing_name;\n", "    (void)img;\n    return 1;\n"),
+ ("read-only-open-rewrites-header", "HDR-7 and reading must not write: a read-only open clears unknown autoclear bits in the file, through a writable reopen of its path",
+  "    if (ret != QED_OK || img->state == SESSION_READ_ONLY)\n        return ret;\n",
+  "    if (ret == QED_OK && img->state == SESSION_READ_ONLY && opts->path) {\n"
+  "        qed_io *ro = img->io, *rw;\n"
+  "        if (qed_io_posix_open(opts->path, 1, &rw) == QED_OK) {\n"
+  "            img->io = rw;\n"
+  "            ret = clear_unknown_autoclear(img);\n"
+  "            img->io = ro;\n"
+  "            qed_io_close(rw);\n"
+  "        }\n"
+  "    }\n"
+  "    if (ret != QED_OK || img->state == SESSION_READ_ONLY)\n        return ret;\n"),
  # The write-ordering rules: each mutant passes every other family and must
  # be killed by the crash family (qed-conform crash).
  ("wr1-no-flush-after-need-check", "WR-1: NEED_CHECK is written but not flushed before the first table write",

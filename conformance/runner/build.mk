@@ -10,11 +10,17 @@
 #   make conform-html   build/conform.html: the two runs above side by side
 #   make conform-selftest  inject faults through conformance/adapters/faulty:
 #                       the runner must report each one
+#   make conform-partial   run the suite against conformance/adapters/partial
+#                       (info and convert only): read cases still judged,
+#                       every skip names the capability it lacks
+#   make test-adapter-check  qed-conform adapter-check on the reference, the
+#                       partial adapter, QEMU and deliberately broken adapters
 
 CONFORM_SRC := conformance/runner/qed-conform.c conformance/runner/conform_case.c \
                conformance/runner/conform_json.c conformance/runner/conform_map.c \
                conformance/runner/conform_proc.c conformance/runner/conform_run.c \
-               conformance/runner/conform_report.c
+               conformance/runner/conform_report.c conformance/runner/conform_guard.c \
+               conformance/runner/conform_adapter_check.c
 # qed-conform golden: the generator is linked in.
 # qed-conform crash and crash-check: the crash subsystem is linked in, with libqed.
 CONFORM_OBJ := $(CONFORM_SRC:%.c=$(BUILDDIR)/obj/%.o) $(GOLDEN_OBJ) $(CONFORM_LIB_OBJ) \
@@ -25,10 +31,11 @@ ALL_TARGETS += $(BUILDDIR)/qed-conform
 $(BUILDDIR)/qed-conform: $(CONFORM_OBJ)
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
-# Unit tests of the runner's JSON reader, maps and path checks.
+# Unit tests of the runner's JSON reader, maps, path checks and read guard.
 $(BUILDDIR)/conform-unit-test: $(BUILDDIR)/obj/conformance/runner/conform_unit_test.o \
         $(BUILDDIR)/obj/conformance/runner/conform_json.o \
-        $(BUILDDIR)/obj/conformance/runner/conform_map.o $(CONFORM_LIB_OBJ)
+        $(BUILDDIR)/obj/conformance/runner/conform_map.o \
+        $(BUILDDIR)/obj/conformance/runner/conform_guard.o $(CONFORM_LIB_OBJ)
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 test-conform-unit: $(BUILDDIR)/conform-unit-test
@@ -72,4 +79,19 @@ conform-selftest: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 
 TEST_TARGETS += conform-selftest
 
-.PHONY: conform conform-qemu conform-selftest test-conform-unit conform-html
+# A partial implementation (conformance/adapters/partial: info and convert
+# of the reference): what a run judges and skips (conform-partial.sh).
+conform-partial: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
+	$(Q)conformance/runner/conform-partial.sh $(BUILDDIR) --random 1:50 $(CONFORM_MANIFEST_OPT)
+
+TEST_TARGETS += conform-partial
+
+# qed-conform adapter-check against adapters that keep and break the contract.
+test-adapter-check: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
+	$(Q)ci/count-skips.sh test-adapter-check conformance/runner/adapter-check-test.sh \
+	    $(BUILDDIR)/qed-conform $(BUILDDIR)/qedtool
+
+TEST_TARGETS += test-adapter-check
+
+.PHONY: conform conform-qemu conform-selftest test-conform-unit conform-html conform-partial \
+        test-adapter-check

@@ -7,6 +7,7 @@
 #include "../lib/files.h"
 #include "../lib/le.h"
 #include "../crash/crash.h"
+#include "conform_guard.h"
 #include "conform_map.h"
 #include "conform_proc.h"
 
@@ -39,6 +40,9 @@ typedef struct {
     char log[LOG_MAX];      /* the command lines run, for --keep-failures */
     size_t log_len;
     int timed_out;          /* a command hung: run nothing more */
+    cg_inputs inputs;       /* the staged input files (reading must not write) */
+    char unchecked[512];    /* the parts not judged, each with the capability lacking */
+    unsigned checked;       /* how many parts of the case were judged */
 } case_ctx;
 
 static const char *const cap_names[] = {
@@ -268,8 +272,10 @@ static int test_u64(const case_ctx *x, const char *key, uint64_t *out)
 }
 
 /* Convert img to raw (by tool) and compare size and SHA-256 with the
- * test's image_size and sha_key ("content_sha256" ...). */
-static void verify_content(case_ctx *x, int tool, const char *img, const char *sha_key)
+ * test's image_size and sha_key ("content_sha256" ...); a mismatch is
+ * reported under label. */
+static void verify_content_as(case_ctx *x, int tool, const char *img, const char *sha_key,
+                              const char *label)
 {
     static int serial;
     char raw[64], hex[65];
@@ -294,7 +300,13 @@ static void verify_content(case_ctx *x, int tool, const char *img, const char *s
         fail(x, "raw export of %s is %llu bytes, expected image_size %llu", img,
              (unsigned long long)size, (unsigned long long)want_size);
     else if (strcmp(hex, want) != 0)
-        fail(x, "%s: raw export sha256 %.16s..., expected %.16s...", sha_key, hex, want);
+        fail(x, "%s: raw export sha256 %.16s..., expected %.16s...", label, hex, want);
+}
+
+/* verify_content_as, reported under the key's own name. */
+static void verify_content(case_ctx *x, int tool, const char *img, const char *sha_key)
+{
+    verify_content_as(x, tool, img, sha_key, sha_key);
 }
 
 /* info --output=json: virtual-size must equal image_size. */
@@ -417,25 +429,90 @@ static const char *case_file(const case_ctx *x)
     return f ? f : "image.qed";
 }
 
-/* Family read (and random): content, size and map. */
-static void run_read(case_ctx *x)
+/* The names of the capability bits in mask, quoted: "'map'", "'convert'
+ * and 'info'", "'convert', 'info' and 'map'". */
+static void cap_list(unsigned mask, char *out, size_t cap)
+{
+    unsigned left = mask;
+    out[0] = '\0';
+    while (left != 0) {
+        unsigned bit = left & (~left + 1u);
+        left &= ~bit;
+        append(out, cap, out[0] == '\0' ? "'" : left != 0 ? ", '" : " and '");
+        append(out, cap, conform_cap_name(bit));
+        append(out, cap, "'");
+    }
+}
+
+/* Judge the part `what` of a case only when the adapter has cap: 1 when it
+ * does (the part counts as judged), else 0 after noting the part as not
+ * checked, with the capability it lacks. */
+static int can_judge(case_ctx *x, unsigned cap, const char *what)
+{
+    char item[128];
+    if (x->cfg->caps & cap) {
+        x->checked++;
+        return 1;
+    }
+    snprintf(item, sizeof item, "%s%s (adapter lacks '%s')", x->unchecked[0] ? ", " : "", what,
+             conform_cap_name(cap));
+    append(x->unchecked, sizeof x->unchecked, item);
+    return 0;
+}
+
+/* End a case judged in parts: a failure stands (with what was not checked
+ * added); a case in which nothing could be judged is a skip naming what
+ * it lacks, never a pass; a pass says what was not checked. */
+static void finish_parts(case_ctx *x, const char *why_nothing)
+{
+    if (x->unchecked[0] == '\0')
+        return;
+    if (x->r->status != CS_FAIL && x->checked == 0) {
+        skip(x, "nothing checked: %s%s", x->unchecked, why_nothing ? why_nothing : "");
+        return;
+    }
+    append(x->r->message, CR_MESSAGE_MAX, x->r->message[0] ? "; not checked: " : "not checked: ");
+    append(x->r->message, CR_MESSAGE_MAX, x->unchecked);
+}
+
+/* Reading must not write: after the adapter's read calls (and before any
+ * repair), every staged input file must still be byte-identical. */
+static void verify_inputs_unchanged(case_ctx *x)
+{
+    char msg[CR_MESSAGE_MAX];
+    if (cp_interrupted())
+        return;
+    if (cg_verify(&x->inputs, x->dir, x->c->base_dir, msg, sizeof msg) < 0)
+        fail(x, "reading must not write: %s", msg);
+}
+
+/* Compare the adapter's check counts of img with the test's "check". */
+static void verify_counts(case_ctx *x, const char *img)
 {
     uint64_t want_corr, want_leaks, corr, leaks;
     int code;
-    verify_content(x, TOOL_ADAPTER, case_file(x), "content_sha256");
-    verify_info_size(x, case_file(x));
-    verify_map(x, case_file(x));
-    if (cj_get(x->c->test, "check") == NULL)
-        return;
-    if (!(x->cfg->caps & CAP_CHECK)) {
-        if (x->r->status != CS_FAIL)
-            snprintf(x->r->message, CR_MESSAGE_MAX, "check counts not verified: adapter lacks 'check'");
-        return;
-    }
     if (expected_counts(x, &want_corr, &want_leaks) < 0)
         fail(x, "manifest: bad \"check\" counts");
-    else if (run_check(x, TOOL_ADAPTER, NULL, case_file(x), &corr, &leaks, &code) == 0)
+    else if (run_check(x, TOOL_ADAPTER, NULL, img, &corr, &leaks, &code) == 0)
         compare_counts(x, "", corr, leaks, code, want_corr, want_leaks);
+}
+
+/* Family read (and random): content (convert), size (info), map (map)
+ * and the check counts (check), each judged when the adapter has what it
+ * needs; then the inputs must be unchanged. */
+static void run_read(case_ctx *x)
+{
+    const char *img = case_file(x);
+    if (can_judge(x, CAP_CONVERT, "content"))
+        verify_content(x, TOOL_ADAPTER, img, "content_sha256");
+    if (can_judge(x, CAP_INFO, "size"))
+        verify_info_size(x, img);
+    if (can_judge(x, CAP_MAP, "map"))
+        verify_map(x, img);
+    if (cj_get(x->c->test, "check") != NULL && can_judge(x, CAP_CHECK, "check counts"))
+        verify_counts(x, img);
+    verify_inputs_unchanged(x);
+    finish_parts(x, NULL);
 }
 
 /* Run a command that must refuse the image: exit non-zero, no crash. */
@@ -452,14 +529,19 @@ static void expect_refusal(case_ctx *x, const char *const args[])
     cp_result_free(&res);
 }
 
-/* Family reject: info and convert must both refuse. */
+/* Family reject: info and convert must both refuse (each judged when the
+ * adapter has it); the inputs must be unchanged. */
 static void run_reject(case_ctx *x)
 {
     const char *info[] = { "info", "--output=json", case_file(x), NULL };
     const char *conv[] = { "convert", "-f", "qed", "-O", "raw", case_file(x),
                            "qed-conform-reject.raw", NULL };
-    expect_refusal(x, info);
-    expect_refusal(x, conv);
+    if (can_judge(x, CAP_INFO, "info refuses"))
+        expect_refusal(x, info);
+    if (can_judge(x, CAP_CONVERT, "convert refuses"))
+        expect_refusal(x, conv);
+    verify_inputs_unchanged(x);
+    finish_parts(x, NULL);
 }
 
 /* result acceptable: refusing is fine, accepting must give the content. */
@@ -472,17 +554,16 @@ static void run_acceptable(case_ctx *x)
         return;
     int accepted = res.exit_code == 0;
     cp_result_free(&res);
-    if (!accepted) {
-        snprintf(x->r->message, CR_MESSAGE_MAX, "refused (allowed)");
+    if (accepted && cj_get(x->c->test, "content_sha256") != NULL)
+        verify_content(x, TOOL_ADAPTER, case_file(x), "content_sha256");
+    verify_inputs_unchanged(x);
+    if (x->r->status == CS_FAIL)
         return;
-    }
-    if (cj_get(x->c->test, "content_sha256") == NULL) {
-        snprintf(x->r->message, CR_MESSAGE_MAX, "accepted (the case gives no content to compare)");
-        return;
-    }
-    verify_content(x, TOOL_ADAPTER, case_file(x), "content_sha256");
-    if (x->r->status != CS_FAIL)
-        snprintf(x->r->message, CR_MESSAGE_MAX, "accepted, with the expected content");
+    snprintf(x->r->message, CR_MESSAGE_MAX, "%s",
+             !accepted ? "refused (allowed)"
+             : cj_get(x->c->test, "content_sha256") == NULL
+                 ? "accepted (the case gives no content to compare)"
+                 : "accepted, with the expected content");
 }
 
 /* Copy the case image to a sibling name for a destructive step. */
@@ -498,8 +579,89 @@ static int copy_sibling(case_ctx *x, const char *img, const char *suffix, char *
     return 0;
 }
 
-/* Family check: counts and exit code; then repair a copy, re-check it
- * and compare its content with repaired_content_sha256. */
+/* 1 when the test's rules cite rule. */
+static int cites_rule(const case_ctx *x, const char *rule)
+{
+    const cj_value *rules = cj_get(x->c->test, "rules");
+    for (size_t i = 0; i < cj_len(rules); i++)
+        if (cj_str(cj_at(rules, i)) != NULL && strcmp(cj_str(cj_at(rules, i)), rule) == 0)
+            return 1;
+    return 0;
+}
+
+/* The key of the content a reader must see in a check case's image as
+ * found, or NULL when the manifest does not say.  An explicit
+ * content_sha256 says it; so does repaired_content_sha256 when the case
+ * cites neither CHK-2 nor CHK-3: only the entries those rules reset read
+ * differently after repair (CHK-6), leak repair changes no content
+ * (CHK-4, CHK-7), and a duplicate reads the same through its copy. */
+static const char *as_found_content_key(const case_ctx *x)
+{
+    if (cj_get(x->c->test, "content_sha256") != NULL)
+        return "content_sha256";
+    if (cj_get(x->c->test, "repaired_content_sha256") != NULL && !cites_rule(x, "CHK-2") &&
+        !cites_rule(x, "CHK-3"))
+        return "repaired_content_sha256";
+    return NULL;
+}
+
+/* Run a read command whose outcome is not judged: only a crash or a hang
+ * (recorded by run_tool) fails. */
+static void run_unjudged(case_ctx *x, const char *const args[])
+{
+    cp_result res;
+    if (run_tool(x, TOOL_ADAPTER, args, &res) == 0)
+        cp_result_free(&res);
+}
+
+/* Family check, adapter without `check`: the reader is judged on what it
+ * reads from the image as found, where the manifest says what that is;
+ * otherwise info and convert still run, and must not crash, hang or
+ * write, but that alone is no pass. */
+static void read_as_found(case_ctx *x)
+{
+    const char *img = case_file(x), *key = as_found_content_key(x);
+    const char *info[] = { "info", "--output=json", img, NULL };
+    const char *conv[] = { "convert", "-f", "qed", "-O", "raw", img, "qed-conform-asis.raw", NULL };
+    can_judge(x, CAP_CHECK, "check counts");
+    if (key == NULL) {
+        if (x->cfg->caps & CAP_INFO)
+            run_unjudged(x, info);
+        if (x->cfg->caps & CAP_CONVERT)
+            run_unjudged(x, conv);
+    } else {
+        if (can_judge(x, CAP_CONVERT, "content as found"))
+            verify_content_as(x, TOOL_ADAPTER, img, key, "content as found");
+        if (can_judge(x, CAP_INFO, "size"))
+            verify_info_size(x, img);
+    }
+    verify_inputs_unchanged(x);
+    finish_parts(x, key ? NULL : "; the manifest gives no content for reading this corrupt "
+                                 "image as found (info and convert ran without crash, hang "
+                                 "or write)");
+}
+
+/* Repair the copy of a check case's image with `check -r all`: a re-check
+ * must find no corruption (CHK-5) and, when the adapter can convert, the
+ * content must be repaired_content_sha256 (CHK-6). */
+static void verify_repair(case_ctx *x, const char *copy)
+{
+    uint64_t corr, leaks;
+    int code;
+    if (run_check(x, TOOL_ADAPTER, "all", copy, &corr, &leaks, &code) < 0)
+        return;
+    if (run_check(x, TOOL_ADAPTER, NULL, copy, &corr, &leaks, &code) < 0)
+        return;
+    if (corr != 0)   /* CHK-5: repair leaves no corruption */
+        fail(x, "re-check after `check -r all`: %llu corruptions, expected 0",
+             (unsigned long long)corr);
+    if (can_judge(x, CAP_CONVERT, "repaired content"))
+        verify_content(x, TOOL_ADAPTER, copy, "repaired_content_sha256");
+}
+
+/* Family check: counts and exit code, the inputs unchanged; then repair a
+ * copy, re-check it and compare its content with repaired_content_sha256.
+ * Without `check`, the image is read as found (read_as_found). */
 static void run_check_family(case_ctx *x)
 {
     uint64_t want_corr, want_leaks, corr, leaks;
@@ -509,20 +671,19 @@ static void run_check_family(case_ctx *x)
         fail(x, "manifest: check case without valid \"check\" counts");
         return;
     }
+    if (!(x->cfg->caps & CAP_CHECK)) {
+        read_as_found(x);
+        return;
+    }
     if (copy_sibling(x, case_file(x), ".repair", copy, sizeof copy) < 0)
         return;
     if (run_check(x, TOOL_ADAPTER, NULL, case_file(x), &corr, &leaks, &code) == 0)
         compare_counts(x, "", corr, leaks, code, want_corr, want_leaks);
-    if (cj_get(x->c->test, "repaired_content_sha256") == NULL)
-        return;
-    if (run_check(x, TOOL_ADAPTER, "all", copy, &corr, &leaks, &code) < 0)
-        return;
-    if (run_check(x, TOOL_ADAPTER, NULL, copy, &corr, &leaks, &code) < 0)
-        return;
-    if (corr != 0)   /* CHK-5: repair leaves no corruption */
-        fail(x, "re-check after `check -r all`: %llu corruptions, expected 0",
-             (unsigned long long)corr);
-    verify_content(x, TOOL_ADAPTER, copy, "repaired_content_sha256");
+    x->checked++;
+    verify_inputs_unchanged(x);   /* before any repair call */
+    if (cj_get(x->c->test, "repaired_content_sha256") != NULL)
+        verify_repair(x, copy);
+    finish_parts(x, NULL);
 }
 
 /* create -o ... [-b NAME -F FMT] IMG SIZE from the test's create object. */
@@ -773,25 +934,25 @@ static void run_crash(case_ctx *x)
 
 typedef void (*family_fn)(case_ctx *x);
 
-/* The family handler and the capabilities it needs; NULL if unknown.
- * In the read families the result field decides: invalid images are
- * handled as rejects, acceptable ones as acceptable. */
-static family_fn pick_family(const case_ctx *x, unsigned *caps)
+/* The family handler, the capabilities it needs all of (*caps) and those
+ * it needs at least one of (*any, 0 for none); NULL if unknown.  The read,
+ * reject and check families judge each part of a case with the
+ * capability it needs, so they need only some.  In the read families the
+ * result field decides: invalid images are handled as rejects, acceptable
+ * ones as acceptable. */
+static family_fn pick_family(const case_ctx *x, unsigned *caps, unsigned *any)
 {
     const char *fam = x->c->family, *res = x->c->result ? x->c->result : "valid";
     int readish = strcmp(fam, "read") == 0 || strcmp(fam, "random") == 0;
+    *caps = *any = 0;
     if (strcmp(fam, "reject") == 0 || (readish && strcmp(res, "invalid") == 0))
-        return *caps = CAP_INFO | CAP_CONVERT, run_reject;
+        return *any = CAP_INFO | CAP_CONVERT, run_reject;
     if (strcmp(fam, "acceptable") == 0 || (readish && strcmp(res, "acceptable") == 0))
         return *caps = CAP_CONVERT, run_acceptable;
     if (readish)
-        return *caps = CAP_CONVERT | CAP_INFO | CAP_MAP, run_read;
-    if (strcmp(fam, "check") == 0) {
-        *caps = CAP_CHECK;
-        if (cj_get(x->c->test, "repaired_content_sha256") != NULL)
-            *caps |= CAP_CONVERT;
-        return run_check_family;
-    }
+        return *any = CAP_CONVERT | CAP_INFO | CAP_MAP | CAP_CHECK, run_read;
+    if (strcmp(fam, "check") == 0)
+        return *any = CAP_CHECK | CAP_CONVERT | CAP_INFO, run_check_family;
     if (strcmp(fam, "write") == 0)
         return *caps = write_caps(x), run_write;
     if (strcmp(fam, "crash") == 0)
@@ -815,6 +976,10 @@ static int stage_file(case_ctx *x, const char *rel, const char *want_sha)
     if (want_sha != NULL && strcmp(hex, want_sha) != 0) {
         fail(x, "corpus: %s has sha256 %.16s..., manifest says %.16s... (corpus damaged)", rel, hex,
              want_sha);
+        return -1;
+    }
+    if (cg_add(&x->inputs, rel, hex) < 0) {
+        fail(x, "runner: out of memory");
         return -1;
     }
     return 0;
@@ -918,7 +1083,8 @@ static unsigned lowest_bit(unsigned mask)
 void conform_run_case(const conform_config *cfg, const conform_case *c, case_result *r)
 {
     static case_ctx x;   /* large (log buffer): one case at a time per process */
-    unsigned need = 0;
+    unsigned need = 0, any = 0;
+    char lacking[128];
     memset(&x, 0, sizeof x);
     memset(r, 0, sizeof *r);
     x.cfg = cfg;
@@ -927,11 +1093,15 @@ void conform_run_case(const conform_config *cfg, const conform_case *c, case_res
     double start = cp_now();
     x.budget = cfg->timeout;   /* the runner's own hashing does not count */
     collect_rules(c, r->rules, sizeof r->rules);
-    family_fn run = pick_family(&x, &need);
+    family_fn run = pick_family(&x, &need, &any);
     if (run == NULL)
         fail(&x, "manifest: unknown family \"%s\"", c->family);
     else if (need & ~cfg->caps)
         skip(&x, "adapter lacks '%s'", conform_cap_name(lowest_bit(need & ~cfg->caps)));
+    else if (any != 0 && (any & cfg->caps) == 0) {
+        cap_list(any, lacking, sizeof lacking);
+        skip(&x, "adapter lacks %s: nothing could be checked", lacking);
+    }
     else if (run == run_write && cfg->reference[0] == '\0')
         skip(&x, "the reference build/qedtool (needed to verify writes) was not found");
     else if (stage_inputs(&x) == 0)
@@ -940,5 +1110,6 @@ void conform_run_case(const conform_config *cfg, const conform_case *c, case_res
         keep_failure(&x);
     if (x.dir[0])
         cf_remove_tree(x.dir);
+    cg_free(&x.inputs);
     r->seconds = cp_now() - start;
 }

@@ -1,16 +1,20 @@
 /*
  * conform_unit_test.c - unit tests of qed-conform's parts that read
  * untrusted text: the JSON reader, map normalisation and comparison, and
- * the manifest path check; and of the JSON string writer the reports and
+ * the manifest path check, the guard that reading does not write; and of
+ * the JSON string writer the reports and
  * manifests share (its output must read back through the reader).  Prints
  * one line per failed check and closes with "N passed, N failed"; exit
  * status 0 only when nothing failed.
  */
 #include "../lib/files.h"
 #include "../lib/json_string.h"
+#include "../lib/sha256.h"
+#include "conform_guard.h"
 #include "conform_json.h"
 #include "conform_map.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +205,58 @@ static void test_json_string_writer(void)
     expect_json_string("caf\xc3\xa9", "\"caf\xc3\xa9\"");   /* UTF-8 as it is */
 }
 
+/* Write n bytes of text to dir/name; 0 or -1. */
+static int write_named(const char *dir, const char *name, const char *text, size_t n)
+{
+    char path[PATH_MAX];
+    FILE *f;
+    if (cf_join(path, sizeof path, dir, name) < 0 || (f = fopen(path, "wb")) == NULL)
+        return -1;
+    int ok = fwrite(text, 1, n, f) == n;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* cg_verify after the scratch copy of "x.img" became text (removed when
+ * text is NULL): its message must hold want ("" = unchanged). */
+static void expect_guard(const char *orig, const char *scratch, const char *text,
+                         const char *want)
+{
+    static const char original[] = "QED-header-bytes";   /* 16 bytes */
+    cg_inputs in = { NULL, 0, 0 };
+    char hex[65], path[PATH_MAX], msg[512];
+    sha256_buffer_hex(original, strlen(original), hex);
+    int ready = write_named(orig, "x.img", original, strlen(original)) == 0 &&
+                cg_add(&in, "x.img", hex) == 0 && cf_join(path, sizeof path, scratch, "x.img") == 0;
+    if (ready && text != NULL)
+        ready = write_named(scratch, "x.img", text, strlen(text)) == 0;
+    else if (ready)
+        remove(path);
+    int rc = ready ? cg_verify(&in, scratch, orig, msg, sizeof msg) : -2;
+    expect(ready && (want[0] ? rc == -1 && strstr(msg, want) != NULL : rc == 0 && msg[0] == '\0'),
+           want[0] ? want : "an unchanged input passes the guard");
+    cg_free(&in);
+}
+
+static void test_guard(void)
+{
+    char orig[] = "/tmp/conform-unit-orig.XXXXXX", scratch[] = "/tmp/conform-unit-new.XXXXXX";
+    if (mkdtemp(orig) == NULL || mkdtemp(scratch) == NULL) {
+        expect(0, "mkdtemp for the guard test");
+        return;
+    }
+    expect_guard(orig, scratch, "QED-header-bytes", "");
+    expect_guard(orig, scratch, "QED-header-bytEs", "x.img changed at byte 14 (0xe)");
+    expect_guard(orig, scratch, "XED-header-bytes", "x.img changed at byte 0 (0x0)");
+    expect_guard(orig, scratch, "QED-header-bytes!", "x.img grew from 16 to 17 bytes");
+    expect_guard(orig, scratch, "QED-header", "x.img shrank from 16 to 10 bytes");
+    expect_guard(orig, scratch, "QED-header-b", "x.img shrank from 16 to 12 bytes");
+    expect_guard(orig, scratch, "", "x.img shrank from 16 to 0 bytes");
+    expect_guard(orig, scratch, "QED-HEADER", "x.img changed at byte 4 (0x4)");
+    expect_guard(orig, scratch, NULL, "x.img was removed or cannot be read");
+    cf_remove_tree(orig);
+    cf_remove_tree(scratch);
+}
+
 int main(void)
 {
     test_json_string_writer();
@@ -209,6 +265,7 @@ int main(void)
     test_json_accessors();
     test_map_normalise_and_compare();
     test_safe_paths();
+    test_guard();
     printf("%u passed, %u failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

@@ -11,6 +11,7 @@
 
 #include "conform.h"
 #include "../lib/files.h"
+#include "conform_adapter_check.h"
 #include "conform_proc.h"
 #include "conform_report.h"
 #include "conform_run.h"
@@ -42,6 +43,7 @@ static const char usage_text[] =
 "       qed-conform crash-golden --out DIR | --check DIR\n"
 "       qed-conform trace dump LOG [--image INITIAL.qed]\n"
 "       qed-conform --merge OUT.json [--junit F] [--html F] SHARD.json...\n"
+"       qed-conform adapter-check [--impl ref|qemu|cmd:PATH] [--timeout SECONDS]\n"
 "\n"
 "Run the QED conformance suite against one implementation and report every\n"
 "case as passed, failed (with the spec rule IDs and what differed) or\n"
@@ -63,6 +65,11 @@ static const char usage_text[] =
 "options below apply.  `crash-check` judges one trace recorded elsewhere,\n"
 "`crash-golden` writes or checks corpus/traces, `trace dump` prints a trace\n"
 "for a person; each has its own --help.\n"
+"\n"
+"`qed-conform adapter-check` tries an adapter before a full run: it calls\n"
+"each subcommand the adapter declares once on a known image and says in\n"
+"plain words which part of the contract it breaks; `qed-conform\n"
+"adapter-check --help` describes it.\n"
 "\n";
 
 /* The options (a second literal: C99 guarantees 4095 bytes per literal). */
@@ -111,6 +118,48 @@ static const char usage_options[] =
 "  qed-conform                                   # the reference, full corpus\n"
 "  qed-conform --impl qemu --filter 'read/*' -j 2\n"
 "  qed-conform --impl cmd:./myadapter --junit out.xml --keep-failures fails/\n";
+
+static const char adapter_check_usage[] =
+"Usage: qed-conform adapter-check [--impl ref|qemu|cmd:PATH] [--timeout SECONDS]\n"
+"\n"
+"Try an adapter (conformance/ADAPTERS.md) before a full run.  The reference\n"
+"(build/qedtool) makes a known image in a temporary directory: known.qed,\n"
+"1 MiB, 64 KiB clusters, over the raw backing file base.raw, with one data\n"
+"cluster and one zero cluster.  Then `capabilities` is asked, and each\n"
+"subcommand the adapter declares is called on that image, once, or twice\n"
+"where the contract also asks for a refusal or an exit code:\n"
+"\n"
+"  info      exit 0 and JSON with the right \"virtual-size\"; non-zero for a\n"
+"            raw file and for an image whose backing file is missing (BACK-5)\n"
+"  convert   exit 0 and the image's bytes in DST; non-zero for a raw file\n"
+"  map       exit 0 and qemu-img's JSON array, equal to the image's map\n"
+"  check     exit 0 and 0 counts when clean; exit 3 and 1 leak for an image\n"
+"            with one leaked cluster\n"
+"  create    exit 0, and the reference opens the new image: clean, of the size\n"
+"            asked\n"
+"  io        exit 0, and the reference reads the written bytes back; non-zero\n"
+"            when a read -P finds other bytes\n"
+"  rebase    exit 0, and the header names the new backing file\n"
+"  resize    exit 0, and the reference sees the new size\n"
+"  io-trace  exit 0, and the log starts with a dm-log-writes superblock\n"
+"\n"
+"Reading must not write: after info, convert, map and check, every file\n"
+"they read must be byte-identical.  Each line printed is \"ok\", \"BROKEN\"\n"
+"(what is wrong: a crash, a hang, an exit status, JSON, or what a file\n"
+"holds afterwards), \"-\" for a subcommand not declared (with what a run\n"
+"then skips) or \"note\".\n"
+"\n"
+"Options:\n"
+"  --impl ref|qemu|cmd:PATH  the adapter, as for a run (default ref)\n"
+"  --timeout SECONDS   time limit of each call (default 20)\n"
+"  -h, --help          print this help\n"
+"\n"
+"Exit status: 0 when the adapter keeps the contract for what it declares,\n"
+"1 when it breaks it, 2 on a usage error or when the reference could not\n"
+"make the known image.\n"
+"\n"
+"Example:\n"
+"  qed-conform adapter-check --impl cmd:./my-adapter\n";
 
 /* Parsed command line. */
 typedef struct {
@@ -709,6 +758,39 @@ static int run_suite(const options *o, const conform_config *cfg, const case_lis
     return n[CS_FAIL] == 0 ? 0 : 1;
 }
 
+/* qed-conform adapter-check [--impl X] [--timeout S]: the exit status. */
+static int adapter_check_main(int argc, char **argv)
+{
+    options o = { .impl = "ref", .timeout = 20.0 };
+    conform_config cfg;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return fputs(adapter_check_usage, stdout), 0;
+        if ((v = option_value(argc, argv, &i, "--impl")) != NULL)
+            o.impl = v;
+        else if ((v = option_value(argc, argv, &i, "--timeout")) == NULL)
+            return setup_error("adapter-check: unknown option or missing value: %s (see --help)",
+                               argv[i]);
+        else if (value_option(&o, "--timeout", v) < 0)
+            return setup_error("adapter-check: bad --timeout %s (seconds, at most 86400)", v);
+    }
+    memset(&cfg, 0, sizeof cfg);
+    cfg.timeout = o.timeout;
+    find_reference(cfg.reference, sizeof cfg.reference);
+    int rc = resolve_impl(&o, &cfg);
+    if (rc != 0)
+        return rc;
+    if (cfg.reference[0] == '\0')
+        return setup_error("adapter-check: build/qedtool (the reference, which makes the known "
+                           "image) not found: run make");
+    signal(SIGPIPE, SIG_IGN);
+    cp_install_signal_handlers();
+    rc = conform_adapter_check(&cfg, stdout);
+    cp_die_if_interrupted();
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "trace") == 0)
@@ -728,6 +810,8 @@ int main(int argc, char **argv)
         return crash_golden_main(argc - 2, argv + 2);
     if (argc > 1 && strcmp(argv[1], "crash-check") == 0)
         return crash_check_main(argc - 2, argv + 2);
+    if (argc > 1 && strcmp(argv[1], "adapter-check") == 0)
+        return adapter_check_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "crash") == 0) {
         o.crash = 1;
         argc--;
