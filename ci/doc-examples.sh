@@ -67,6 +67,8 @@ HELP_COMMANDS=(
     "qed-conform crash-check --help"
     "qed-conform golden --help"
     "qed-conform trace dump --help"
+    "qed-conform adapter-check --help"
+    "qed-conform crash-golden --help"
 )
 
 # Examples not run, by their text (without a trailing "# comment"), with

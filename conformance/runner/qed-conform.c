@@ -159,7 +159,7 @@ static const char adapter_check_usage[] =
 "make the known image.\n"
 "\n"
 "Example:\n"
-"  qed-conform adapter-check --impl cmd:./my-adapter\n";
+"  qed-conform adapter-check --impl cmd:conformance/adapters/example\n";
 
 /* Parsed command line. */
 typedef struct {
