@@ -48,8 +48,11 @@ muts = [
   "    if (h->header_size < 1)\n        return QED_E_HEADER_SIZE;                 /* HDR-4 */\n", ""),
  ("image-size-unaligned-ok", "HDR-9: an image_size that is not a multiple of 512 is accepted",
   "    if (size % QED_SECTOR_SIZE)\n        return QED_E_IMAGE_SIZE_ALIGN;            /* HDR-9 */\n", ""),
- ("backing-name-empty-ok", "HDR-12: an empty backing file name is accepted",
-  "    if (h->backing_filename_size == 0)\n        return QED_E_BACKING_EMPTY;               /* HDR-12 */\n", ""),
+ ("backing-name-empty-ok", "HDR-12: an empty backing file name is accepted, as no backing file",
+  ("    if (h->backing_filename_size == 0)\n        return QED_E_BACKING_EMPTY;               /* HDR-12 */\n",
+   "    if (!(img->h.features & QED_F_BACKING_FILE))\n        return QED_OK;                            /* HDR-14 */\n    if (size >= MAX_BACKING_NAME)\n"),
+  ("",
+   "    if (!(img->h.features & QED_F_BACKING_FILE) || size == 0)\n        return QED_OK;\n    if (size >= MAX_BACKING_NAME)\n")),
  ("chain-depth-unbounded", "BACK-4: no bound on the backing chain depth (a loop recurses until limits)",
   "    if (img->depth + 1 > img->lim.max_chain_depth)\n        return QED_E_CHAIN_DEPTH;                 /* BACK-4 */\n",
   "    if (img->depth + 1 > 4096)\n        return QED_E_CHAIN_DEPTH;\n"),
@@ -59,7 +62,7 @@ muts = [
   "    if (ret != QED_OK || img->state == SESSION_READ_ONLY)\n        return ret;\n",
   "    if (ret == QED_OK && img->state == SESSION_READ_ONLY && opts->path) {\n"
   "        qed_io *ro = img->io, *rw;\n"
-  "        if (qed_io_posix_open(opts->path, 1, &rw) == QED_OK) {\n"
+  "        if (qed_io_posix_open(opts->path, QED_IO_RDWR | QED_IO_NO_LOCK, &rw) == QED_OK) {\n"
   "            img->io = rw;\n"
   "            ret = clear_unknown_autoclear(img);\n"
   "            img->io = ro;\n"
@@ -88,9 +91,15 @@ muts = [
 ]
 os.makedirs('/tmp/mk/a/ref', exist_ok=True); os.makedirs('/tmp/mk/b/ref', exist_ok=True)
 open('/tmp/mk/a/ref/qed.c','w').write(src)
+# A mutant may change several places: old and new are then tuples, one
+# (old, new) pair per place.
 for name, why, old, new in muts:
-    assert src.count(old) == 1, name
-    open('/tmp/mk/b/ref/qed.c','w').write(src.replace(old, new))
+    olds, news = (old, new) if isinstance(old, tuple) else ((old,), (new,))
+    mutated = src
+    for o, n in zip(olds, news):
+        assert mutated.count(o) == 1, name
+        mutated = mutated.replace(o, n)
+    open('/tmp/mk/b/ref/qed.c','w').write(mutated)
     d = subprocess.run(['diff','-u','--label','a/ref/qed.c','--label','b/ref/qed.c','/tmp/mk/a/ref/qed.c','/tmp/mk/b/ref/qed.c'],capture_output=True,text=True).stdout
     open(f'conformance/mutants/{name}.patch','w').write(f"Mutant: {name}\nBreaks: {why}\n\n" + d)
 print(len(muts))
