@@ -565,13 +565,6 @@ static int oracle_o1_recovery(crash_judge *j, crash_state *st, qed_io **io, qed_
     return 1;
 }
 
-/* Version k is acceptable for O4 when it is at or after lo. */
-static int version_allowed(const crash_model *m, size_t k, uint64_t lo, uint64_t hi)
-{
-    (void)m;
-    return k >= lo && k <= hi;
-}
-
 /* The last version showing at progress point p (versions are kept in
  * increasing vfrom order; version 0 shows from the start). */
 static uint64_t version_at(const crash_model *m, uint64_t p)
@@ -649,7 +642,7 @@ static size_t sector_match(const crash_model *m, const uint8_t *got, uint64_t po
             continue;
         if (first == SIZE_MAX)
             first = k;
-        if (version_allowed(m, k, lo, hi)) {
+        if (k >= lo) {                 /* k <= hi: the loop bound */
             *in_range = *hint = k;
             break;
         }

@@ -11,6 +11,7 @@
  */
 #include "trace_dump.h"
 
+#include "explore.h"
 #include "layout.h"
 #include "qed.h"
 #include "qed_trace.h"
@@ -25,7 +26,6 @@
 /* The replay keeps the whole file in memory; a trace that grows it past
  * this is refused rather than allowed to exhaust memory. */
 #define MAX_IMAGE_BYTES ((uint64_t)1 << 30)
-#define MAX_LOG_BYTES ((uint64_t)1 << 34)   /* a log is read whole */
 
 /* fallocate(2) mode bits the replay understands (linux/falloc.h). */
 #define FALLOC_KEEP_SIZE  0x01u
@@ -83,40 +83,19 @@ static int dump_error(const char *fmt, ...)
     return 2;
 }
 
-/* Read all of path into a malloc'd buffer (*len set); NULL after printing
- * why. */
+/* Read all of path (at most CRASH_MAX_FILE bytes, like crash-check) into
+ * a malloc'd buffer (*len set); NULL after printing why. */
 static uint8_t *read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf = NULL, *p;
-    size_t cap = 0, n = 0, got;
+    crash_buf b = { 0 };
 
-    if (!f) {
-        dump_error("%s: %s", path, strerror(errno));
+    if (crash_buf_load(&b, NULL, path) != QED_OK) {
+        dump_error("%s: %s", path, errno == EFBIG ? "larger than 1 GiB" : strerror(errno));
+        crash_buf_free(&b);
         return NULL;
     }
-    do {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 65536;
-            if ((uint64_t)cap > MAX_LOG_BYTES || !(p = realloc(buf, cap))) {
-                dump_error("%s: too large to read into memory", path);
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = p;
-        }
-        got = fread(buf + n, 1, cap - n, f);
-        n += got;
-    } while (got > 0);
-    if (ferror(f)) {
-        dump_error("%s: read error", path);
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *len = n;
-    return buf;
+    *len = b.len;
+    return b.data ? b.data : calloc(1, 1);      /* an empty file is not an error here */
 }
 
 /* ------------------------------------------------------------------ */
