@@ -92,7 +92,13 @@ run_case() {
         return
     fi
     mkdir -p "$dir"
-    if (cd "$dir" && set -e -o pipefail && "$fn") > "$dir/log" 2>&1; then
+    # The case runs as a plain command, not under `if` or `&&`: bash
+    # ignores set -e in a subshell whose status is being tested, which
+    # would let a failing step inside a case pass unnoticed.
+    local rc=0
+    (cd "$dir" && set -e -o pipefail && "$fn") > "$dir/log" 2>&1
+    rc=$?
+    if [ $rc -eq 0 ]; then
         echo "PASS     $name"
         pass=$((pass + 1))
     else
