@@ -13,6 +13,9 @@
 #   make conform-partial   run the suite against conformance/adapters/partial
 #                       (info and convert only): read cases still judged,
 #                       every skip names the capability it lacks
+#   make conform-geometry  the write family through conformance/adapters/
+#                       fixed-geometry (create ignores table_size, or both
+#                       options): geometry cases skipped, the rest pass
 #   make test-adapter-check  qed-conform adapter-check on the reference, the
 #                       partial adapter, QEMU and deliberately broken adapters
 
@@ -86,6 +89,15 @@ conform-partial: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 
 TEST_TARGETS += conform-partial
 
+# An implementation that cannot choose its geometry
+# (conformance/adapters/fixed-geometry): write cases not about geometry pass
+# at its own, the others are skipped naming the create option
+# (conform-geometry.sh).
+conform-geometry: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
+	$(Q)conformance/runner/conform-geometry.sh $(BUILDDIR)
+
+TEST_TARGETS += conform-geometry
+
 # qed-conform adapter-check against adapters that keep and break the contract.
 test-adapter-check: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 	$(Q)ci/count-skips.sh test-adapter-check conformance/runner/adapter-check-test.sh \
@@ -94,4 +106,4 @@ test-adapter-check: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 TEST_TARGETS += test-adapter-check
 
 .PHONY: conform conform-qemu conform-selftest test-conform-unit conform-html conform-partial \
-        test-adapter-check
+        test-adapter-check conform-geometry
