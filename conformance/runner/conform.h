@@ -9,6 +9,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum { CS_PASS, CS_FAIL, CS_SKIP } case_status;
 
@@ -56,6 +57,7 @@ typedef struct {
     unsigned caps;              /* CAP_* the adapter offers */
     double timeout;             /* seconds per case */
     const char *keep_dir;       /* --keep-failures DIR, or NULL */
+    uint64_t keep_limit;        /* --keep-limit: bytes of file data kept per case */
     int fail_fast;              /* --fail-fast: start no case after a failure */
 } conform_config;
 

@@ -8,6 +8,7 @@
 #include "../lib/le.h"
 #include "../crash/crash.h"
 #include "conform_guard.h"
+#include "conform_keep.h"
 #include "conform_map.h"
 #include "conform_proc.h"
 
@@ -1158,8 +1159,9 @@ static void collect_rules(const conform_case *c, char *out, size_t cap)
     }
 }
 
-/* Write README of a kept failure: what failed and how to reproduce it. */
-static void write_keep_readme(const case_ctx *x, const char *dir)
+/* Write README of a kept failure: what failed, how to reproduce it, and
+ * what the keep budget left out. */
+static void write_keep_readme(const case_ctx *x, const char *dir, const keep_budget *b)
 {
     char path[PATH_MAX];
     if (cf_join(path, sizeof path, dir, "README") < 0)
@@ -1173,13 +1175,24 @@ static void write_keep_readme(const case_ctx *x, const char *dir)
                "scratch directory as the failing run left it.  To reproduce, run these\n"
                "commands, in this order, from a fresh copy of this directory:\n\n%s",
             x->log);
+    fprintf(f, "\nKept: %u files, %llu bytes of data (holes stay holes).  The keep budget of a\n"
+               "case is %llu bytes of data (--keep-limit) and %.0f s.\n", b->kept_files,
+            (unsigned long long)b->kept_bytes, (unsigned long long)x->cfg->keep_limit,
+            KEEP_MAX_SECONDS);
+    if (b->left_files)
+        fprintf(f, "Left out (%u files):\n%s", b->left_files, b->left_out);
+    else
+        fputs("Nothing was left out.\n", f);
     fclose(f);
 }
 
-/* --keep-failures: DIR/<id with '/' as '_'>/ gets inputs, after/, README. */
+/* --keep-failures: DIR/<id with '/' as '_'>/ gets inputs, after/, README,
+ * within the keep budget (conform_keep.h); a file left out is named in
+ * the README and, counted, in the case's message. */
 static void keep_failure(case_ctx *x)
 {
-    char name[PATH_MAX], dir[PATH_MAX], after[PATH_MAX];
+    char name[PATH_MAX], dir[PATH_MAX], after[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
+    keep_budget b;
     snprintf(name, sizeof name, "%s", x->c->id);
     for (char *p = name; *p; p++)
         if (*p == '/' || *p == '\\')
@@ -1188,20 +1201,26 @@ static void keep_failure(case_ctx *x)
         cf_join(after, sizeof after, dir, "after") < 0)
         return;
     cf_remove_tree(dir);
-    if (cf_make_parents(after) < 0 || cf_copy_tree(x->dir, after) < 0) {
+    keep_budget_init(&b, x->cfg->keep_limit, KEEP_MAX_SECONDS);
+    if (cf_make_parents(after) < 0 || keep_tree(&b, x->dir, after, "after/") < 0) {
         fprintf(stderr, "qed-conform: cannot keep %s in %s\n", x->c->id, dir);
         return;
     }
     const char *file = cj_str(cj_get(x->c->test, "file"));
     const cj_value *extra = cj_get(x->c->test, "extra_files");
-    char src[PATH_MAX], dst[PATH_MAX], hex[65], err[256];
     for (size_t i = 0; i <= cj_len(extra); i++) {
         const char *rel = i == 0 ? file : cj_str(cj_get(cj_at(extra, i - 1), "file"));
         if (rel != NULL && cf_path_is_safe(rel) && cf_join(src, sizeof src, x->c->base_dir, rel) == 0 &&
             cf_join(dst, sizeof dst, dir, rel) == 0)
-            cf_copy_file(src, dst, hex, err, sizeof err);
+            keep_file(&b, src, dst, rel);
     }
-    write_keep_readme(x, dir);
+    write_keep_readme(x, dir, &b);
+    if (b.left_files) {
+        char note[320];
+        snprintf(note, sizeof note, "; --keep-failures left out %u file%s (over the keep budget: "
+                 "see %.200s/README)", b.left_files, b.left_files == 1 ? "" : "s", name);
+        append(x->r->message, CR_MESSAGE_MAX, note);
+    }
 }
 
 /* The lowest set bit of a non-zero mask. */
