@@ -18,6 +18,7 @@
 #                       options): geometry cases skipped, the rest pass
 #   make test-keep-failures  --keep-failures keeps a 2 TiB sparse file sparse,
 #                       in seconds, and leaves out what is over its budget
+#   make test-report-summary  the HTML summary of a faulty run against its JSON
 #   make test-adapter-check  qed-conform adapter-check on the reference, the
 #                       partial adapter, QEMU and deliberately broken adapters
 
@@ -107,6 +108,13 @@ test-keep-failures: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 
 TEST_TARGETS += test-keep-failures
 
+# The HTML report's summary (per family, per spec rule, skips by capability)
+# must agree with the JSON results of a faulty run.
+test-report-summary: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
+	$(Q)conformance/runner/summary-test.sh $(BUILDDIR)/qed-conform $(BUILDDIR)/qedtool
+
+TEST_TARGETS += test-report-summary
+
 # qed-conform adapter-check against adapters that keep and break the contract.
 test-adapter-check: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 	$(Q)ci/count-skips.sh test-adapter-check conformance/runner/adapter-check-test.sh \
@@ -115,4 +123,4 @@ test-adapter-check: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 TEST_TARGETS += test-adapter-check
 
 .PHONY: conform conform-qemu conform-selftest test-conform-unit conform-html conform-partial \
-        test-adapter-check conform-geometry test-keep-failures
+        test-adapter-check conform-geometry test-keep-failures test-report-summary

@@ -47,6 +47,8 @@ typedef struct {
     char message[CR_MESSAGE_MAX];   /* why it failed or was skipped; notes on a pass */
     char detail[CR_DETAIL_MAX];     /* a picture of the failure, one item a line
                                        (the crash family's trace strip), or "" */
+    char broke[CR_RULES_MAX];       /* of a failure, the rules it is known to break
+                                       (a reject's error_rule, the crash verdict's), or "" */
     double seconds;
 } case_result;
 

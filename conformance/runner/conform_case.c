@@ -1059,8 +1059,10 @@ static void run_crash(case_ctx *x)
         fail(x, "%s", msg);
     else if (verdict == 0)
         snprintf(x->r->message, sizeof x->r->message, "%s", msg);
-    if (verdict == 1 && rules[0])
+    if (verdict == 1 && rules[0]) {
         snprintf(x->r->rules, sizeof x->r->rules, "%s", rules);
+        snprintf(x->r->broke, sizeof x->r->broke, "%s", rules);
+    }
 }
 
 typedef void (*family_fn)(case_ctx *x);
@@ -1259,6 +1261,8 @@ void conform_run_case(const conform_config *cfg, const conform_case *c, case_res
         skip(&x, "the reference build/qedtool (needed to verify writes) was not found");
     else if (stage_inputs(&x) == 0)
         run(&x);
+    if (r->status == CS_FAIL && r->broke[0] == '\0' && cj_str(cj_get(c->test, "error_rule")))
+        snprintf(r->broke, sizeof r->broke, "%s", cj_str(cj_get(c->test, "error_rule")));
     if (r->status == CS_FAIL && cfg->keep_dir != NULL && x.dir[0] && !cp_interrupted())
         keep_failure(&x);
     if (x.dir[0])

@@ -595,7 +595,7 @@ static report_run make_run(const conform_config *cfg, const case_list *list,
     for (size_t i = 0; run.rows != NULL && i < list->count; i++)
         run.rows[i] = (report_row){ list->cases[i].id, list->cases[i].family, results[i].status,
                                     results[i].rules, results[i].message, results[i].detail,
-                                    results[i].seconds, NULL };
+                                    results[i].seconds, NULL, results[i].broke, NULL };
     if (run.rows == NULL)
         run.count = 0;
     return run;
