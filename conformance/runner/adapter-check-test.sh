@@ -1,9 +1,10 @@
 #!/bin/sh
 # adapter-check-test.sh - the test of `qed-conform adapter-check` (make
-# test-adapter-check): the reference, the partial adapter and, when
-# qemu-img and qemu-io are installed, the QEMU adapter must keep the
-# contract (exit 0); deliberately broken adapters must be named BROKEN
-# with the part of the contract they break (exit 1); usage errors exit 2.
+# test-adapter-check): the reference, the partial adapter, the mute-exit
+# example and, when qemu-img and qemu-io are installed, the QEMU adapter
+# must keep the contract (exit 0); deliberately broken adapters must be
+# named BROKEN with the part of the contract they break (exit 1); usage
+# errors exit 2.
 #
 # Usage: conformance/runner/adapter-check-test.sh QED_CONFORM QEDTOOL
 #
@@ -62,6 +63,7 @@ adapter() {
 
 expect reference 0 'keeps the contract' --impl ref
 expect partial 0 '^  -       map: not declared' --impl "cmd:$adapters/partial"
+MUTE_EXIT_TOOL=$tool expect mute-exit 0 'keeps the contract' --impl "cmd:$adapters/mute-exit"
 if command -v qemu-img >/dev/null 2>&1 && command -v qemu-io >/dev/null 2>&1; then
     expect qemu 0 'keeps the contract' --impl qemu
 else
