@@ -18,7 +18,7 @@
 /* The capability words the conformance runner reads (one per line). */
 static const char *const capabilities[] = {
     "create", "info", "check", "map", "convert", "compare", "io", "rebase",
-    "resize", "dump", "io-trace", NULL
+    "resize", "dump", "io-trace", "create-cluster-size", "create-table-size", NULL
 };
 
 /* ------------------------------------------------------------------ */
@@ -394,7 +394,9 @@ static const help_page pages[] = {
 "    qedtool capabilities\n"
 "\n"
 "    Print the commands this tool offers, one per line, for conformance\n"
-"    adapters: create info check map convert compare io rebase resize dump.\n"
+"    adapters: create info check map convert compare io rebase resize dump\n"
+"    io-trace; and create-cluster-size, create-table-size: create makes an\n"
+"    image of exactly the cluster_size and table_size its -o asks.\n"
 "\n"
 "EXIT STATUS\n"
 "    0.\n" },

@@ -1,9 +1,10 @@
 #!/bin/sh
 # adapter-check-test.sh - the test of `qed-conform adapter-check` (make
-# test-adapter-check): the reference, the partial adapter and, when
-# qemu-img and qemu-io are installed, the QEMU adapter must keep the
-# contract (exit 0); deliberately broken adapters must be named BROKEN
-# with the part of the contract they break (exit 1); usage errors exit 2.
+# test-adapter-check): the reference, the partial adapter, the mute-exit
+# example and, when qemu-img and qemu-io are installed, the QEMU adapter
+# must keep the contract (exit 0); deliberately broken adapters must be
+# named BROKEN with the part of the contract they break (exit 1); usage
+# errors exit 2.
 #
 # Usage: conformance/runner/adapter-check-test.sh QED_CONFORM QEDTOOL
 #
@@ -11,11 +12,13 @@
 # exit status is always 1 and whose info prints text (as a real tool was
 # seen to), one that declares map but refuses it, one that writes to the
 # image it reads, one whose capabilities names nothing known; and the
-# faulty adapter's json and accept faults.  Last line: "N passed, N
+# faulty adapter's json and accept faults; the fixed-geometry adapter
+# declaring create-cluster-size only (keeps it) and declaring
+# create-table-size but ignoring it (breaks it).  Last line: "N passed, N
 # failed, N skipped" (QEMU's run is the skip when it is not installed).
 set -u
 if [ $# -lt 2 ] || [ "$1" = "--help" ]; then
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
     [ "${1:-}" = "--help" ] && exit 0
     exit 2
 fi
@@ -60,6 +63,7 @@ adapter() {
 
 expect reference 0 'keeps the contract' --impl ref
 expect partial 0 '^  -       map: not declared' --impl "cmd:$adapters/partial"
+MUTE_EXIT_TOOL=$tool expect mute-exit 0 'keeps the contract' --impl "cmd:$adapters/mute-exit"
 if command -v qemu-img >/dev/null 2>&1 && command -v qemu-io >/dev/null 2>&1; then
     expect qemu 0 'keeps the contract' --impl qemu
 else
@@ -101,6 +105,19 @@ QED_CONFORM_FAULT=accept
 expect faulty-accept 1 '^  BROKEN  convert of base.raw, a raw file \(must refuse\): .* exited 0' \
     --impl "cmd:$adapters/faulty"
 unset QED_CONFORM_FAULT
+
+# Geometry: an implementation with a fixed table size (create-cluster-size
+# only) keeps the contract; one that declares create-table-size and ignores
+# it breaks it.
+export FIXED_GEOMETRY_TOOL="$tool" FIXED_GEOMETRY=table
+expect fixed-table-size 0 '^  ok      create -o cluster_size: the image made has cluster_size 16384' \
+    --impl "cmd:$adapters/fixed-geometry"
+expect fixed-table-size-undeclared 0 '^  -       create-table-size: not declared' \
+    --impl "cmd:$adapters/fixed-geometry"
+FIXED_GEOMETRY=liar
+expect ignored-table-size 1 '^  BROKEN  create -o table_size: `create -o table_size=2` made table_size 4' \
+    --impl "cmd:$adapters/fixed-geometry"
+unset FIXED_GEOMETRY
 
 # Usage errors.
 expect bad-option 2 'unknown option' --bogus

@@ -13,6 +13,12 @@
 #   make conform-partial   run the suite against conformance/adapters/partial
 #                       (info and convert only): read cases still judged,
 #                       every skip names the capability it lacks
+#   make conform-geometry  the write family through conformance/adapters/
+#                       fixed-geometry (create ignores table_size, or both
+#                       options): geometry cases skipped, the rest pass
+#   make test-keep-failures  --keep-failures keeps a 2 TiB sparse file sparse,
+#                       in seconds, and leaves out what is over its budget
+#   make test-report-summary  the HTML summary of a faulty run against its JSON
 #   make test-adapter-check  qed-conform adapter-check on the reference, the
 #                       partial adapter, QEMU and deliberately broken adapters
 
@@ -20,7 +26,7 @@ CONFORM_SRC := conformance/runner/qed-conform.c conformance/runner/conform_case.
                conformance/runner/conform_json.c conformance/runner/conform_map.c \
                conformance/runner/conform_proc.c conformance/runner/conform_run.c \
                conformance/runner/conform_report.c conformance/runner/conform_guard.c \
-               conformance/runner/conform_adapter_check.c
+               conformance/runner/conform_adapter_check.c conformance/runner/conform_keep.c
 # qed-conform golden: the generator is linked in.
 # qed-conform crash and crash-check: the crash subsystem is linked in, with libqed.
 CONFORM_OBJ := $(CONFORM_SRC:%.c=$(BUILDDIR)/obj/%.o) $(GOLDEN_OBJ) $(CONFORM_LIB_OBJ) \
@@ -86,6 +92,29 @@ conform-partial: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 
 TEST_TARGETS += conform-partial
 
+# An implementation that cannot choose its geometry
+# (conformance/adapters/fixed-geometry): write cases not about geometry pass
+# at its own, the others are skipped naming the create option
+# (conform-geometry.sh).
+conform-geometry: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
+	$(Q)conformance/runner/conform-geometry.sh $(BUILDDIR)
+
+TEST_TARGETS += conform-geometry
+
+# --keep-failures within its budget: a 2 TiB sparse scratch file is kept
+# sparse in seconds, what is over --keep-limit is left out and listed.
+test-keep-failures: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
+	$(Q)conformance/runner/keep-test.sh $(BUILDDIR)/qed-conform $(BUILDDIR)/qedtool
+
+TEST_TARGETS += test-keep-failures
+
+# The HTML report's summary (per family, per spec rule, skips by capability)
+# must agree with the JSON results of a faulty run.
+test-report-summary: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
+	$(Q)conformance/runner/summary-test.sh $(BUILDDIR)/qed-conform $(BUILDDIR)/qedtool
+
+TEST_TARGETS += test-report-summary
+
 # qed-conform adapter-check against adapters that keep and break the contract.
 test-adapter-check: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 	$(Q)ci/count-skips.sh test-adapter-check conformance/runner/adapter-check-test.sh \
@@ -94,4 +123,4 @@ test-adapter-check: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 TEST_TARGETS += test-adapter-check
 
 .PHONY: conform conform-qemu conform-selftest test-conform-unit conform-html conform-partial \
-        test-adapter-check
+        test-adapter-check conform-geometry test-keep-failures test-report-summary

@@ -9,6 +9,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum { CS_PASS, CS_FAIL, CS_SKIP } case_status;
 
@@ -16,8 +17,14 @@ typedef enum { CS_PASS, CS_FAIL, CS_SKIP } case_status;
 enum {
     CAP_CREATE = 1 << 0, CAP_INFO = 1 << 1, CAP_CHECK = 1 << 2, CAP_MAP = 1 << 3,
     CAP_CONVERT = 1 << 4, CAP_IO = 1 << 5, CAP_REBASE = 1 << 6, CAP_RESIZE = 1 << 7,
-    CAP_ALL = (1 << 8) - 1,         /* assumed without `capabilities`: not io-trace */
-    CAP_IO_TRACE = 1 << 8           /* io --trace LOG: records its own trace */
+    CAP_IO_TRACE = 1 << 8,          /* io --trace LOG: records its own trace */
+    /* The create options the adapter honours: `create -o cluster_size=N`
+     * (table_size=N) makes an image of exactly that geometry.  An option
+     * not declared is never passed; the implementation picks its own. */
+    CAP_CREATE_CS = 1 << 9, CAP_CREATE_TS = 1 << 10,
+    CAP_LAST = CAP_CREATE_TS,
+    /* assumed without `capabilities`: everything but io-trace */
+    CAP_ALL = ((1 << 8) - 1) | CAP_CREATE_CS | CAP_CREATE_TS
 };
 
 /* One test case of a manifest; the pointers live as long as the manifest. */
@@ -40,6 +47,8 @@ typedef struct {
     char message[CR_MESSAGE_MAX];   /* why it failed or was skipped; notes on a pass */
     char detail[CR_DETAIL_MAX];     /* a picture of the failure, one item a line
                                        (the crash family's trace strip), or "" */
+    char broke[CR_RULES_MAX];       /* of a failure, the rules it is known to break
+                                       (a reject's error_rule, the crash verdict's), or "" */
     double seconds;
 } case_result;
 
@@ -50,6 +59,7 @@ typedef struct {
     unsigned caps;              /* CAP_* the adapter offers */
     double timeout;             /* seconds per case */
     const char *keep_dir;       /* --keep-failures DIR, or NULL */
+    uint64_t keep_limit;        /* --keep-limit: bytes of file data kept per case */
     int fail_fast;              /* --fail-fast: start no case after a failure */
 } conform_config;
 

@@ -264,8 +264,8 @@ static const char *declared_names(unsigned caps, char *out, size_t cap)
 {
     size_t len = 0;
     out[0] = '\0';
-    for (unsigned bit = 1; bit <= CAP_IO_TRACE; bit <<= 1)
-        if ((caps & bit) && len + 12 < cap)
+    for (unsigned bit = 1; bit <= CAP_LAST; bit <<= 1)
+        if ((caps & bit) && len + strlen(conform_cap_name(bit)) + 2 < cap)
             len += (size_t)snprintf(out + len, cap - len, " %s", conform_cap_name(bit));
     return out;
 }
@@ -298,7 +298,8 @@ static void probe_capabilities(ac_ctx *a)
     cp_result_free(&res);
     if (a->declared == 0)
         verdict(a, 0, "capabilities: exit 0 but no subcommand name qed-conform knows (one a line: "
-                      "create info check map convert io rebase resize io-trace); a run would "
+                      "create info check map convert io rebase resize io-trace "
+                      "create-cluster-size create-table-size); a run would "
                       "skip every case");
     else
         verdict(a, 1, "capabilities: exit 0, declares%s", declared_names(a->declared, why,
@@ -422,27 +423,87 @@ static void probe_check(ac_ctx *a)
     guard(a, "check");
 }
 
-/* `create`: the reference opens the new image, of the size asked, clean. */
-static void probe_create(ac_ctx *a)
+/* Call `create [-o OPTION] IMG 2097152` (what names the probe); 0 when the
+ * reference then opens IMG, of the size asked, clean; -1 after a BROKEN
+ * verdict. */
+static int create_once(ac_ctx *a, const char *what, const char *option, const char *img)
 {
-    const char *args[] = { "create", "-o", "cluster_size=65536,table_size=4", "new.qed",
-                           "2097152", NULL };
-    const char *chk[] = { "check", "--output=json", "new.qed", NULL };
+    const char *with[] = { "create", "-o", option, img, "2097152", NULL };
+    const char *plain[] = { "create", img, "2097152", NULL };
+    const char *chk[] = { "check", "--output=json", img, NULL };
     char why[256];
     uint64_t size;
     cp_result res;
-    if (call_adapter(a, "create", args, 0, "expected 0", &res) < 0)
-        return;
+    if (call_adapter(a, what, option ? with : plain, 0, "expected 0", &res) < 0)
+        return -1;
     cp_result_free(&res);
-    if (reference_size(a, "new.qed", &size, why, sizeof why) < 0)
-        verdict(a, 0, "create: exit 0, but %s", why);
+    if (reference_size(a, img, &size, why, sizeof why) < 0)
+        verdict(a, 0, "%s: exit 0, but %s", what, why);
     else if (size != GROWN_SIZE)
-        verdict(a, 0, "create: new.qed has virtual size %llu, %u was asked",
+        verdict(a, 0, "%s: %s has virtual size %llu, %u was asked", what, img,
                 (unsigned long long)size, GROWN_SIZE);
     else if (reference_ok(a, chk, why, sizeof why) < 0)
-        verdict(a, 0, "create: new.qed is not a clean image: %s", why);
+        verdict(a, 0, "%s: %s is not a clean image: %s", what, img, why);
     else
+        return 0;
+    return -1;
+}
+
+/* `create` without options: the implementation's own geometry. */
+static void probe_create(ac_ctx *a)
+{
+    if (create_once(a, "create", NULL, "new.qed") == 0)
         verdict(a, 1, "create: new.qed opens in the reference, %u bytes, clean", GROWN_SIZE);
+}
+
+/* The u32 at byte off of img's header (cluster_size 4, table_size 8);
+ * -1 when the file has no 64-byte header. */
+static int header_u32(const ac_ctx *a, const char *img, unsigned off, uint32_t *out)
+{
+    unsigned char h[64];
+    char path[PATH_MAX];
+    FILE *f;
+    if (in_dir(a, img, path, sizeof path) < 0 || (f = fopen(path, "rb")) == NULL)
+        return -1;
+    size_t n = fread(h, 1, sizeof h, f);
+    fclose(f);
+    if (n != sizeof h)
+        return -1;
+    *out = (uint32_t)h[off] | (uint32_t)h[off + 1] << 8 | (uint32_t)h[off + 2] << 16 |
+           (uint32_t)h[off + 3] << 24;
+    return 0;
+}
+
+/* `create -o KEY=VALUE` (a value no implementation defaults to): the
+ * header must hold it (HDR-2, HDR-3), as the capability promises. */
+static void probe_geometry(ac_ctx *a, const char *key, unsigned off, uint32_t value)
+{
+    char what[64], option[48], img[32];
+    uint32_t got;
+    snprintf(what, sizeof what, "create -o %s", key);
+    snprintf(option, sizeof option, "%s=%u", key, value);
+    snprintf(img, sizeof img, "geometry-%u.qed", off);
+    if (create_once(a, what, option, img) < 0)
+        return;
+    if (header_u32(a, img, off, &got) < 0)
+        verdict(a, 0, "%s: %s has no 64-byte header", what, img);
+    else if (got != value)
+        verdict(a, 0, "%s: `create -o %s` made %s %u; the capability says the image has "
+                      "exactly the %s asked", what, option, key, got, key);
+    else
+        verdict(a, 1, "%s: the image made has %s %u, as asked", what, key, value);
+}
+
+/* create-cluster-size: 16 KiB clusters (qemu-img and qedtool default to 64 KiB). */
+static void probe_create_cs(ac_ctx *a)
+{
+    probe_geometry(a, "cluster_size", 4, 16384);
+}
+
+/* create-table-size: table_size 2 (the defaults are 4). */
+static void probe_create_ts(ac_ctx *a)
+{
+    probe_geometry(a, "table_size", 8, 2);
 }
 
 /* `io`: a write the reference reads back; a failing read -P exits 1. */
@@ -666,6 +727,12 @@ static const probe_entry probes[] = {
     { CAP_CHECK, probe_check, "check counts are not judged; check cases are judged only on "
                               "what they read, where the manifest says what that is" },
     { CAP_CREATE, probe_create, "write cases that create an image are skipped" },
+    { CAP_CREATE_CS, probe_create_cs, "create is never passed cluster_size: write cases about "
+                                      "geometry that set it are skipped, the others judged at "
+                                      "the implementation's own cluster size" },
+    { CAP_CREATE_TS, probe_create_ts, "create is never passed table_size: write cases about "
+                                      "geometry that set it are skipped, the others judged at "
+                                      "the implementation's own table size" },
     { CAP_IO, probe_io, "write and crash cases are skipped" },
     { CAP_REBASE, probe_rebase, "write cases with a rebase step are skipped" },
     { CAP_RESIZE, probe_resize, "write cases with a resize step are skipped" },

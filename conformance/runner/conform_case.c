@@ -8,6 +8,7 @@
 #include "../lib/le.h"
 #include "../crash/crash.h"
 #include "conform_guard.h"
+#include "conform_keep.h"
 #include "conform_map.h"
 #include "conform_proc.h"
 
@@ -46,7 +47,8 @@ typedef struct {
 } case_ctx;
 
 static const char *const cap_names[] = {
-    "create", "info", "check", "map", "convert", "io", "rebase", "resize", "io-trace"
+    "create", "info", "check", "map", "convert", "io", "rebase", "resize", "io-trace",
+    "create-cluster-size", "create-table-size"
 };
 
 const char *conform_cap_name(unsigned cap)
@@ -686,11 +688,30 @@ static void run_check_family(case_ctx *x)
     finish_parts(x, NULL);
 }
 
-/* create -o ... [-b NAME -F FMT] IMG SIZE from the test's create object. */
-static void write_create(case_ctx *x, const cj_value *create, const char *img)
+/* The geometry fields of a create object and of a QED header: the
+ * capability that lets the runner pass each, and its header offset. */
+static const struct { const char *key; unsigned cap; unsigned off; } geometry_fields[] = {
+    { "cluster_size", CAP_CREATE_CS, 4 },    /* HDR-2 */
+    { "table_size", CAP_CREATE_TS, 8 },      /* HDR-3 */
+};
+#define N_GEOMETRY (sizeof geometry_fields / sizeof geometry_fields[0])
+
+/* Append ",KEY=VALUE" (without the comma when opts is empty) to opts. */
+static void add_create_option(char *opts, size_t cap, const char *key, uint64_t value)
+{
+    size_t len = strlen(opts);
+    snprintf(opts + len, cap - len, "%s%s=%llu", len ? "," : "", key, (unsigned long long)value);
+}
+
+/* create -o ... [-b NAME -F FMT] IMG SIZE from the test's create object,
+ * run by tool.  With geom NULL the -o options are the case's geometry
+ * fields the adapter honours (the others are left to the implementation);
+ * with geom, exactly that geometry (cluster_size, table_size). */
+static void write_create(case_ctx *x, int tool, const cj_value *create, const char *img,
+                         const uint64_t *geom)
 {
     char opts[96] = "", size[24];
-    uint64_t v, cs = 0, ts = 0;
+    uint64_t v;
     const char *args[12];
     size_t n = 0;
     if (cj_u64(cj_get(create, "size"), &v) < 0) {
@@ -698,15 +719,14 @@ static void write_create(case_ctx *x, const cj_value *create, const char *img)
         return;
     }
     snprintf(size, sizeof size, "%llu", (unsigned long long)v);
-    int has_cs = cj_u64(cj_get(create, "cluster_size"), &cs) == 0;
-    int has_ts = cj_u64(cj_get(create, "table_size"), &ts) == 0;
-    if (has_cs && has_ts)
-        snprintf(opts, sizeof opts, "cluster_size=%llu,table_size=%llu", (unsigned long long)cs,
-                 (unsigned long long)ts);
-    else if (has_cs)
-        snprintf(opts, sizeof opts, "cluster_size=%llu", (unsigned long long)cs);
-    else if (has_ts)
-        snprintf(opts, sizeof opts, "table_size=%llu", (unsigned long long)ts);
+    for (size_t i = 0; i < N_GEOMETRY; i++) {
+        uint64_t value;
+        if (geom != NULL)
+            add_create_option(opts, sizeof opts, geometry_fields[i].key, geom[i]);
+        else if ((x->cfg->caps & geometry_fields[i].cap) &&
+                 cj_u64(cj_get(create, geometry_fields[i].key), &value) == 0)
+            add_create_option(opts, sizeof opts, geometry_fields[i].key, value);
+    }
     args[n++] = "create";
     if (opts[0]) { args[n++] = "-o"; args[n++] = opts; }
     const char *backing = cj_str(cj_get(create, "backing"));
@@ -717,12 +737,13 @@ static void write_create(case_ctx *x, const cj_value *create, const char *img)
     args[n++] = size;
     args[n] = NULL;
     cp_result res;
-    if (run_ok(x, TOOL_ADAPTER, args, &res) == 0)
+    if (run_ok(x, tool, args, &res) == 0)
         cp_result_free(&res);
 }
 
-/* Run ops[from, to) (all strings) as one `io IMG -c OP ...`. */
-static int write_io_run(case_ctx *x, const cj_value *ops, size_t from, size_t to, const char *img)
+/* Run ops[from, to) (all strings) as one `io IMG -c OP ...` by tool. */
+static int write_io_run(case_ctx *x, int tool, const cj_value *ops, size_t from, size_t to,
+                        const char *img)
 {
     const char **args = calloc(2 * (to - from) + 3, sizeof *args);
     size_t n = 0;
@@ -739,15 +760,15 @@ static int write_io_run(case_ctx *x, const cj_value *ops, size_t from, size_t to
         args[n++] = cj_str(cj_at(ops, i));
     }
     args[n] = NULL;
-    int rc = run_ok(x, TOOL_ADAPTER, args, &res);
+    int rc = run_ok(x, tool, args, &res);
     if (rc == 0)
         cp_result_free(&res);
     free(args);
     return rc;
 }
 
-/* Run one step object: resize or rebase. */
-static int write_step(case_ctx *x, const cj_value *step, const char *img)
+/* Run one step object by tool: resize or rebase. */
+static int write_step(case_ctx *x, int tool, const cj_value *step, const char *img)
 {
     const char *cmd = cj_str(cj_get(step, "cmd"));
     char size[24];
@@ -756,13 +777,13 @@ static int write_step(case_ctx *x, const cj_value *step, const char *img)
     if (cmd && strcmp(cmd, "resize") == 0 && cj_u64(cj_get(step, "size"), &v) == 0) {
         snprintf(size, sizeof size, "%llu", (unsigned long long)v);
         const char *args[] = { "resize", img, size, NULL };
-        if (run_ok(x, TOOL_ADAPTER, args, &res) < 0)
+        if (run_ok(x, tool, args, &res) < 0)
             return -1;
     } else if (cmd && strcmp(cmd, "rebase") == 0 && cj_str(cj_get(step, "backing")) != NULL) {
         const char *fmt = cj_str(cj_get(step, "backing_format"));
         const char *args[] = { "rebase", "-u", "-b", cj_str(cj_get(step, "backing")),
                                "-F", fmt ? fmt : "raw", img, NULL };
-        if (run_ok(x, TOOL_ADAPTER, args, &res) < 0)
+        if (run_ok(x, tool, args, &res) < 0)
             return -1;
     } else {
         fail(x, "manifest: unknown or malformed step");
@@ -772,8 +793,8 @@ static int write_step(case_ctx *x, const cj_value *step, const char *img)
     return 0;
 }
 
-/* Run the ops list: each run of consecutive strings is one io call. */
-static int write_ops(case_ctx *x, const char *img)
+/* Run the ops list by tool: each run of consecutive strings is one io call. */
+static int write_ops(case_ctx *x, int tool, const char *img)
 {
     const cj_value *ops = cj_get(x->c->test, "ops");
     size_t i = 0, n = cj_len(ops);
@@ -782,12 +803,31 @@ static int write_ops(case_ctx *x, const char *img)
             size_t j = i;
             while (j < n && cj_at(ops, j)->type == CJ_STRING)
                 j++;
-            if (write_io_run(x, ops, i, j, img) < 0)
+            if (write_io_run(x, tool, ops, i, j, img) < 0)
                 return -1;
             i = j;
-        } else if (write_step(x, cj_at(ops, i++), img) < 0) {
+        } else if (write_step(x, tool, cj_at(ops, i++), img) < 0) {
             return -1;
         }
+    }
+    return 0;
+}
+
+/* Read the first 64 bytes of the result img into h; -1 after recording a
+ * failure. */
+static int read_result_header(case_ctx *x, const char *img, unsigned char h[64])
+{
+    char path[PATH_MAX];
+    FILE *f;
+    if (cf_join(path, sizeof path, x->dir, img) != 0 || (f = fopen(path, "rb")) == NULL) {
+        fail(x, "cannot read the header of the result %s", img);
+        return -1;
+    }
+    size_t got = fread(h, 1, 64, f);
+    fclose(f);
+    if (got != 64) {
+        fail(x, "the result %s is shorter than a 64-byte header", img);
+        return -1;
     }
     return 0;
 }
@@ -801,20 +841,8 @@ static void verify_header_after(case_ctx *x, const char *img)
     };
     const cj_value *want = cj_get(x->c->test, "header_after");
     unsigned char h[64];
-    char path[PATH_MAX];
-    FILE *f;
-    if (want == NULL || x->r->status == CS_FAIL)
+    if (want == NULL || x->r->status == CS_FAIL || read_result_header(x, img, h) < 0)
         return;
-    if (cf_join(path, sizeof path, x->dir, img) != 0 || (f = fopen(path, "rb")) == NULL) {
-        fail(x, "cannot read the header of the result %s", img);
-        return;
-    }
-    size_t got = fread(h, 1, sizeof h, f);
-    fclose(f);
-    if (got != sizeof h) {
-        fail(x, "the result %s is shorter than a 64-byte header", img);
-        return;
-    }
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         uint64_t expect, have = le_get(h + fields[i].off, 8);
         const cj_value *v = cj_get(want, fields[i].key);
@@ -830,19 +858,101 @@ static void verify_header_after(case_ctx *x, const char *img)
     }
 }
 
+/* The geometry of a create case's result against the one asked: an
+ * option passed to the adapter (one it declares it honours) must hold
+ * exactly, one left to the implementation may differ.  got[] gets the
+ * result's geometry; returns 1 when it differs from the case's (the
+ * implementation's own geometry), 0 when equal, -1 after a failure. */
+static int compare_geometry(case_ctx *x, const cj_value *create, const char *img, uint64_t *got)
+{
+    unsigned char h[64];
+    int own = 0;
+    if (read_result_header(x, img, h) < 0)
+        return -1;
+    for (size_t i = 0; i < N_GEOMETRY; i++) {
+        uint64_t asked;
+        got[i] = le_get(h + geometry_fields[i].off, 4);
+        if (cj_u64(cj_get(create, geometry_fields[i].key), &asked) != 0 || got[i] == asked)
+            continue;
+        if (x->cfg->caps & geometry_fields[i].cap) {
+            fail(x, "`create -o %s=%llu` made an image with %s %llu (the adapter declares '%s')",
+                 geometry_fields[i].key, (unsigned long long)asked, geometry_fields[i].key,
+                 (unsigned long long)got[i], conform_cap_name(geometry_fields[i].cap));
+            return -1;
+        }
+        own = 1;
+    }
+    return own;
+}
+
+/* SHA-256 (hex) of img's raw export by the reference; -1 after a failure. */
+static int reference_export_sha(case_ctx *x, const char *img, const char *raw, char hex[65])
+{
+    const char *args[] = { "convert", "-f", "qed", "-O", "raw", img, raw, NULL };
+    char path[PATH_MAX];
+    uint64_t size;
+    cp_result res;
+    if (run_ok(x, TOOL_REFERENCE, args, &res) < 0)
+        return -1;
+    cp_result_free(&res);
+    if (cf_join(path, sizeof path, x->dir, raw) < 0 || cf_hash_file(path, hex, &size) < 0) {
+        fail(x, "reference `convert` of %s wrote no readable %s", img, raw);
+        return -1;
+    }
+    return 0;
+}
+
+/* A create case made with the implementation's own geometry (got): the
+ * reference makes the same image with that geometry and runs the same
+ * ops on it; the result must read the same and carry the same feature
+ * bits (the content of a cluster-granular model depends on the cluster
+ * size, WR-7, WR-9; the byte layout is not judged). */
+static void verify_own_geometry(case_ctx *x, const cj_value *create, const char *img,
+                                const uint64_t *got)
+{
+    const char *twin = "qed-conform-twin.qed";
+    char want[65], have[65];
+    unsigned char h_want[64], h_have[64];
+    write_create(x, TOOL_REFERENCE, create, twin, got);
+    if (x->r->status == CS_FAIL || write_ops(x, TOOL_REFERENCE, twin) < 0 ||
+        reference_export_sha(x, twin, "qed-conform-twin.raw", want) < 0 ||
+        reference_export_sha(x, img, "qed-conform-result.raw", have) < 0 ||
+        read_result_header(x, twin, h_want) < 0 || read_result_header(x, img, h_have) < 0)
+        return;
+    if (strcmp(want, have) != 0)
+        fail(x, "content at the implementation's own geometry (cluster_size %llu, table_size "
+                "%llu): raw export sha256 %.16s..., the reference's at that geometry %.16s...",
+             (unsigned long long)got[0], (unsigned long long)got[1], have, want);
+    for (unsigned off = 16; off <= 32; off += 8)   /* features, compat, autoclear */
+        if (le_get(h_want + off, 8) != le_get(h_have + off, 8))
+            fail(x, "header after the session: %s = 0x%llx, the reference's at the same "
+                    "geometry 0x%llx", off == 16 ? "features" : off == 24 ? "compat_features"
+                                                                    : "autoclear_features",
+                 (unsigned long long)le_get(h_have + off, 8),
+                 (unsigned long long)le_get(h_want + off, 8));
+    if (x->r->status != CS_FAIL)
+        snprintf(x->r->message, CR_MESSAGE_MAX, "judged at the implementation's own geometry "
+                 "(cluster_size %llu, table_size %llu) against the reference's replay of the ops",
+                 (unsigned long long)got[0], (unsigned long long)got[1]);
+}
+
 /* Family write: create or copy, run the ops, check the header the session
- * left, then the reference checks the result and its content. */
+ * left, then the reference checks the result and its content.  A created
+ * image of another geometry than the case's (an option the adapter does
+ * not honour) is judged against the reference's replay at that geometry. */
 static void run_write(case_ctx *x)
 {
     const cj_value *create = cj_get(x->c->test, "create");
     const char *img = create ? "new.qed" : case_file(x);
-    uint64_t want_corr, want_leaks, corr, leaks;
-    int code;
+    uint64_t want_corr, want_leaks, corr, leaks, got[N_GEOMETRY];
+    int code, own = 0;
     if (create != NULL)
-        write_create(x, create, img);
-    if (x->r->status == CS_FAIL || write_ops(x, img) < 0)
+        write_create(x, TOOL_ADAPTER, create, img, NULL);
+    if (x->r->status == CS_FAIL || write_ops(x, TOOL_ADAPTER, img) < 0)
         return;
     verify_header_after(x, img);
+    if (create != NULL && (own = compare_geometry(x, create, img, got)) < 0)
+        return;
     if (expected_counts(x, &want_corr, &want_leaks) < 0) {
         fail(x, "manifest: bad \"check\" counts");
         return;
@@ -852,14 +962,35 @@ static void run_write(case_ctx *x)
         fail(x, "reference check of the result: %llu corruptions, %llu leaks; expected %llu and %llu",
              (unsigned long long)corr, (unsigned long long)leaks,
              (unsigned long long)want_corr, (unsigned long long)want_leaks);
-    verify_content(x, TOOL_REFERENCE, img, "content_sha256");
+    if (own)
+        verify_own_geometry(x, create, img, got);
+    else
+        verify_content(x, TOOL_REFERENCE, img, "content_sha256");
 }
 
-/* Capability bits the ops of a write case use. */
+/* 1 when a write case is about the geometry it creates (its flags say
+ * Geometry or L2Boundary, MANIFEST.md): only then does it need the
+ * capabilities of the create options it gives. */
+static int about_geometry(const case_ctx *x)
+{
+    const cj_value *flags = cj_get(x->c->test, "flags");
+    for (size_t i = 0; i < cj_len(flags); i++) {
+        const char *f = cj_str(cj_at(flags, i));
+        if (f != NULL && (strcmp(f, "Geometry") == 0 || strcmp(f, "L2Boundary") == 0))
+            return 1;
+    }
+    return 0;
+}
+
+/* Capability bits the ops of a write case use, and the create options
+ * (create-cluster-size, create-table-size) of a case about geometry. */
 static unsigned write_caps(const case_ctx *x)
 {
-    const cj_value *ops = cj_get(x->c->test, "ops");
-    unsigned caps = cj_get(x->c->test, "create") ? CAP_CREATE : 0;
+    const cj_value *ops = cj_get(x->c->test, "ops"), *create = cj_get(x->c->test, "create");
+    unsigned caps = create ? CAP_CREATE : 0;
+    for (size_t i = 0; create != NULL && about_geometry(x) && i < N_GEOMETRY; i++)
+        if (cj_get(create, geometry_fields[i].key) != NULL)
+            caps |= geometry_fields[i].cap;
     for (size_t i = 0; i < cj_len(ops); i++) {
         const char *cmd = cj_str(cj_get(cj_at(ops, i), "cmd"));
         if (cj_at(ops, i)->type == CJ_STRING)
@@ -928,8 +1059,10 @@ static void run_crash(case_ctx *x)
         fail(x, "%s", msg);
     else if (verdict == 0)
         snprintf(x->r->message, sizeof x->r->message, "%s", msg);
-    if (verdict == 1 && rules[0])
+    if (verdict == 1 && rules[0]) {
         snprintf(x->r->rules, sizeof x->r->rules, "%s", rules);
+        snprintf(x->r->broke, sizeof x->r->broke, "%s", rules);
+    }
 }
 
 typedef void (*family_fn)(case_ctx *x);
@@ -1028,8 +1161,9 @@ static void collect_rules(const conform_case *c, char *out, size_t cap)
     }
 }
 
-/* Write README of a kept failure: what failed and how to reproduce it. */
-static void write_keep_readme(const case_ctx *x, const char *dir)
+/* Write README of a kept failure: what failed, how to reproduce it, and
+ * what the keep budget left out. */
+static void write_keep_readme(const case_ctx *x, const char *dir, const keep_budget *b)
 {
     char path[PATH_MAX];
     if (cf_join(path, sizeof path, dir, "README") < 0)
@@ -1043,13 +1177,24 @@ static void write_keep_readme(const case_ctx *x, const char *dir)
                "scratch directory as the failing run left it.  To reproduce, run these\n"
                "commands, in this order, from a fresh copy of this directory:\n\n%s",
             x->log);
+    fprintf(f, "\nKept: %u files, %llu bytes of data (holes stay holes).  The keep budget of a\n"
+               "case is %llu bytes of data (--keep-limit) and %.0f s.\n", b->kept_files,
+            (unsigned long long)b->kept_bytes, (unsigned long long)x->cfg->keep_limit,
+            KEEP_MAX_SECONDS);
+    if (b->left_files)
+        fprintf(f, "Left out (%u files):\n%s", b->left_files, b->left_out);
+    else
+        fputs("Nothing was left out.\n", f);
     fclose(f);
 }
 
-/* --keep-failures: DIR/<id with '/' as '_'>/ gets inputs, after/, README. */
+/* --keep-failures: DIR/<id with '/' as '_'>/ gets inputs, after/, README,
+ * within the keep budget (conform_keep.h); a file left out is named in
+ * the README and, counted, in the case's message. */
 static void keep_failure(case_ctx *x)
 {
-    char name[PATH_MAX], dir[PATH_MAX], after[PATH_MAX];
+    char name[PATH_MAX], dir[PATH_MAX], after[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
+    keep_budget b;
     snprintf(name, sizeof name, "%s", x->c->id);
     for (char *p = name; *p; p++)
         if (*p == '/' || *p == '\\')
@@ -1058,20 +1203,26 @@ static void keep_failure(case_ctx *x)
         cf_join(after, sizeof after, dir, "after") < 0)
         return;
     cf_remove_tree(dir);
-    if (cf_make_parents(after) < 0 || cf_copy_tree(x->dir, after) < 0) {
+    keep_budget_init(&b, x->cfg->keep_limit, KEEP_MAX_SECONDS);
+    if (cf_make_parents(after) < 0 || keep_tree(&b, x->dir, after, "after/") < 0) {
         fprintf(stderr, "qed-conform: cannot keep %s in %s\n", x->c->id, dir);
         return;
     }
     const char *file = cj_str(cj_get(x->c->test, "file"));
     const cj_value *extra = cj_get(x->c->test, "extra_files");
-    char src[PATH_MAX], dst[PATH_MAX], hex[65], err[256];
     for (size_t i = 0; i <= cj_len(extra); i++) {
         const char *rel = i == 0 ? file : cj_str(cj_get(cj_at(extra, i - 1), "file"));
         if (rel != NULL && cf_path_is_safe(rel) && cf_join(src, sizeof src, x->c->base_dir, rel) == 0 &&
             cf_join(dst, sizeof dst, dir, rel) == 0)
-            cf_copy_file(src, dst, hex, err, sizeof err);
+            keep_file(&b, src, dst, rel);
     }
-    write_keep_readme(x, dir);
+    write_keep_readme(x, dir, &b);
+    if (b.left_files) {
+        char note[320];
+        snprintf(note, sizeof note, "; --keep-failures left out %u file%s (over the keep budget: "
+                 "see %.200s/README)", b.left_files, b.left_files == 1 ? "" : "s", name);
+        append(x->r->message, CR_MESSAGE_MAX, note);
+    }
 }
 
 /* The lowest set bit of a non-zero mask. */
@@ -1096,8 +1247,12 @@ void conform_run_case(const conform_config *cfg, const conform_case *c, case_res
     family_fn run = pick_family(&x, &need, &any);
     if (run == NULL)
         fail(&x, "manifest: unknown family \"%s\"", c->family);
-    else if (need & ~cfg->caps)
+    else if ((need & ~cfg->caps) & ~(unsigned)(CAP_CREATE_CS | CAP_CREATE_TS))
         skip(&x, "adapter lacks '%s'", conform_cap_name(lowest_bit(need & ~cfg->caps)));
+    else if (need & ~cfg->caps) {
+        cap_list(need & ~cfg->caps, lacking, sizeof lacking);
+        skip(&x, "adapter lacks %s: the case is about the geometry it creates", lacking);
+    }
     else if (any != 0 && (any & cfg->caps) == 0) {
         cap_list(any, lacking, sizeof lacking);
         skip(&x, "adapter lacks %s: nothing could be checked", lacking);
@@ -1106,6 +1261,8 @@ void conform_run_case(const conform_config *cfg, const conform_case *c, case_res
         skip(&x, "the reference build/qedtool (needed to verify writes) was not found");
     else if (stage_inputs(&x) == 0)
         run(&x);
+    if (r->status == CS_FAIL && r->broke[0] == '\0' && cj_str(cj_get(c->test, "error_rule")))
+        snprintf(r->broke, sizeof r->broke, "%s", cj_str(cj_get(c->test, "error_rule")));
     if (r->status == CS_FAIL && cfg->keep_dir != NULL && x.dir[0] && !cp_interrupted())
         keep_failure(&x);
     if (x.dir[0])

@@ -97,6 +97,21 @@ static int close_report(FILE *f, const char *path)
     return 0;
 }
 
+/* A comma-separated list of rule IDs as a JSON array of strings. */
+static void json_rule_array(FILE *f, const char *rules)
+{
+    fputc('[', f);
+    for (const char *p = rules; *p; ) {
+        char id[CR_RULES_MAX];
+        size_t n = strcspn(p, ",");
+        snprintf(id, sizeof id, "%.*s", (int)n, p);
+        fputs(p == rules ? "" : ", ", f);
+        json_write_string(json_sink_file, f, id);
+        p += n + (p[n] == ',');
+    }
+    fputc(']', f);
+}
+
 /* One case as a JSON object. */
 static void json_row(FILE *f, const report_row *r)
 {
@@ -104,16 +119,13 @@ static void json_row(FILE *f, const report_row *r)
     json_write_string(json_sink_file, f, r->id);
     fputs(", \"family\": ", f);
     json_write_string(json_sink_file, f, r->family);
-    fprintf(f, ", \"status\": \"%s\", \"rules\": [", conform_status_name(r->status));
-    for (const char *p = r->rules; *p; ) {
-        char id[CR_RULES_MAX];
-        size_t n = strcspn(p, ",");
-        snprintf(id, sizeof id, "%.*s", (int)n, p);
-        fputs(p == r->rules ? "" : ", ", f);
-        json_write_string(json_sink_file, f, id);
-        p += n + (p[n] == ',');
+    fprintf(f, ", \"status\": \"%s\", \"rules\": ", conform_status_name(r->status));
+    json_rule_array(f, r->rules);
+    if (r->broke && r->broke[0]) {
+        fputs(", \"broke\": ", f);
+        json_rule_array(f, r->broke);
     }
-    fputs("], \"message\": ", f);
+    fputs(", \"message\": ", f);
     json_write_string(json_sink_file, f, r->message);
     if (r->detail && r->detail[0]) {
         fputs(", \"detail\": ", f);
@@ -278,14 +290,23 @@ static const char html_head[] =
     ".st-lost{background:#fff;border-style:dashed;color:#888}"
     ".st-torn{background:#f8e0a0}.st-after{background:#eee;color:#aaa}.st--{background:#f4f4f4}\n"
     ".cut{font-size:20px;color:#c00;align-self:center}\n"
+    "section.summary{border:1px solid #bbb;padding:0 1em 1em;margin-bottom:1.5em}\n"
+    ".sumgrid{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}\n"
+    ".sumgrid caption{font-weight:bold;text-align:left;padding:4px 0}\n"
+    "p.breaks{font-size:16px;margin:0 0 .5em}td.n{text-align:right}\n"
+    "td.ids{font-size:12px;max-width:48em}.sum-rules{max-width:64em}\n"
+    "details{margin-top:.7em}summary{cursor:pointer;max-width:60em}\n"
     "</style></head><body>\n"
+    "<h1>qed-conform: implementations side by side</h1>\n";
+
+/* The key of the crash strips, above the matrix. */
+static const char html_legend[] =
     "<p>Crash strips: <span class=\"ev st-durable\"><b>W</b><i>durable</i></span> "
     "<span class=\"ev st-persisted\"><b>W</b><i>persisted</i></span> "
     "<span class=\"ev st-lost\"><b>W</b><i>lost</i></span> "
     "<span class=\"ev st-torn\"><b>W</b><i>torn</i></span> "
     "<span class=\"ev st-after\"><b>W</b><i>not issued</i></span> "
-    "<span class=\"cut\">&#9889;</span> power loss</p>\n"
-    "<h1>qed-conform: implementations side by side</h1>\n";
+    "<span class=\"cut\">&#9889;</span> power loss</p>\n";
 
 static const char html_script[] =
     "<script>\n"
@@ -320,6 +341,255 @@ static void html_header(FILE *f, const report_run *runs, size_t nruns)
         fputs("</th>", f);
     }
     fputs("</tr></thead><tbody>\n", f);
+}
+
+/* ---- HTML summary: what a third party wants to see first ---- */
+
+#define SUM_MAX_KEYS 512     /* distinct rules or capabilities summarised */
+#define SUM_IDS_SHOWN 12     /* case ids listed per rule or capability */
+
+/* One rule (or capability) and the rows of the cases under it. */
+typedef struct {
+    char key[40];
+    const report_row *rows[SUM_IDS_SHOWN];
+    size_t n;
+} sum_entry;
+
+typedef struct {
+    sum_entry e[SUM_MAX_KEYS];
+    size_t count;
+} sum_table;
+
+/* Add row under key (cut to 39 bytes); keys beyond SUM_MAX_KEYS are not
+ * counted, and the caller says so. */
+static void sum_add(sum_table *t, const char *key, size_t len, const report_row *row)
+{
+    size_t i = 0;
+    char k[40];
+    snprintf(k, sizeof k, "%.*s", (int)(len < sizeof k ? len : sizeof k - 1), key);
+    while (i < t->count && strcmp(t->e[i].key, k) != 0)
+        i++;
+    if (i == t->count) {
+        if (t->count == SUM_MAX_KEYS)
+            return;
+        memset(&t->e[i], 0, sizeof t->e[i]);
+        memcpy(t->e[i].key, k, sizeof k);
+        t->count++;
+    }
+    if (t->e[i].n < SUM_IDS_SHOWN)
+        t->e[i].rows[t->e[i].n] = row;
+    t->e[i].n++;
+}
+
+/* Order of rule IDs: prefix alphabetically, then number ("HDR-2" < "HDR-10"). */
+static int rule_order(const void *a, const void *b)
+{
+    const char *x = ((const sum_entry *)a)->key, *y = ((const sum_entry *)b)->key;
+    size_t px = strcspn(x, "-"), py = strcspn(y, "-");
+    int c = strncmp(x, y, px < py ? px : py);
+    if (c != 0 || px != py)
+        return c != 0 ? c : px < py ? -1 : 1;
+    long nx = strtol(x + px + (x[px] == '-'), NULL, 10), ny = strtol(y + py + (y[py] == '-'), NULL, 10);
+    return nx < ny ? -1 : nx > ny ? 1 : strcmp(x, y);
+}
+
+/* Add row under each rule of the comma-separated list rules. */
+static void sum_add_rules(sum_table *t, const char *rules, const report_row *row)
+{
+    for (const char *p = rules; *p; ) {
+        size_t n = strcspn(p, ",");
+        if (n > 0)
+            sum_add(t, p, n, row);
+        p += n + (p[n] == ',');
+    }
+}
+
+/* The rules the failing cases of run break (broken: a reject's
+ * error_rule, a crash verdict's rules) and those that the other failing
+ * cases cite (cited: the manifest does not say which of them failed). */
+static void sum_rules(const report_run *run, sum_table *broken, sum_table *cited)
+{
+    broken->count = cited->count = 0;
+    for (size_t i = 0; i < run->count; i++) {
+        const report_row *r = &run->rows[i];
+        if (r->status != CS_FAIL)
+            continue;
+        if (r->broke && r->broke[0])
+            sum_add_rules(broken, r->broke, r);
+        else
+            sum_add_rules(cited, r->rules, r);
+    }
+    qsort(broken->e, broken->count, sizeof broken->e[0], rule_order);
+    qsort(cited->e, cited->count, sizeof cited->e[0], rule_order);
+}
+
+/* The capabilities a skip message names ("adapter lacks 'map'", "lacks
+ * 'convert', 'info' and 'map'"), each added under its name; 0 when the
+ * message names none. */
+static int sum_skip_caps(sum_table *t, const report_row *r)
+{
+    int found = 0;
+    for (const char *p = strstr(r->message, "lacks "); p != NULL; p = strstr(p, "lacks ")) {
+        p += 6;
+        while (*p == '\'') {
+            size_t n = strcspn(p + 1, "'");
+            if (p[1 + n] != '\'')
+                break;
+            sum_add(t, p + 1, n, r);
+            found = 1;
+            p += n + 2;
+            if (strncmp(p, ", '", 3) == 0 || strncmp(p, " and '", 6) == 0)
+                p += p[0] == ',' ? 2 : 5;
+        }
+    }
+    return found;
+}
+
+/* The skips of run, grouped by the capability they lack; those that
+ * name none under the key "" (listed last). */
+static void sum_skips(const report_run *run, sum_table *t)
+{
+    t->count = 0;
+    for (size_t i = 0; i < run->count; i++)
+        if (run->rows[i].status == CS_SKIP && !sum_skip_caps(t, &run->rows[i]))
+            sum_add(t, "", 0, &run->rows[i]);
+}
+
+/* The cell "N: id, id, ... and M more" of one entry. */
+static void html_sum_ids(FILE *f, const sum_entry *e)
+{
+    fprintf(f, "<td class=\"ids\"><b>%zu</b>: ", e->n);
+    for (size_t i = 0; i < e->n && i < SUM_IDS_SHOWN; i++) {
+        fputs(i ? ", <code>" : "<code>", f);
+        xml_escape(f, e->rows[i]->id);
+        fputs("</code>", f);
+    }
+    if (e->n > SUM_IDS_SHOWN)
+        fprintf(f, " and %zu more", e->n - SUM_IDS_SHOWN);
+    fputs("</td>", f);
+}
+
+/* Pass/fail/skip per family. */
+static void html_sum_families(FILE *f, const report_run *run)
+{
+    family_count fams[MAX_FAMILIES];
+    size_t nf = count_families(run, fams);
+    fputs("<table class=\"sum-families\"><caption>By family</caption>\n<tr><th>family</th>"
+          "<th>pass</th><th>fail</th><th>skip</th></tr>\n", f);
+    for (size_t i = 0; i < nf; i++) {
+        fputs("<tr data-family=\"", f);
+        xml_escape(f, fams[i].name);
+        fprintf(f, "\" data-pass=\"%zu\" data-fail=\"%zu\" data-skip=\"%zu\"><td>", fams[i].n[0],
+                fams[i].n[1], fams[i].n[2]);
+        xml_escape(f, fams[i].name);
+        fprintf(f, "</td><td class=\"%s\">%zu</td><td class=\"%s\">%zu</td><td class=\"%s\">%zu"
+                   "</td></tr>\n", fams[i].n[0] ? "pass" : "", fams[i].n[0],
+                fams[i].n[1] ? "fail" : "", fams[i].n[1], fams[i].n[2] ? "skip" : "", fams[i].n[2]);
+    }
+    fputs("</table>\n", f);
+}
+
+/* One line of rules with their case counts: "HDR-2 (3), HDR-8 (1)". */
+static void html_sum_rule_line(FILE *f, const sum_table *t)
+{
+    for (size_t i = 0; i < t->count; i++) {
+        fputs(i ? ", " : "", f);
+        xml_escape(f, t->e[i].key);
+        fprintf(f, "&nbsp;(%zu)", t->e[i].n);
+    }
+}
+
+/* A table of rules, each with its cases, the rows marked data-KIND="N"
+ * (broken or cited). */
+static void html_sum_rule_table(FILE *f, const sum_table *t, const char *kind, const char *head)
+{
+    fprintf(f, "<table class=\"sum-%s\"><tr><th>rule</th><th>%s</th></tr>\n", kind, head);
+    for (size_t i = 0; i < t->count; i++) {
+        fputs("<tr data-rule=\"", f);
+        xml_escape(f, t->e[i].key);
+        fprintf(f, "\" data-%s=\"%zu\"><td class=\"id\">", kind, t->e[i].n);
+        xml_escape(f, t->e[i].key);
+        fputs("</td>", f);
+        html_sum_ids(f, &t->e[i]);
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
+/* The rules: the ones failing cases break, in one line to read at a
+ * glance and a table of the cases under each; then, folded, the rules the
+ * other failing cases cite. */
+static void html_sum_rules(FILE *f, const report_run *run, sum_table *broken, sum_table *cited)
+{
+    sum_rules(run, broken, cited);
+    fprintf(f, "<div class=\"sum-rules\"><p class=\"breaks\" data-rules=\"%zu\">",
+            broken->count);
+    if (broken->count == 0 && cited->count == 0) {
+        fputs("<b>No failing case</b>: no spec rule broken.</p></div>\n", f);
+        return;
+    }
+    if (broken->count == 0)
+        fputs("<b>Breaks no rule</b> that a failing case names as the one it breaks.</p>\n", f);
+    else {
+        fprintf(f, "<b>Breaks %zu rule%s:</b> ", broken->count, broken->count == 1 ? "" : "s");
+        html_sum_rule_line(f, broken);
+        fputs("</p>\n", f);
+        html_sum_rule_table(f, broken, "broken", "failing cases that break it");
+    }
+    if (cited->count > 0) {
+        fprintf(f, "<details><summary><b>The other failing cases cite %zu rules:</b> ",
+                cited->count);
+        html_sum_rule_line(f, cited);
+        fputs(" <i>(a read, check or write case cites every rule it exercises; its message "
+              "says what differed)</i></summary>\n", f);
+        html_sum_rule_table(f, cited, "cited", "other failing cases that cite it");
+        fputs("</details>\n", f);
+    }
+    fputs("</div>\n", f);
+}
+
+/* The skips, grouped by the capability the adapter lacks. */
+static void html_sum_skips(FILE *f, const report_run *run, sum_table *t)
+{
+    sum_skips(run, t);
+    if (t->count == 0)
+        return;
+    fputs("<table class=\"sum-skips\"><caption>Skipped, by the capability the adapter lacks"
+          "</caption>\n<tr><th>lacks</th><th>skipped cases</th></tr>\n", f);
+    for (int other = 0; other < 2; other++)
+        for (size_t i = 0; i < t->count; i++) {
+            if ((t->e[i].key[0] == '\0') != other)
+                continue;
+            fputs("<tr data-cap=\"", f);
+            xml_escape(f, t->e[i].key);
+            fprintf(f, "\" data-cases=\"%zu\"><td class=\"id\">", t->e[i].n);
+            xml_escape(f, other ? "(no capability named)" : t->e[i].key);
+            fputs("</td>", f);
+            html_sum_ids(f, &t->e[i]);
+            fputs("</tr>\n", f);
+        }
+    fputs("</table>\n", f);
+}
+
+/* The summary of every run, before the matrix. */
+static void html_summary(FILE *f, const report_run *runs, size_t nruns)
+{
+    static sum_table t, cited;   /* large: one summary at a time */
+    for (size_t k = 0; k < nruns; k++) {
+        size_t n[3] = { 0, 0, 0 };
+        for (size_t i = 0; i < runs[k].count; i++)
+            n[runs[k].rows[i].status]++;
+        fputs("<section class=\"summary\" data-impl=\"", f);
+        xml_escape(f, runs[k].impl);
+        fputs("\"><h2>", f);
+        xml_escape(f, runs[k].impl);
+        fprintf(f, ": %zu passed, %zu failed, %zu skipped</h2>\n<div class=\"sumgrid\">\n", n[0],
+                n[1], n[2]);
+        html_sum_families(f, &runs[k]);
+        html_sum_rules(f, &runs[k], &t, &cited);
+        html_sum_skips(f, &runs[k], &t);
+        fputs("</div></section>\n", f);
+    }
 }
 
 /* One line of a crash strip ("#N KIND STATUS LABEL") as a box: the kind's
@@ -414,6 +684,9 @@ int report_html(const char *path, const report_run *runs, size_t nruns)
     if (f == NULL)
         return -1;
     fputs(html_head, f);
+    html_summary(f, runs, nruns);
+    fputs("<h2>Every case</h2>\n", f);
+    fputs(html_legend, f);
     html_header(f, runs, nruns);
     html_rows(f, runs, nruns, 1);
     html_rows(f, runs, nruns, 0);
@@ -485,13 +758,17 @@ static int row_from_json(const cj_value *c, report_row *r)
         r->seconds = 0;
     r->owned_rules = join_rules(cj_get(c, "rules"));
     r->rules = r->owned_rules;
-    return r->rules ? 0 : -1;
+    r->owned_broke = join_rules(cj_get(c, "broke"));   /* optional: "" without it */
+    r->broke = r->owned_broke;
+    return r->rules && r->broke ? 0 : -1;
 }
 
 void report_free_loaded(report_run *run)
 {
-    for (size_t i = 0; run->rows != NULL && i < run->count; i++)
+    for (size_t i = 0; run->rows != NULL && i < run->count; i++) {
         free(run->rows[i].owned_rules);
+        free(run->rows[i].owned_broke);
+    }
     free(run->rows);
     run->rows = NULL;
     run->count = 0;
@@ -519,6 +796,7 @@ int report_load_json(const char *path, report_run *run, cj_value **doc)
     for (; run->count < cj_len(cases); run->count++) {
         if (row_from_json(cj_at(cases, run->count), &run->rows[run->count]) < 0) {
             free(run->rows[run->count].owned_rules);
+            free(run->rows[run->count].owned_broke);
             fprintf(stderr, "qed-conform: %s: case %zu is malformed\n", path, run->count);
             return -1;
         }

@@ -20,6 +20,8 @@ typedef struct {
     const char *detail;   /* "" or lines the HTML report draws (crash strips) */
     double seconds;
     char *owned_rules;    /* rules, when loaded from a file (freed with the run) */
+    const char *broke;    /* of a failure, the rules it is known to break, or "" */
+    char *owned_broke;    /* broke, when loaded from a file */
 } report_row;
 
 /* One run of the suite against one implementation. */

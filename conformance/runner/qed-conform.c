@@ -12,6 +12,7 @@
 #include "conform.h"
 #include "../lib/files.h"
 #include "conform_adapter_check.h"
+#include "conform_keep.h"
 #include "conform_proc.h"
 #include "conform_report.h"
 #include "conform_run.h"
@@ -92,7 +93,12 @@ static const char usage_options[] =
 "                      adapter calls; on expiry the adapter's process group\n"
 "                      is killed and the case fails as a hang\n"
 "  --keep-failures DIR keep each failing case's files in DIR/<id>/ with a\n"
-"                      README giving the exact adapter command lines\n"
+"                      README giving the exact adapter command lines; files\n"
+"                      are copied sparse (holes stay holes), within a keep\n"
+"                      budget per case of --keep-limit bytes of data and 10 s;\n"
+"                      what does not fit is left out and listed in the README\n"
+"  --keep-limit SIZE   the keep budget's bytes of file data per failing case\n"
+"                      (default 256M; K, M, G suffixes)\n"
 "  --json FILE         write every case's result as JSON\n"
 "  --junit FILE        write JUnit XML (one testsuite per family)\n"
 "  --html FILE         write a static HTML report of this run\n"
@@ -164,6 +170,7 @@ static const char adapter_check_usage[] =
 /* Parsed command line. */
 typedef struct {
     const char *impl, *manifest, *filter, *json, *junit, *html, *keep_dir;
+    unsigned long long keep_limit;  /* --keep-limit, bytes */
     unsigned long shard_k, shard_n, jobs;
     double timeout;
     int list, verbose, has_random, fail_fast;
@@ -212,6 +219,26 @@ static int parse_ulong(const char *s, unsigned long long *out)
     return (errno != 0 || *end != '\0') ? -1 : 0;
 }
 
+/* Parse a size: digits and an optional K, M or G suffix (binary). */
+static int parse_size(const char *s, unsigned long long *out)
+{
+    char buf[32];
+    size_t n = strlen(s);
+    unsigned shift = 0;
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, s, n + 1);
+    const char *units = "KMG", *u = strchr(units, buf[n - 1]);
+    if (u != NULL && *u != '\0') {
+        shift = 10u * (unsigned)(u - units + 1);
+        buf[n - 1] = '\0';
+    }
+    if (parse_ulong(buf, out) < 0 || *out > (ULLONG_MAX >> shift))
+        return -1;
+    *out <<= shift;
+    return 0;
+}
+
 /* Parse "A<sep>B" into two unsigned numbers. */
 static int parse_pair(const char *s, char sep, unsigned long long *a, unsigned long long *b)
 {
@@ -246,6 +273,10 @@ static int value_option(options *o, const char *name, const char *v)
     else if (strcmp(name, "--junit") == 0) o->junit = v;
     else if (strcmp(name, "--html") == 0) o->html = v;
     else if (strcmp(name, "--keep-failures") == 0) o->keep_dir = v;
+    else if (strcmp(name, "--keep-limit") == 0) {
+        if (parse_size(v, &o->keep_limit) < 0)
+            return -1;
+    }
     else if (strcmp(name, "--timeout") == 0) {
         char *end;
         o->timeout = strtod(v, &end);
@@ -272,6 +303,7 @@ static int value_option(options *o, const char *name, const char *v)
 
 static const char *const value_options[] = {
     "--impl", "--manifest", "--filter", "--json", "--junit", "--html", "--keep-failures",
+    "--keep-limit",
     "--timeout", "--shard", "-j", "--random",
 };
 
@@ -563,7 +595,7 @@ static report_run make_run(const conform_config *cfg, const case_list *list,
     for (size_t i = 0; run.rows != NULL && i < list->count; i++)
         run.rows[i] = (report_row){ list->cases[i].id, list->cases[i].family, results[i].status,
                                     results[i].rules, results[i].message, results[i].detail,
-                                    results[i].seconds, NULL };
+                                    results[i].seconds, NULL, results[i].broke, NULL };
     if (run.rows == NULL)
         run.count = 0;
     return run;
@@ -795,7 +827,7 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "trace") == 0)
         return crash_trace_dump_main(argc - 2, argv + 2);
-    options o = { .impl = "ref", .jobs = 1, .timeout = 20.0 };
+    options o = { .impl = "ref", .jobs = 1, .timeout = 20.0, .keep_limit = KEEP_DEFAULT_BYTES };
     conform_config cfg;
     manifest m[2];
     case_list list = { NULL, 0, 0 };
@@ -826,6 +858,7 @@ int main(int argc, char **argv)
     memset(m, 0, sizeof m);
     cfg.timeout = o.timeout;
     cfg.keep_dir = o.keep_dir;
+    cfg.keep_limit = o.keep_limit;
     cfg.fail_fast = o.fail_fast;
     find_reference(cfg.reference, sizeof cfg.reference);
     if ((rc = resolve_impl(&o, &cfg)) != 0)

@@ -73,7 +73,7 @@ expect_json() {
 # ---------------------------------------------------------------------
 
 expect_rc "capabilities" 0 "$Q" capabilities
-if [ "$(tr '\n' ' ' < out)" = "create info check map convert compare io rebase resize dump io-trace " ]
+if [ "$(tr '\n' ' ' < out)" = "create info check map convert compare io rebase resize dump io-trace create-cluster-size create-table-size " ]
 then pass; else fail "capabilities: $(tr '\n' ' ' < out)"; fi
 
 expect_rc "--help" 0 "$Q" --help
