@@ -8,9 +8,11 @@
 #include "../lib/files.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define CMP_CHUNK ((size_t)64 << 10)
 
@@ -42,39 +44,51 @@ void cg_free(cg_inputs *in)
     in->count = in->cap = 0;
 }
 
-/* Read up to n bytes (fewer only at the end of the file); -1 on error. */
-static long read_chunk(FILE *f, unsigned char *buf, size_t n)
+/* The length of the open stream f, from fstat (never by reading it), or
+ * -1. */
+static int64_t stream_length(FILE *f)
 {
-    size_t got = fread(buf, 1, n, f);
-    return ferror(f) ? -1 : (long)got;
+    struct stat st;
+    return fstat(fileno(f), &st) == 0 ? (int64_t)st.st_size : -1;
 }
 
-/* Compare two open streams chunk by chunk (see cg_first_difference). */
+/* Compare the first n bytes of two open streams chunk by chunk; the first
+ * differing offset goes to *off.  Returns 1 (differ), 0 or -1 (error).
+ * Only n bytes are read: n is the shorter length, so a file an adapter grew
+ * to terabytes costs no more than its original (see cg_first_difference). */
+static int compare_prefix(FILE *fa, FILE *fb, unsigned char *ba, unsigned char *bb,
+                          uint64_t n, uint64_t *off)
+{
+    for (uint64_t pos = 0; pos < n;) {
+        size_t want = n - pos < CMP_CHUNK ? (size_t)(n - pos) : CMP_CHUNK;
+        if (fread(ba, 1, want, fa) != want || fread(bb, 1, want, fb) != want)
+            return -1;
+        for (size_t i = 0; i < want; i++)
+            if (ba[i] != bb[i]) {
+                *off = pos + (uint64_t)i;
+                return 1;
+            }
+        pos += want;
+    }
+    return 0;
+}
+
+/* Both streams' lengths, then their common prefix compared. */
 static int compare_streams(FILE *fa, FILE *fb, unsigned char *ba, unsigned char *bb,
                            uint64_t *off, uint64_t *len_a, uint64_t *len_b)
 {
-    uint64_t pos = 0;
-    int differ = 0;
-    for (;;) {
-        long na = read_chunk(fa, ba, CMP_CHUNK), nb = read_chunk(fb, bb, CMP_CHUNK);
-        if (na < 0 || nb < 0)
-            return -1;
-        long common = na < nb ? na : nb;
-        for (long i = 0; !differ && i < common; i++)
-            if (ba[i] != bb[i]) {
-                *off = pos + (uint64_t)i;
-                differ = 1;
-            }
-        if (!differ && na != nb) {
-            *off = pos + (uint64_t)common;
-            differ = 1;
-        }
-        *len_a += (uint64_t)na;
-        *len_b += (uint64_t)nb;
-        pos += (uint64_t)common;
-        if (na == 0 && nb == 0)
-            return differ;
+    int64_t la = stream_length(fa), lb = stream_length(fb);
+    if (la < 0 || lb < 0)
+        return -1;
+    *len_a = (uint64_t)la;
+    *len_b = (uint64_t)lb;
+    uint64_t common = la < lb ? (uint64_t)la : (uint64_t)lb;
+    int d = compare_prefix(fa, fb, ba, bb, common, off);
+    if (d == 0 && la != lb) {
+        *off = common;
+        d = 1;
     }
+    return d;
 }
 
 int cg_first_difference(const char *a, const char *b, uint64_t *off, uint64_t *len_a,
@@ -95,7 +109,15 @@ int cg_first_difference(const char *a, const char *b, uint64_t *off, uint64_t *l
     return rc;
 }
 
-/* Append "; " (unless msg is empty) and one formatted finding to msg. */
+/* True when path's length (stat) differs from the size its original had
+ * when staged: then it changed, and hashing it (which reads every byte of
+ * a file an adapter may have grown to terabytes) is not needed. */
+static int length_differs(const char *path, const char *orig)
+{
+    struct stat sn, so;
+    return stat(path, &sn) == 0 && stat(orig, &so) == 0 && sn.st_size != so.st_size;
+}
+
 static void add_finding(char *msg, size_t cap, const char *text)
 {
     size_t len = strlen(msg);
@@ -133,7 +155,9 @@ int cg_verify(const cg_inputs *in, const char *scratch, const char *orig_dir, ch
         if (cf_join(now, sizeof now, scratch, f->rel) < 0 ||
             cf_join(orig, sizeof orig, orig_dir, f->rel) < 0)
             continue;   /* staging joined the same paths: cannot happen */
-        if (cf_hash_file(now, hex, &size) < 0)
+        if (length_differs(now, orig))
+            describe_change(f, now, orig, finding, sizeof finding);
+        else if (cf_hash_file(now, hex, &size) < 0)
             snprintf(finding, sizeof finding, "%s was removed or cannot be read", f->rel);
         else if (strcmp(hex, f->hex) == 0)
             continue;
