@@ -4,7 +4,10 @@
  * description locks on QEMU's bytes 100+i and 200+i), the QED_IO_NO_LOCK
  * opt-out, create truncating only once the lock is held, the refusal of
  * anything but regular files and block devices without ever blocking (a
- * FIFO named as a backing file), and EFBIG as QED_ERR_TOO_LARGE.
+ * FIFO named as a backing file), EFBIG as QED_ERR_TOO_LARGE, and the
+ * length of a block device taken from the device (io_seam.h's fake
+ * fstat makes a regular file look like one, st_size 0, on any machine;
+ * test_reliability.sh repeats it on a real loop device where it can).
  *
  * Two opens in one process are two open file descriptions, so they
  * conflict exactly as two processes do; the bytes are read back with
@@ -24,6 +27,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "io_seam.h"
 
 int suite_reliab(void);
 
@@ -343,6 +347,133 @@ static void test_special_files(void)
     remove_all(dir, names);
 }
 
+/* ---- block devices (issue 10, item 3) ------------------------------- */
+
+/* fstat, but a regular file is said to be a block device, whose st_size
+ * is 0 as Linux reports it: only the device knows its length. */
+static int fake_block_stat(int fd, struct stat *st)
+{
+    int ret = fstat(fd, st);
+
+    if (ret == 0 && S_ISREG(st->st_mode)) {
+        st->st_mode = (st->st_mode & ~(mode_t)S_IFMT) | S_IFBLK;
+        st->st_size = 0;
+    }
+    return ret;
+}
+
+/* A backing opener that opens every file as a fake block device. */
+static int open_fake_block(void *ctx, const char *path, qed_io **out)
+{
+    (void)ctx;
+    return io_posix_open_with_stat(path, 0, fake_block_stat, out);
+}
+
+/* A file at path holding len bytes of fill. */
+static void write_fill(const char *path, int fill, size_t len)
+{
+    uint8_t *buf = malloc(len);
+    FILE *f = fopen(path, "wb");
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    memset(buf, fill, len);
+    CU_ASSERT_EQUAL(fwrite(buf, 1, len, f), len);
+    fclose(f);
+    free(buf);
+}
+
+/* The length of a block device is the device's, not st_size's 0. */
+static void test_blockdev_length(void)
+{
+    const char *const names[] = { "dev", NULL };
+    char dir[40], dev[80];
+    qed_io *io = NULL;
+    uint64_t len = 0;
+
+    temp_dir(dir);
+    path_in(dev, dir, "dev");
+    write_fill(dev, 0x11, 12345);
+    CU_ASSERT_EQUAL_FATAL(io_posix_open_with_stat(dev, 0, fake_block_stat, &io),
+                          QED_OK);
+    CU_ASSERT_EQUAL(io->length(io, &len), QED_OK);
+    CU_ASSERT_EQUAL(len, 12345);
+    qed_io_close(io);
+    remove_all(dir, names);
+}
+
+/* A raw backing file on a block device: an unallocated cluster reads the
+ * device's bytes, and a partial write into a new cluster fills the rest
+ * of it from them (WR-7), not with zeroes. */
+static void test_blockdev_raw_backing(void)
+{
+    const char *const names[] = { "dev", "top.qed", NULL };
+    qed_create_opts co = { 1 << 20, 4096, 1, "dev", "raw" };
+    char dir[40], dev[80], top[80];
+    uint8_t buf[4096], want[4096];
+    qed_io *io = NULL;
+    qed_open_opts oo;
+    qed_image *img = NULL;
+
+    temp_dir(dir);
+    path_in(dev, dir, "dev");
+    path_in(top, dir, "top.qed");
+    write_fill(dev, 0xab, 1 << 20);
+    CU_ASSERT_EQUAL_FATAL(qed_io_posix_create(top, &io), QED_OK);
+    CU_ASSERT_EQUAL_FATAL(qed_create(io, &co), QED_OK);
+    memset(&oo, 0, sizeof(oo));
+    oo.flags = QED_OPEN_RDWR;
+    oo.path = top;
+    oo.open_backing = open_fake_block;
+    CU_ASSERT_EQUAL_FATAL(qed_open(io, &oo, &img), QED_OK);
+    memset(want, 0xab, sizeof(want));
+    CU_ASSERT_EQUAL(qed_read(img, 8192, buf, sizeof(buf)), QED_OK);
+    CU_ASSERT_EQUAL(memcmp(buf, want, sizeof(buf)), 0);
+    memset(want + 512, 0x5c, 512);
+    CU_ASSERT_EQUAL(qed_write(img, 512, want + 512, 512), QED_OK);
+    CU_ASSERT_EQUAL(qed_close(img), QED_OK);
+    img = NULL;
+    oo.flags = 0;
+    CU_ASSERT_EQUAL_FATAL(qed_open(io, &oo, &img), QED_OK);
+    CU_ASSERT_EQUAL(qed_read(img, 0, buf, sizeof(buf)), QED_OK);
+    CU_ASSERT_EQUAL(memcmp(buf, want, sizeof(buf)), 0);
+    CU_ASSERT_EQUAL(qed_close(img), QED_OK);
+    qed_io_close(io);
+    remove_all(dir, names);
+}
+
+/* A QED image on a block device opens (not FILE-2) and reads. */
+static void test_blockdev_qed_image(void)
+{
+    const char *const names[] = { "dev", NULL };
+    qed_create_opts co = { 1 << 20, 4096, 1, NULL, NULL };
+    char dir[40], dev[80];
+    uint8_t buf[512], want[512];
+    qed_io *io = NULL;
+    qed_image *img = NULL;
+
+    temp_dir(dir);
+    path_in(dev, dir, "dev");
+    CU_ASSERT_EQUAL_FATAL(qed_io_posix_create(dev, &io), QED_OK);
+    CU_ASSERT_EQUAL_FATAL(qed_create(io, &co), QED_OK);
+    CU_ASSERT_EQUAL_FATAL(qed_open(io, &(qed_open_opts){ .flags = QED_OPEN_RDWR },
+                                   &img), QED_OK);
+    memset(want, 0x77, sizeof(want));
+    CU_ASSERT_EQUAL(qed_write(img, 4096, want, sizeof(want)), QED_OK);
+    CU_ASSERT_EQUAL(qed_close(img), QED_OK);
+    qed_io_close(io);
+    io = NULL;
+    img = NULL;
+    CU_ASSERT_EQUAL_FATAL(io_posix_open_with_stat(dev, 0, fake_block_stat, &io),
+                          QED_OK);
+    CU_ASSERT_EQUAL_FATAL(qed_open(io, NULL, &img), QED_OK);
+    CU_ASSERT_EQUAL(qed_read(img, 4096, buf, sizeof(buf)), QED_OK);
+    CU_ASSERT_EQUAL(memcmp(buf, want, sizeof(buf)), 0);
+    CU_ASSERT_EQUAL(qed_close(img), QED_OK);
+    qed_io_close(io);
+    remove_all(dir, names);
+}
+
 int suite_reliab(void)
 {
     static const test_case cases[] = {
@@ -352,6 +483,9 @@ int suite_reliab(void)
         { "locks: create truncates only when locked", test_lock_create },
         { "locks: the backing chain is read-locked", test_lock_backing_chain },
         { "file types: FIFO (no hang), socket", test_special_files },
+        { "block device: length from the device", test_blockdev_length },
+        { "block device: raw backing fills from it", test_blockdev_raw_backing },
+        { "block device: a QED image on one opens", test_blockdev_qed_image },
     };
     return ADD_SUITE("reliability", cases);
 }
