@@ -14,6 +14,9 @@
 #             naming it, never a hang (each command under a timeout)
 #   fsize     under ulimit -f, EFBIG is reported, the new destination
 #             removed, and no SIGXFSZ kills qedtool
+#   budget    check -r all (and WR-5 at a read-write open) of an image
+#             whose repair would copy about 1 GiB is refused at once, in
+#             one line naming the bytes and the budget, the image unchanged
 #   blockdev  a raw backing file on a loop device reads the device's bytes
 #             (a partial write into a new cluster keeps them), and a QED
 #             image on a loop device opens; needs root and losetup
@@ -29,7 +32,7 @@
 set -u
 
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
-    sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 here=$(cd "$(dirname "$0")" && pwd)
@@ -439,6 +442,48 @@ case_file_size_limit() {
         Q io w.qed -c 'write 512k 128k'
 }
 
+# ---- bounded repair (item 6) --------------------------------------------------
+
+# le64 N: the 8 little-endian bytes of N.
+le64() {
+    local i
+    for i in 0 1 2 3 4 5 6 7; do
+        printf "\\$(printf %03o $(( ($1 >> (8 * i)) & 255 )))"
+    done
+}
+
+# The hostile image of issue 10, at 4 KiB clusters and table_size 1: all
+# 512 L1 entries name the one L2 table, all its 512 entries the one data
+# cluster.  A 16 KiB file whose repair would copy 511 tables and 511 * 513
+# clusters (about 1 GiB): over the default budget (2 x 16 KiB + 64 MiB),
+# check -r all is refused at once and writes nothing (ulimit -f bounds
+# what a repair without a budget would write); so is a read-write open
+# with NEED_CHECK set (WR-5); a read-only one still reads.
+case_repair_budget() {
+    Q create -q -o cluster_size=4k,table_size=1 h.qed 1G
+    Q io h.qed -c 'write -P 0x5a 0 4k' > /dev/null
+    local l2 data i rc=0
+    l2=$(od -An -tu8 -j 4096 -N 8 h.qed | tr -d ' ')
+    data=$(od -An -tu8 -j "$l2" -N 8 h.qed | tr -d ' ')
+    for ((i = 0; i < 512; i++)); do le64 "$l2"; done > l1.bin
+    for ((i = 0; i < 512; i++)); do le64 "$data"; done > l2.bin
+    dd if=l1.bin of=h.qed bs=4096 seek=1 conv=notrunc status=none
+    dd if=l2.bin of=h.qed bs=1 seek="$l2" conv=notrunc status=none
+    cp h.qed h.copy
+    Q check h.qed > /dev/null || rc=$?
+    [ $rc -eq 2 ] || { echo "check exit $rc, expected 2"; return 1; }
+    limited 131072 1 "qedtool: h.qed: check failed: repair refused, nothing written: its copies need at least" \
+        timeout 20 "$QEDTOOL" check -r all h.qed
+    grep -qF "over the repair budget of 67141632 bytes" cmd.err
+    same h.qed h.copy
+    printf '\002' | dd of=h.qed bs=1 seek=16 conv=notrunc status=none   # NEED_CHECK
+    cp h.qed h.copy
+    limited 131072 1 "qedtool: h.qed: repair refused: its copies would exceed the repair budget" \
+        timeout 20 "$QEDTOOL" io h.qed -c 'write 0 4k'
+    same h.qed h.copy
+    Q io -r h.qed -c 'read -P 0x5a 0 4k' -c 'read -P 0x5a 1020k 4k' > /dev/null
+}
+
 # ---- block devices (item 3) -------------------------------------------------
 
 # A raw backing file on a loop device: its length is the device's (not
@@ -479,6 +524,7 @@ run_case "... nor any file of its backing chain"     case_no_chain_overwrite
 run_case "check -r exits with the repaired state"    case_check_repair_status
 run_case "a FIFO or directory as backing file"       case_fifo_backing
 run_case "ulimit -f: EFBIG reported, no SIGXFSZ"     case_file_size_limit
+run_case "check -r all: refused over its budget"     case_repair_budget
 run_case "block devices: length from the device"    case_block_devices loop
 
 echo
