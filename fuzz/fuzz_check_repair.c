@@ -8,7 +8,8 @@
  * truncate (CHK-7: the rest lie between used clusters); every cluster that mapped and read
  * before the repair reads the same bytes afterwards (CHK-6); the repaired
  * image closes, reopens and checks clean.  Check either runs to the end or
- * stops on a configured limit or on the memory file's size limit.
+ * stops on a configured limit or on the memory file's size limit; a repair
+ * refused over its budget (REPAIR_BUDGET, below GROWTH) changes no byte.
  *
  * Input: the image file.  It is opened with QED_OPEN_NO_CHECK (as check -r
  * does) and QED_OPEN_NO_BACKING: only this image's clusters are compared.
@@ -21,6 +22,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define GROWTH (8u << 20)         /* repair may append this much */
+#define REPAIR_BUDGET (4u << 20)  /* qed_limits.max_repair_bytes, < GROWTH */
 #define MAX_STEPS 4096u           /* map calls when recording */
 #define MAX_RECORDS 256u          /* chunks recorded for CHK-6 */
 #define CHUNK (4u << 10)          /* bytes per recorded chunk */
@@ -98,7 +100,7 @@ static int check_ended_ok(int rc, unsigned repair)
     if (rc == QED_OK)
         return 1;
     FUZZ_ASSERT(rc == QED_ERR_LIMIT || rc == QED_ERR_NOMEM ||
-                (repair && rc == QED_ERR_NOSPC),
+                (repair && (rc == QED_ERR_NOSPC || rc == QED_ERR_REPAIR_BUDGET)),
                 "check (repair %u) stopped with %d (%s)", repair, rc,
                 qed_strerror(rc));
     return 0;
@@ -126,13 +128,21 @@ static int check_and_repair(qed_image *img, qed_io *io)
 {
     qed_check_result before, fix, after;
     uint64_t h0 = file_hash(io);
+    int rc;
 
     if (!check_ended_ok(qed_check(img, QED_REPAIR_NONE, &before), 0))
         return 0;
     FUZZ_ASSERT(file_hash(io) == h0, "check without repair wrote the file");
     FUZZ_ASSERT(before.corruptions_fixed == 0 && before.leaks_fixed == 0,
                 "check without repair reports fixes");
-    if (!check_ended_ok(qed_check(img, QED_REPAIR_ALL, &fix), 1))
+    rc = qed_check(img, QED_REPAIR_ALL, &fix);
+    FUZZ_ASSERT(rc != QED_ERR_REPAIR_BUDGET ||
+                (file_hash(io) == h0 && fix.repair_bytes > fix.repair_budget),
+                "a repair refused over its budget wrote the file, or was "
+                "under it (%llu of %llu bytes)",
+                (unsigned long long)fix.repair_bytes,
+                (unsigned long long)fix.repair_budget);
+    if (!check_ended_ok(rc, 1))
         return 0;
     check_repair_counts(&before, &fix);
     if (!check_ended_ok(qed_check(img, QED_REPAIR_ALL, &after), 1))
@@ -180,6 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc, reopen = 0;
 
     fuzz_limits(&lim);
+    lim.max_repair_bytes = REPAIR_BUDGET;
     opts.limits = &lim;
     if (!rs || !buf || qed_io_mem_new(data, size, size + GROWTH, &io) != QED_OK)
         goto out;

@@ -13,6 +13,7 @@
 
 #include "qed.h"
 #include "qed_trace.h"
+#include "io_seam.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +50,7 @@ static int status_from_errno(int err)
 typedef struct posix_io {
     qed_io io;      /* must be first */
     int fd;
+    io_stat_fn stat;   /* fstat, or a test's fake (io_seam.h) */
 } posix_io;
 
 /* True when off+len fits in off_t. */
@@ -112,16 +114,35 @@ static int posix_flush(qed_io *io)
     return QED_OK;
 }
 
-/* Current file length from fstat. */
+/* The length of the file open as fd, whose status is st: st_size for a
+ * regular file; a block device's st_size is 0, so its length is where
+ * lseek(SEEK_END) lands, the device's size (what BLKGETSIZE64 gives, and
+ * portable; the file position is used by nothing else: reads and writes
+ * are pread and pwrite). */
+static int file_length(int fd, const struct stat *st, uint64_t *len)
+{
+    off_t end;
+
+    if (!S_ISBLK(st->st_mode)) {
+        *len = st->st_size < 0 ? 0 : (uint64_t)st->st_size;
+        return QED_OK;
+    }
+    end = lseek(fd, 0, SEEK_END);
+    if (end < 0)
+        return status_from_errno(errno);
+    *len = (uint64_t)end;
+    return QED_OK;
+}
+
+/* Current file length, asked each time (a device may be resized). */
 static int posix_length(qed_io *io, uint64_t *len)
 {
     posix_io *p = (posix_io *)io;
     struct stat st;
 
-    if (fstat(p->fd, &st) != 0)
+    if (p->stat(p->fd, &st) != 0)
         return status_from_errno(errno);
-    *len = st.st_size < 0 ? 0 : (uint64_t)st.st_size;
-    return QED_OK;
+    return file_length(p->fd, &st, len);
 }
 
 /* ftruncate to len. */
@@ -149,8 +170,9 @@ static const qed_io posix_ops = {
     posix_read, posix_write, posix_flush, posix_length, posix_truncate, posix_close
 };
 
-/* Wrap an open descriptor; closes it on failure. */
-static int posix_wrap(int fd, qed_io **out)
+/* Wrap an open descriptor, whose status stat_fn gives; closes it on
+ * failure. */
+static int posix_wrap(int fd, io_stat_fn stat_fn, qed_io **out)
 {
     posix_io *p = calloc(1, sizeof(*p));
 
@@ -159,6 +181,7 @@ static int posix_wrap(int fd, qed_io **out)
         return QED_ERR_NOMEM;
     }
     p->fd = fd;
+    p->stat = stat_fn;
     p->io = posix_ops;
     *out = &p->io;
     return QED_OK;
@@ -293,11 +316,11 @@ static int posix_lock(int fd, int writable)
 
 /* QED_OK for a regular file or a block device, QED_ERR_FILETYPE for
  * anything else; *is_regular tells which. */
-static int check_file_type(int fd, int *is_regular)
+static int check_file_type(int fd, io_stat_fn stat_fn, int *is_regular)
 {
     struct stat st;
 
-    if (fstat(fd, &st) != 0)
+    if (stat_fn(fd, &st) != 0)
         return status_from_errno(errno);
     *is_regular = S_ISREG(st.st_mode);
     return (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) ? QED_OK
@@ -323,9 +346,9 @@ static int open_failure(const char *path)
 /* Make the freshly opened fd usable: type check, blocking I/O again,
  * the lock, and with QED_IO_CREATE the truncation (only once locked, and
  * only of a regular file: a block device keeps its length). */
-static int posix_prepare(int fd, unsigned flags)
+static int posix_prepare(int fd, unsigned flags, io_stat_fn stat_fn)
 {
-    int is_regular = 0, fl, ret = check_file_type(fd, &is_regular);
+    int is_regular = 0, fl, ret = check_file_type(fd, stat_fn, &is_regular);
 
     if (ret != QED_OK)
         return ret;
@@ -340,8 +363,10 @@ static int posix_prepare(int fd, unsigned flags)
     return ret;
 }
 
-/* Open path as flags say (qed.h: file types, locking, creation). */
-int qed_io_posix_open(const char *path, unsigned flags, qed_io **out)
+/* Open path as flags say (qed.h: file types, locking, creation), with
+ * stat_fn standing for fstat (io_seam.h). */
+int io_posix_open_with_stat(const char *path, unsigned flags,
+                            io_stat_fn stat_fn, qed_io **out)
 {
     int writable = (flags & (QED_IO_RDWR | QED_IO_CREATE)) != 0;
     int oflags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK |
@@ -351,14 +376,26 @@ int qed_io_posix_open(const char *path, unsigned flags, qed_io **out)
 
     if (fd < 0)
         return open_failure(path);
-    ret = posix_prepare(fd, flags);
+    ret = posix_prepare(fd, flags, stat_fn);
     if (ret != QED_OK) {
         int err = errno;
         close(fd);                       /* drops any lock taken */
         errno = err;
         return ret;
     }
-    return posix_wrap(fd, out);
+    return posix_wrap(fd, stat_fn, out);
+}
+
+/* fstat, as an io_stat_fn. */
+static int real_fstat(int fd, struct stat *st)
+{
+    return fstat(fd, st);
+}
+
+/* Open path as flags say (qed.h: file types, locking, creation). */
+int qed_io_posix_open(const char *path, unsigned flags, qed_io **out)
+{
+    return io_posix_open_with_stat(path, flags, real_fstat, out);
 }
 
 /* Create (or truncate, once locked) a file for read-write. */

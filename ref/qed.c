@@ -144,6 +144,7 @@ static const char *const env_errors[] = {
     [10] = "image is locked by another process",
     [11] = "not a regular file or block device",
     [12] = "file too large (EFBIG: over ulimit -f or the file system's largest file)",
+    [13] = "repair refused: its copies would exceed the repair budget (qed_limits.max_repair_bytes)",
 };
 
 /* Text for any status; never NULL. */
@@ -399,6 +400,7 @@ void qed_limits_default(qed_limits *lim)
     lim->max_table_bytes = 64u << 20;
     lim->max_chain_depth = 16;                    /* BACK-4 */
     lim->max_check_clusters = (uint64_t)1 << 28;
+    lim->max_repair_bytes = 0;                    /* 2 x file + 64 MiB */
 }
 
 /* BACK-1: a relative name is taken relative to the image's directory. */
@@ -1466,7 +1468,15 @@ int qed_close(qed_image *img)
  *            truncate the trailing ones (CHK-7);
  *   write    (write_repairs) flush the copies, rewrite each L2 table that
  *            has fixes, flush, write L1, flush.
+ * Before the repairing walk, a corruption repair plans: a walk that
+ * follows the repair's steps without writing (a duplicate L2 table's
+ * copy is walked as the table it would copy, which holds the same
+ * bytes), adding up the bytes its copies would take and stopping once
+ * they pass the budget (CHK-5's note on repair's budget).
  */
+
+/* The internal repair bit of a planning walk (see above). */
+#define REPAIR_PLAN (1u << 8)
 
 typedef struct table_fix {
     uint64_t l1_idx;      /* table: the one L1 entry idx points at */
@@ -1489,6 +1499,8 @@ typedef struct check_state {
     int l1_changed;
     int read_error;       /* the first error reading an L2 table, or QED_OK */
     int relocated;        /* repair appended clusters */
+    int plan;             /* a planning walk: writes nothing, changes no entry */
+    uint64_t budget;      /* planning: the most bytes the copies may take */
     uint64_t last_data;   /* for fragmentation */
 } check_state;
 
@@ -1537,16 +1549,32 @@ static int copy_clusters(check_state *chk, uint64_t src, uint64_t n, uint64_t *d
     return ret;
 }
 
+/* Add the n clusters of one copy to the bytes the repair's copies take
+ * (saturating); a planning walk stops with QED_ERR_REPAIR_BUDGET once they
+ * pass the budget, which bounds its work too: each copied table it walks
+ * costs table_size clusters of the budget. */
+static int charge_copy(check_state *chk, uint64_t n)
+{
+    uint64_t bytes = n << chk->img->cluster_bits, *total = &chk->res->repair_bytes;
+
+    *total = bytes > UINT64_MAX - *total ? UINT64_MAX : *total + bytes;
+    return chk->plan && *total > chk->budget ? QED_ERR_REPAIR_BUDGET : QED_OK;
+}
+
 /* Count and, with repair, compute the fix for one bad entry: invalid
  * entries become 0, duplicates get a copy of their n clusters (CHK-2,
- * CHK-5).  *entry is left alone without repair. */
+ * CHK-5).  *entry is left alone without repair, and when planning, which
+ * only charges the copy. */
 static int fix_entry(check_state *chk, uint64_t *entry, int duplicate, uint64_t n)
 {
     int ret;
 
     chk->res->corruptions++;
-    if (!(chk->repair & QED_REPAIR_CORRUPT))
+    if (!(chk->repair & QED_REPAIR_CORRUPT) && !chk->plan)
         return QED_OK;
+    ret = duplicate ? charge_copy(chk, n) : QED_OK;
+    if (ret != QED_OK || chk->plan)
+        return ret;
     ret = set_need_check(chk->img);               /* repair writes tables (WR-1) */
     if (ret != QED_OK)
         return ret;
@@ -1577,7 +1605,8 @@ static int check_l1(check_state *chk)
         }
         ret = fix_entry(chk, &img->l1[i], dup, img->h.table_size);  /* CHK-3 */
         chk->l1_changed |= img->l1[i] != e;
-        chk->walk[i] = dup && img->l1[i] != e;    /* repair: walk the copy */
+        chk->walk[i] = dup && (img->l1[i] != e || chk->plan);  /* repair: walk
+                                       the copy; planning: what it copies */
     }
     return ret;
 }
@@ -1729,14 +1758,30 @@ static int check_tables(check_state *chk, uint64_t *table)
     return ret;
 }
 
+/* The most bytes a corruption repair's copies may add to a file of
+ * file_len bytes: max_repair_bytes, or by default (0) 2 x file_len + 64
+ * MiB, saturating (CHK-5's note on repair's budget). */
+static uint64_t repair_budget(const qed_image *img, uint64_t file_len)
+{
+    const uint64_t base = (uint64_t)64 << 20;
+
+    if (img->lim.max_repair_bytes)
+        return img->lim.max_repair_bytes;
+    if (file_len > (UINT64_MAX - base) / 2)
+        return UINT64_MAX;
+    return 2 * file_len + base;
+}
+
 /* Allocate the check's bitmaps within the configured limits. */
 static int check_init(check_state *chk, qed_image *img, unsigned repair,
                       qed_check_result *res)
 {
     chk->img = img;
-    chk->repair = repair;
+    chk->repair = repair & ~REPAIR_PLAN;
+    chk->plan = (repair & REPAIR_PLAN) != 0;
     chk->res = res;
     chk->file_len = img->alloc_end;
+    chk->budget = repair_budget(img, img->alloc_end);
     chk->nclusters = qed_usable_length(&img->h, img->alloc_end) >> img->cluster_bits;
     if (chk->nclusters > img->lim.max_check_clusters)
         return QED_ERR_LIMIT;
@@ -1763,8 +1808,9 @@ static int check_walk(qed_image *img, unsigned repair, qed_check_result *res,
         ret = check_tables(&chk, table);
     if (ret == QED_OK && !res->check_errors)
         ret = check_leaks(&chk);
-    if (ret == QED_OK && (repair & QED_REPAIR_CORRUPT))
-        ret = write_repairs(&chk, table);
+    if (ret == QED_OK && (repair & QED_REPAIR_CORRUPT) && !res->check_errors)
+        ret = write_repairs(&chk, table);         /* never from a walk that
+                                                     missed a table (CHK-5) */
     img->l2_offset = 0;                           /* cache may be stale */
     *read_error = chk.read_error;
     free(table);
@@ -1792,7 +1838,25 @@ static void adopt_repair(qed_check_result *res, const qed_check_result *fixed,
     res->fragmented_clusters = fixed->fragmented_clusters;
 }
 
-/* The walks of qed_check: the counts, and when repair != 0 a second,
+/* Before the first write of a corruption repair of an image with
+ * corruptions, the planning walk: res->repair_bytes and repair_budget say
+ * what the copies would take and may; QED_ERR_REPAIR_BUDGET when over. */
+static int plan_repair(qed_image *img, unsigned repair, qed_check_result *res)
+{
+    qed_check_result plan;
+    int read_error = QED_OK, ret;
+
+    if (!(repair & QED_REPAIR_CORRUPT) || !res->corruptions)
+        return QED_OK;
+    ret = check_walk(img, REPAIR_PLAN, &plan, &read_error);
+    res->repair_bytes = plan.repair_bytes;
+    res->repair_budget = repair_budget(img, img->alloc_end);
+    if (ret == QED_OK && plan.check_errors)
+        ret = read_error;
+    return ret;
+}
+
+/* The walks of qed_check: the counts, and when repair != 0 the plan and a
  * repairing walk; corruption repair ends by clearing NEED_CHECK (the last
  * step of WR-5).  A table that cannot be read is counted in check_errors;
  * it stops a repair, whose result is then that error. */
@@ -1805,6 +1869,8 @@ static int check_and_repair(qed_image *img, unsigned repair,
 
     if (ret == QED_OK && repair && res->check_errors)
         ret = read_error;
+    if (ret == QED_OK && needs_repair(res, repair))
+        ret = plan_repair(img, repair, res);      /* CHK-5: the budget */
     if (ret == QED_OK && needs_repair(res, repair)) {
         ret = check_walk(img, repair, &fixed, &read_error);
         if (ret == QED_OK && fixed.check_errors)
@@ -1819,7 +1885,8 @@ static int check_and_repair(qed_image *img, unsigned repair,
 
 /* Check the image as found and, when repair != 0, repair it (spec section
  * 8).  A repair that does not complete fails the session: NEED_CHECK
- * stays set. */
+ * stays set.  One refused over its budget wrote nothing, so the session
+ * goes on as it was. */
 int qed_check(qed_image *img, unsigned repair, qed_check_result *res)
 {
     int ret = repair ? check_writable(img) : QED_OK;
@@ -1827,7 +1894,7 @@ int qed_check(qed_image *img, unsigned repair, qed_check_result *res)
     memset(res, 0, sizeof(*res));
     if (ret == QED_OK) {
         ret = check_and_repair(img, repair, res);
-        if (repair)
+        if (repair && ret != QED_ERR_REPAIR_BUDGET)
             ret = fail_session(img, ret);
     }
     res->total_clusters = (img->h.image_size + img->h.cluster_size - 1) >> img->cluster_bits;

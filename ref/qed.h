@@ -71,6 +71,9 @@ enum qed_status {
                                   FIFO, a directory ... (qed_io_posix_open) */
     QED_ERR_TOO_LARGE   = -12, /* the file would grow past the largest size
                                   allowed (EFBIG: ulimit -f, the file system) */
+    QED_ERR_REPAIR_BUDGET = -13, /* refused before writing: a repair's copies
+                                  would pass qed_limits.max_repair_bytes
+                                  (qed_check_result says by how much) */
 
     /* Format violations: positive, one per rule. */
     QED_E_TRUNCATED       = 1,   /* FILE-2 */
@@ -283,6 +286,10 @@ typedef struct qed_limits {
     uint64_t max_table_bytes;   /* largest table_size*cluster_size accepted; default 64 MiB */
     unsigned max_chain_depth;   /* BACK-4: backing files below the top; default 16 */
     uint64_t max_check_clusters;/* largest file (in clusters) check will scan; default 2^28 */
+    uint64_t max_repair_bytes;  /* the most bytes the copies of one corruption
+                                   repair may add to the file (CHK-5's note on
+                                   repair's budget); 0, the default, stands
+                                   for 2 x the file's length + 64 MiB */
 } qed_limits;
 
 void qed_limits_default(qed_limits *lim);
@@ -313,7 +320,9 @@ typedef struct qed_open_opts {
 /* Open an image on io (which stays owned by the caller and must outlive the
  * image).  opts may be NULL (read-only, defaults).  Validates the header,
  * loads the L1 table, opens the backing chain, and on read-write open clears
- * unknown autoclear bits (HDR-7) and runs WR-5 when NEED_CHECK is set. */
+ * unknown autoclear bits (HDR-7) and runs WR-5 when NEED_CHECK is set (a
+ * repair, so over its budget the open fails with QED_ERR_REPAIR_BUDGET,
+ * the file untouched; see qed_check). */
 int qed_open(qed_io *io, const qed_open_opts *opts, qed_image **out);
 
 /* Close: what the session wrote is flushed, and when this session set
@@ -379,10 +388,18 @@ typedef struct qed_check_result {
     uint64_t total_clusters;     /* clusters of the virtual disk */
     uint64_t fragmented_clusters;/* data clusters not directly after their predecessor */
     uint64_t image_end_offset;   /* file length after check/repair */
+    uint64_t repair_bytes;       /* corruption repair: the bytes its copies
+                                    add (when refused: at least this many) */
+    uint64_t repair_budget;      /* corruption repair: the budget they had */
 } qed_check_result;
 /* Check the image and, when repair != 0 (image must be read-write), repair.
  * Returns QED_OK when the check ran to the end (whatever it found), else the
- * error that stopped it. */
+ * error that stopped it.  Before its first write, a corruption repair works
+ * out the bytes its copies will add, stopping as soon as they pass the
+ * budget (qed_limits.max_repair_bytes); over it, the repair is refused with
+ * QED_ERR_REPAIR_BUDGET and nothing is written (the session is not failed).
+ * A repair that fails part-way (an I/O error) leaves at most the
+ * corruptions it found, and perhaps more leaks. */
 int qed_check(qed_image *img, unsigned repair, qed_check_result *res);
 
 /* Create a fresh image on io (which must be empty or will be overwritten):

@@ -327,6 +327,21 @@ static int report_check(const report_args *ra, const qed_check_result *r)
     return check_exit_status(r);
 }
 
+/* The one line for a check that stopped with rc: for a repair refused over
+ * its budget (nothing written), the bytes it needed and the budget. */
+static void report_check_failure(const char *file, int rc,
+                                 const qed_check_result *r)
+{
+    if (rc == QED_ERR_REPAIR_BUDGET)
+        qt_err("%s: check failed: repair refused, nothing written: its copies "
+               "need at least %" PRIu64 " bytes, over the repair budget of %"
+               PRIu64 " bytes (2 x the file's length + 64 MiB, "
+               "qed_limits.max_repair_bytes)", file, r->repair_bytes,
+               r->repair_budget);
+    else
+        qt_err("%s: check failed: %s", file, qed_strerror(rc));
+}
+
 /* qedtool check [-f qed] [-r leaks|all] [-q] [--output=human|json] FILE */
 int qt_cmd_check(int argc, char **argv)
 {
@@ -354,7 +369,7 @@ int qt_cmd_check(int argc, char **argv)
     memset(&r, 0, sizeof(r));
     rc = run_check(im.img, (unsigned)repair, &r);
     if (rc != QED_OK) {
-        qt_err("%s: check failed: %s", ra.file, qed_strerror(rc));
+        report_check_failure(ra.file, rc, &r);
         qt_image_close(&im, ra.file);
         return QT_EXIT_FAIL;
     }

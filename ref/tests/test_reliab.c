@@ -4,7 +4,13 @@
  * description locks on QEMU's bytes 100+i and 200+i), the QED_IO_NO_LOCK
  * opt-out, create truncating only once the lock is held, the refusal of
  * anything but regular files and block devices without ever blocking (a
- * FIFO named as a backing file), and EFBIG as QED_ERR_TOO_LARGE.
+ * FIFO named as a backing file), EFBIG as QED_ERR_TOO_LARGE, and the
+ * length of a block device taken from the device (io_seam.h's fake
+ * fstat makes a regular file look like one, st_size 0, on any machine;
+ * test_reliability.sh repeats it on a real loop device where it can),
+ * and the repair budget: a repair whose copies would pass
+ * qed_limits.max_repair_bytes is refused before it writes, and a repair
+ * that fails part-way never leaves more corruptions than it found.
  *
  * Two opens in one process are two open file descriptions, so they
  * conflict exactly as two processes do; the bytes are read back with
@@ -24,6 +30,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "io_seam.h"
 
 int suite_reliab(void);
 
@@ -343,6 +350,379 @@ static void test_special_files(void)
     remove_all(dir, names);
 }
 
+/* ---- block devices (issue 10, item 3) ------------------------------- */
+
+/* fstat, but a regular file is said to be a block device, whose st_size
+ * is 0 as Linux reports it: only the device knows its length. */
+static int fake_block_stat(int fd, struct stat *st)
+{
+    int ret = fstat(fd, st);
+
+    if (ret == 0 && S_ISREG(st->st_mode)) {
+        st->st_mode = (st->st_mode & ~(mode_t)S_IFMT) | S_IFBLK;
+        st->st_size = 0;
+    }
+    return ret;
+}
+
+/* A backing opener that opens every file as a fake block device. */
+static int open_fake_block(void *ctx, const char *path, qed_io **out)
+{
+    (void)ctx;
+    return io_posix_open_with_stat(path, 0, fake_block_stat, out);
+}
+
+/* A file at path holding len bytes of fill. */
+static void write_fill(const char *path, int fill, size_t len)
+{
+    uint8_t *buf = malloc(len);
+    FILE *f = fopen(path, "wb");
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    memset(buf, fill, len);
+    CU_ASSERT_EQUAL(fwrite(buf, 1, len, f), len);
+    fclose(f);
+    free(buf);
+}
+
+/* The length of a block device is the device's, not st_size's 0. */
+static void test_blockdev_length(void)
+{
+    const char *const names[] = { "dev", NULL };
+    char dir[40], dev[80];
+    qed_io *io = NULL;
+    uint64_t len = 0;
+
+    temp_dir(dir);
+    path_in(dev, dir, "dev");
+    write_fill(dev, 0x11, 12345);
+    CU_ASSERT_EQUAL_FATAL(io_posix_open_with_stat(dev, 0, fake_block_stat, &io),
+                          QED_OK);
+    CU_ASSERT_EQUAL(io->length(io, &len), QED_OK);
+    CU_ASSERT_EQUAL(len, 12345);
+    qed_io_close(io);
+    remove_all(dir, names);
+}
+
+/* A raw backing file on a block device: an unallocated cluster reads the
+ * device's bytes, and a partial write into a new cluster fills the rest
+ * of it from them (WR-7), not with zeroes. */
+static void test_blockdev_raw_backing(void)
+{
+    const char *const names[] = { "dev", "top.qed", NULL };
+    qed_create_opts co = { 1 << 20, 4096, 1, "dev", "raw" };
+    char dir[40], dev[80], top[80];
+    uint8_t buf[4096], want[4096];
+    qed_io *io = NULL;
+    qed_open_opts oo;
+    qed_image *img = NULL;
+
+    temp_dir(dir);
+    path_in(dev, dir, "dev");
+    path_in(top, dir, "top.qed");
+    write_fill(dev, 0xab, 1 << 20);
+    CU_ASSERT_EQUAL_FATAL(qed_io_posix_create(top, &io), QED_OK);
+    CU_ASSERT_EQUAL_FATAL(qed_create(io, &co), QED_OK);
+    memset(&oo, 0, sizeof(oo));
+    oo.flags = QED_OPEN_RDWR;
+    oo.path = top;
+    oo.open_backing = open_fake_block;
+    CU_ASSERT_EQUAL_FATAL(qed_open(io, &oo, &img), QED_OK);
+    memset(want, 0xab, sizeof(want));
+    CU_ASSERT_EQUAL(qed_read(img, 8192, buf, sizeof(buf)), QED_OK);
+    CU_ASSERT_EQUAL(memcmp(buf, want, sizeof(buf)), 0);
+    memset(want + 512, 0x5c, 512);
+    CU_ASSERT_EQUAL(qed_write(img, 512, want + 512, 512), QED_OK);
+    CU_ASSERT_EQUAL(qed_close(img), QED_OK);
+    img = NULL;
+    oo.flags = 0;
+    CU_ASSERT_EQUAL_FATAL(qed_open(io, &oo, &img), QED_OK);
+    CU_ASSERT_EQUAL(qed_read(img, 0, buf, sizeof(buf)), QED_OK);
+    CU_ASSERT_EQUAL(memcmp(buf, want, sizeof(buf)), 0);
+    CU_ASSERT_EQUAL(qed_close(img), QED_OK);
+    qed_io_close(io);
+    remove_all(dir, names);
+}
+
+/* A QED image on a block device opens (not FILE-2) and reads. */
+static void test_blockdev_qed_image(void)
+{
+    const char *const names[] = { "dev", NULL };
+    qed_create_opts co = { 1 << 20, 4096, 1, NULL, NULL };
+    char dir[40], dev[80];
+    uint8_t buf[512], want[512];
+    qed_io *io = NULL;
+    qed_image *img = NULL;
+
+    temp_dir(dir);
+    path_in(dev, dir, "dev");
+    CU_ASSERT_EQUAL_FATAL(qed_io_posix_create(dev, &io), QED_OK);
+    CU_ASSERT_EQUAL_FATAL(qed_create(io, &co), QED_OK);
+    CU_ASSERT_EQUAL_FATAL(qed_open(io, &(qed_open_opts){ .flags = QED_OPEN_RDWR },
+                                   &img), QED_OK);
+    memset(want, 0x77, sizeof(want));
+    CU_ASSERT_EQUAL(qed_write(img, 4096, want, sizeof(want)), QED_OK);
+    CU_ASSERT_EQUAL(qed_close(img), QED_OK);
+    qed_io_close(io);
+    io = NULL;
+    img = NULL;
+    CU_ASSERT_EQUAL_FATAL(io_posix_open_with_stat(dev, 0, fake_block_stat, &io),
+                          QED_OK);
+    CU_ASSERT_EQUAL_FATAL(qed_open(io, NULL, &img), QED_OK);
+    CU_ASSERT_EQUAL(qed_read(img, 4096, buf, sizeof(buf)), QED_OK);
+    CU_ASSERT_EQUAL(memcmp(buf, want, sizeof(buf)), 0);
+    CU_ASSERT_EQUAL(qed_close(img), QED_OK);
+    qed_io_close(io);
+    remove_all(dir, names);
+}
+
+/* ---- bounded repair (issue 10, item 6) ------------------------------ */
+
+enum { RCS = 4096 };            /* the repair tests' cluster size */
+
+/* The hostile image of issue 10: cluster 4 KiB, table_size 1 (512
+ * entries), every L1 entry naming one L2 table and every L2 entry one
+ * data cluster; 16 KiB of file whose repair would copy 511 tables and
+ * 511 * 513 data clusters, about 1 GiB.  need_check sets NEED_CHECK. */
+static void hostile_image(rawimg *r, int need_check)
+{
+    uint64_t l2, d;
+
+    raw_init(r, RCS, 1, (uint64_t)512 * 512 * RCS);
+    l2 = raw_add_table(r);
+    d = raw_add_cluster(r, 0x5a);
+    for (uint64_t i = 0; i < raw_entries(r); i++) {
+        raw_set_l1(r, i, l2);
+        raw_set_l2(r, l2, i, d);
+    }
+    if (need_check)
+        raw_put64(r, HOFF_FEATURES, QED_F_NEED_CHECK);
+}
+
+/* 1 when io holds exactly the bytes of r. */
+static int holds(qed_io *io, const rawimg *r)
+{
+    const uint8_t *data;
+    size_t len;
+
+    qed_io_mem_data(io, &data, &len);
+    return len == r->len && memcmp(data, r->buf, len) == 0;
+}
+
+/* Over its budget (the default, 2 x 16 KiB + 64 MiB), check -r all is
+ * refused before it writes anything: the figures say why, the image is
+ * byte for byte as it was, and the session has not failed. */
+static void test_repair_budget_refused(void)
+{
+    rawimg r;
+    qed_io *io;
+    qed_image *img = NULL;
+    qed_check_result res;
+
+    hostile_image(&r, 0);
+    io = mem_io(r.buf, r.len);
+    CU_ASSERT_EQUAL_FATAL(open_img(io, QED_OPEN_RDWR | QED_OPEN_NO_CHECK,
+                                   NULL, &img), QED_OK);
+    CU_ASSERT_EQUAL(qed_check(img, QED_REPAIR_ALL, &res), QED_ERR_REPAIR_BUDGET);
+    CU_ASSERT_EQUAL(res.corruptions, 511 + 511);   /* as found (CHK-1) */
+    CU_ASSERT_EQUAL(res.repair_budget, 2 * r.len + (64u << 20));
+    CU_ASSERT(res.repair_bytes > res.repair_budget);
+    CU_ASSERT(res.repair_bytes <= res.repair_budget + RCS);  /* stopped at once */
+    CU_ASSERT(holds(io, &r));
+    CU_ASSERT_EQUAL(qed_flush(img), QED_OK);        /* not QED_ERR_FAILED */
+    CU_ASSERT_EQUAL(qed_close(img), QED_OK);
+    CU_ASSERT(holds(io, &r));
+    qed_io_close(io);
+    raw_free(&r);
+}
+
+/* WR-5 is a repair too: a read-write open of the hostile image with
+ * NEED_CHECK set is refused over the budget and changes nothing; a
+ * read-only open still reads it. */
+static void test_repair_budget_on_open(void)
+{
+    rawimg r;
+    qed_io *io;
+    qed_image *img = NULL;
+    uint8_t buf[RCS];
+
+    hostile_image(&r, 1);
+    io = mem_io(r.buf, r.len);
+    CU_ASSERT_EQUAL(open_img(io, QED_OPEN_RDWR, NULL, &img), QED_ERR_REPAIR_BUDGET);
+    CU_ASSERT_PTR_NULL(img);
+    CU_ASSERT(holds(io, &r));
+    CU_ASSERT_EQUAL_FATAL(open_img(io, 0, NULL, &img), QED_OK);
+    CU_ASSERT_EQUAL(qed_read(img, 0, buf, sizeof(buf)), QED_OK);
+    CU_ASSERT_EQUAL(buf[0], 0x5a);
+    CU_ASSERT_EQUAL(qed_close(img), QED_OK);
+    qed_io_close(io);
+    raw_free(&r);
+}
+
+/* A damaged image of every kind repair fixes, in 4 KiB clusters with
+ * table_size 1: L1 entries 0 and 1 name tables A and B, entry 2 names A
+ * again (a duplicate: its copy is walked), entry 3 breaks TBL-2; A maps
+ * logical clusters 0..3, its entry 4 repeats entry 0's cluster, 5 breaks
+ * TBL-2, 6 TBL-6; B's entry 0 repeats A's entry 1, its entry 1 is its
+ * own; a leaked cluster in the middle and one at the end.  6 corruptions;
+ * the repair copies 8 clusters: A's copy, A's entry 4, B's entry 0, and
+ * the copy's 5 entries that reach clusters owned already. */
+static void mixed_image(rawimg *r)
+{
+    uint64_t a, b, d[5];
+
+    raw_init(r, RCS, 1, 8u << 20);
+    a = raw_add_table(r);
+    b = raw_add_table(r);
+    for (int i = 0; i < 4; i++)
+        d[i] = raw_add_cluster(r, 0x10 + i);
+    raw_add_cluster(r, 0xee);                     /* a leak between */
+    d[4] = raw_add_cluster(r, 0x20);
+    raw_set_l1(r, 0, a);
+    raw_set_l1(r, 1, b);
+    raw_set_l1(r, 2, a);
+    raw_set_l1(r, 3, 0x3);
+    for (int i = 0; i < 4; i++)
+        raw_set_l2(r, a, (uint64_t)i, d[i]);
+    raw_set_l2(r, a, 4, d[0]);
+    raw_set_l2(r, a, 5, 0x1234);
+    raw_set_l2(r, a, 6, (uint64_t)1 << 40);
+    raw_set_l2(r, b, 0, d[1]);
+    raw_set_l2(r, b, 1, d[4]);
+    raw_add_cluster(r, 0xef);                     /* a leak at the end */
+}
+
+/* The logical clusters of mixed_image reached through valid entries
+ * (CHK-6: they read the same after any repair, complete or not). */
+static const uint64_t valid_lc[] = { 0, 1, 2, 3, 4, 512, 513,
+                                     1024, 1025, 1026, 1027, 1028 };
+#define NVALID (sizeof(valid_lc) / sizeof(valid_lc[0]))
+
+/* Read the valid_lc clusters of the image on io into out (read-only). */
+static void read_valid(qed_io *io, uint8_t out[NVALID][RCS])
+{
+    qed_image *img = NULL;
+
+    CU_ASSERT_EQUAL_FATAL(open_img(io, 0, NULL, &img), QED_OK);
+    for (size_t i = 0; i < NVALID; i++)
+        CU_ASSERT_EQUAL(qed_read(img, valid_lc[i] * RCS, out[i], RCS), QED_OK);
+    CU_ASSERT_EQUAL(qed_close(img), QED_OK);
+}
+
+/* check -r all on io (read-write, no WR-5) with limits lim: the status. */
+static int repair_with(qed_io *io, const qed_limits *lim, qed_check_result *res)
+{
+    qed_open_opts o = { .flags = QED_OPEN_RDWR | QED_OPEN_NO_CHECK, .limits = lim };
+    qed_image *img = NULL;
+    int ret = qed_open(io, &o, &img);
+
+    if (ret == QED_OK)
+        ret = qed_check(img, QED_REPAIR_ALL, res);
+    if (img && qed_close(img) != QED_OK && ret == QED_OK)
+        ret = QED_ERR_IO;
+    return ret;
+}
+
+/* The plan is exact: the repair adds what it said (8 clusters), a budget
+ * of exactly that lets it run, one byte less refuses it untouched. */
+static void test_repair_budget_exact(void)
+{
+    rawimg r;
+    qed_limits lim;
+    qed_check_result res;
+    qed_io *io;
+    const uint8_t *data;
+    size_t len;
+
+    mixed_image(&r);
+    qed_limits_default(&lim);
+    lim.max_repair_bytes = 8 * RCS - 1;
+    io = mem_io(r.buf, r.len);
+    CU_ASSERT_EQUAL(repair_with(io, &lim, &res), QED_ERR_REPAIR_BUDGET);
+    CU_ASSERT_EQUAL(res.repair_bytes, 8 * RCS);
+    CU_ASSERT_EQUAL(res.repair_budget, 8 * RCS - 1);
+    CU_ASSERT(holds(io, &r));
+    lim.max_repair_bytes = 8 * RCS;
+    CU_ASSERT_EQUAL(repair_with(io, &lim, &res), QED_OK);
+    CU_ASSERT_EQUAL(res.corruptions, 6);
+    CU_ASSERT_EQUAL(res.corruptions_fixed, 6);
+    CU_ASSERT_EQUAL(res.repair_bytes, 8 * RCS);
+    qed_io_mem_data(io, &data, &len);
+    CU_ASSERT_EQUAL(len, r.len + 8 * RCS);        /* copies, no truncation */
+    qed_io_close(io);
+    raw_free(&r);
+}
+
+/* The corruptions a read-only check finds on io. */
+static uint64_t corruptions_of(qed_io *io)
+{
+    qed_image *img = NULL;
+    qed_check_result res;
+
+    CU_ASSERT_EQUAL_FATAL(open_img(io, 0, NULL, &img), QED_OK);
+    CU_ASSERT_EQUAL(qed_check(img, QED_REPAIR_NONE, &res), QED_OK);
+    CU_ASSERT_EQUAL(res.check_errors, 0);
+    CU_ASSERT_EQUAL(qed_close(img), QED_OK);
+    return res.corruptions;
+}
+
+/* One run of the sweep: check -r all on a fresh copy of r whose call
+ * fail_at fails with err (sticky or not); afterwards the image has at
+ * most the corruptions it had, reads what its valid entries read, and a
+ * new repair leaves none. */
+static void repair_failing_at(const rawimg *r, uint64_t fail_at, int err,
+                              int sticky, uint8_t want[NVALID][RCS])
+{
+    static uint8_t got[NVALID][RCS];
+    qed_io *mem = mem_io(r->buf, r->len), *fault = NULL;
+    qed_check_result res;
+    uint64_t found;
+
+    CU_ASSERT_EQUAL_FATAL(qed_io_fault_new(io_borrow(mem), fail_at, err,
+                                           sticky, &fault), QED_OK);
+    repair_with(fault, NULL, &res);
+    qed_io_close(fault);
+    found = corruptions_of(mem);
+    if (found > 6)
+        printf("\n    call %llu failing (sticky %d): %llu corruptions after, 6 before ",
+               (unsigned long long)fail_at, sticky, (unsigned long long)found);
+    CU_ASSERT(found <= 6);
+    read_valid(mem, got);
+    CU_ASSERT_EQUAL(memcmp(got, want, sizeof(got)), 0);
+    CU_ASSERT_EQUAL(repair_with(mem, NULL, &res), QED_OK);
+    CU_ASSERT_EQUAL(corruptions_of(mem), 0);
+    qed_io_close(mem);
+}
+
+/* A repair that fails part-way, at every call of it in turn (ENOSPC, and
+ * EIO that stays), never leaves more corruptions than it found, nor
+ * changes what a valid entry reads. */
+static void test_repair_failure_sweep(void)
+{
+    static uint8_t want[NVALID][RCS];
+    rawimg r;
+    qed_io *mem, *fault = NULL;
+    qed_check_result res;
+    uint64_t calls;
+
+    mixed_image(&r);
+    mem = mem_io(r.buf, r.len);
+    CU_ASSERT_EQUAL(corruptions_of(mem), 6);
+    read_valid(mem, want);
+    CU_ASSERT_EQUAL_FATAL(qed_io_fault_new(mem, 0, QED_ERR_NOSPC, 0, &fault),
+                          QED_OK);
+    CU_ASSERT_EQUAL(repair_with(fault, NULL, &res), QED_OK);
+    calls = qed_io_fault_calls(fault);
+    qed_io_close(fault);
+    printf("[%llu calls x 2] ", (unsigned long long)calls);
+    for (uint64_t k = 1; k <= calls; k++) {
+        repair_failing_at(&r, k, QED_ERR_NOSPC, 0, want);
+        repair_failing_at(&r, k, QED_ERR_IO, 1, want);
+    }
+    raw_free(&r);
+}
+
 int suite_reliab(void)
 {
     static const test_case cases[] = {
@@ -352,6 +732,13 @@ int suite_reliab(void)
         { "locks: create truncates only when locked", test_lock_create },
         { "locks: the backing chain is read-locked", test_lock_backing_chain },
         { "file types: FIFO (no hang), socket", test_special_files },
+        { "block device: length from the device", test_blockdev_length },
+        { "block device: raw backing fills from it", test_blockdev_raw_backing },
+        { "block device: a QED image on one opens", test_blockdev_qed_image },
+        { "repair budget: over it, refused untouched", test_repair_budget_refused },
+        { "repair budget: WR-5 on open refused too", test_repair_budget_on_open },
+        { "repair budget: the plan is exact", test_repair_budget_exact },
+        { "repair failing at every call: no new corruption", test_repair_failure_sweep },
     };
     return ADD_SUITE("reliability", cases);
 }

@@ -14,18 +14,25 @@
 #             naming it, never a hang (each command under a timeout)
 #   fsize     under ulimit -f, EFBIG is reported, the new destination
 #             removed, and no SIGXFSZ kills qedtool
+#   budget    check -r all (and WR-5 at a read-write open) of an image
+#             whose repair would copy about 1 GiB is refused at once, in
+#             one line naming the bytes and the budget, the image unchanged
+#   blockdev  a raw backing file on a loop device reads the device's bytes
+#             (a partial write into a new cluster keeps them), and a QED
+#             image on a loop device opens; needs root and losetup
 #
 # Usage: ref/tests/test_reliability.sh [QEDTOOL]  (default: build/qedtool,
 #   or $QEDTOOL); QEMU_IMG, QEMU_IO name QEMU's tools; KEEP=1 keeps the
-#   scratch directory.  Cases that need QEMU print SKIPPED without it and
-#   are not counted as passed.  Linux only (the lock holder is found in
+#   scratch directory.  Cases that need QEMU, or a loop device (root and a
+#   working losetup), print SKIPPED without them and are not counted as
+#   passed.  Linux only (the lock holder is found in
 #   /proc/locks).  Last line: "N passed, N failed, N skipped"; exit 1 on
 #   any failure.
 
 set -u
 
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
-    sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,7 +46,15 @@ command -v "$QEMU_IO" >/dev/null 2>&1 || HAVE_QEMU=0
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/qed-reliab.XXXXXX")
 pass=0 fail=0 skip=0
-cleanup() { [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"; }
+LOOPS="$WORK/loop-devices"        # the loop devices attached, one a line
+# Detach the loop devices this script attached (by name), then clean up.
+cleanup() {
+    local dev
+    if [ -f "$LOOPS" ]; then
+        while read -r dev; do losetup -d "$dev" 2>/dev/null; done < "$LOOPS"
+    fi
+    [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 # ---- helpers used inside cases (each case runs in its own directory,
@@ -104,12 +119,35 @@ release() {
     wait "$HOLD_PID"
 }
 
-# run_case NAME FUNC [qemu]: PASS/FAIL, or SKIPPED when the case needs
-# QEMU's tools and they are missing.
+# loop_attach FILE: attach FILE to a free loop device, print its name and
+# note it for cleanup.
+loop_attach() {
+    local dev
+    dev=$(losetup -f --show "$1") || return 1
+    echo "$dev" >> "$LOOPS"
+    echo "$dev"
+}
+
+# can_loop: whether loop devices can be made here (root, losetup, and a
+# trial attach that works: containers often have no /dev/loop*).
+can_loop() {
+    local dev
+    [ "$(id -u)" = 0 ] && command -v losetup > /dev/null 2>&1 || return 1
+    truncate -s 64k "$WORK/loop-probe" &&
+        dev=$(loop_attach "$WORK/loop-probe" 2>/dev/null) && [ -b "$dev" ]
+}
+
+# run_case NAME FUNC [qemu|loop]: PASS/FAIL, or SKIPPED when the case
+# needs QEMU's tools, or loop devices, and they are missing.
 run_case() {
     local name=$1 fn=$2 dir="$WORK/$2"
     if [ "${3:-}" = qemu ] && [ $HAVE_QEMU = 0 ]; then
         echo "SKIPPED  $name (needs $QEMU_IMG and $QEMU_IO, not installed)"
+        skip=$((skip + 1))
+        return
+    fi
+    if [ "${3:-}" = loop ] && ! can_loop; then
+        echo "SKIPPED  $name (needs root and a working losetup)"
         skip=$((skip + 1))
         return
     fi
@@ -404,6 +442,78 @@ case_file_size_limit() {
         Q io w.qed -c 'write 512k 128k'
 }
 
+# ---- bounded repair (item 6) --------------------------------------------------
+
+# le64 N: the 8 little-endian bytes of N.
+le64() {
+    local i
+    for i in 0 1 2 3 4 5 6 7; do
+        printf "\\$(printf %03o $(( ($1 >> (8 * i)) & 255 )))"
+    done
+}
+
+# The hostile image of issue 10, at 4 KiB clusters and table_size 1: all
+# 512 L1 entries name the one L2 table, all its 512 entries the one data
+# cluster.  A 16 KiB file whose repair would copy 511 tables and 511 * 513
+# clusters (about 1 GiB): over the default budget (2 x 16 KiB + 64 MiB),
+# check -r all is refused at once and writes nothing (ulimit -f bounds
+# what a repair without a budget would write); so is a read-write open
+# with NEED_CHECK set (WR-5); a read-only one still reads.
+case_repair_budget() {
+    Q create -q -o cluster_size=4k,table_size=1 h.qed 1G
+    Q io h.qed -c 'write -P 0x5a 0 4k' > /dev/null
+    local l2 data i rc=0
+    l2=$(od -An -tu8 -j 4096 -N 8 h.qed | tr -d ' ')
+    data=$(od -An -tu8 -j "$l2" -N 8 h.qed | tr -d ' ')
+    for ((i = 0; i < 512; i++)); do le64 "$l2"; done > l1.bin
+    for ((i = 0; i < 512; i++)); do le64 "$data"; done > l2.bin
+    dd if=l1.bin of=h.qed bs=4096 seek=1 conv=notrunc status=none
+    dd if=l2.bin of=h.qed bs=1 seek="$l2" conv=notrunc status=none
+    cp h.qed h.copy
+    Q check h.qed > /dev/null || rc=$?
+    [ $rc -eq 2 ] || { echo "check exit $rc, expected 2"; return 1; }
+    limited 131072 1 "qedtool: h.qed: check failed: repair refused, nothing written: its copies need at least" \
+        timeout 20 "$QEDTOOL" check -r all h.qed
+    grep -qF "over the repair budget of 67141632 bytes" cmd.err
+    same h.qed h.copy
+    printf '\002' | dd of=h.qed bs=1 seek=16 conv=notrunc status=none   # NEED_CHECK
+    cp h.qed h.copy
+    limited 131072 1 "qedtool: h.qed: repair refused: its copies would exceed the repair budget" \
+        timeout 20 "$QEDTOOL" io h.qed -c 'write 0 4k'
+    same h.qed h.copy
+    Q io -r h.qed -c 'read -P 0x5a 0 4k' -c 'read -P 0x5a 1020k 4k' > /dev/null
+}
+
+# ---- block devices (item 3) -------------------------------------------------
+
+# A raw backing file on a loop device: its length is the device's (not
+# st_size's 0), so create takes the size from it, unallocated clusters
+# read its bytes, and a partial write into a new cluster keeps them
+# around the write; a QED image on a loop device opens (not FILE-2),
+# checks clean, reads and writes in place.
+case_block_devices() {
+    head -c 1048576 /dev/zero | tr '\0' '\253' > base.img       # 0xab
+    local dev img
+    dev=$(loop_attach base.img)
+    Q create -q -o cluster_size=4k -b "$dev" -F raw top.qed
+    Q info top.qed > info.out
+    grep -q "virtual size: 1 MiB" info.out ||
+        { echo "create -b $dev did not take the device's size:"; cat info.out; return 1; }
+    Q io -r top.qed -c 'read -P 0xab 0 1M' > /dev/null
+    Q io top.qed -c 'write -P 0x5c 512 512' > /dev/null
+    Q io -r top.qed -c 'read -P 0xab 0 512' -c 'read -P 0x5c 512 512' \
+        -c 'read -P 0xab 1k 3k' -c 'read -P 0xab 4k 1020k' > /dev/null
+    Q check top.qed > /dev/null
+    Q create -q -o cluster_size=4k i.qed 1M
+    Q io i.qed -c 'write -P 0x77 0 4k' > /dev/null
+    img=$(loop_attach i.qed)
+    Q info "$img" > info.out
+    grep -q "virtual size: 1 MiB" info.out
+    Q check "$img" > /dev/null
+    Q io "$img" -c 'read -P 0x77 0 4k' -c 'write -P 0x78 0 4k' > /dev/null
+    Q io -r "$img" -c 'read -P 0x78 0 4k' > /dev/null
+}
+
 run_case "a writer excludes writers and readers"    case_writer_excludes
 run_case "a reader excludes writers"                 case_reader_excludes_writers
 run_case "an overlay read-locks its backing chain"   case_chain_locked
@@ -414,6 +524,8 @@ run_case "... nor any file of its backing chain"     case_no_chain_overwrite
 run_case "check -r exits with the repaired state"    case_check_repair_status
 run_case "a FIFO or directory as backing file"       case_fifo_backing
 run_case "ulimit -f: EFBIG reported, no SIGXFSZ"     case_file_size_limit
+run_case "check -r all: refused over its budget"     case_repair_budget
+run_case "block devices: length from the device"    case_block_devices loop
 
 echo
 echo "$pass passed, $fail failed, $skip skipped"

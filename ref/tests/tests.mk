@@ -3,7 +3,8 @@
 #   make test-interop        QEMU <-> qedtool interoperability (ref/tests/interop.sh)
 #   make test-cli-errors     qedtool's error paths and options (ref/tests/test_cli_errors.sh)
 #   make test-reliability    locks (with QEMU when present), no self-overwrite,
-#                            check -r status, FIFO backing files, ulimit -f
+#                            check -r status, FIFO backing files, ulimit -f,
+#                            block devices (loop devices, when root)
 #                            (ref/tests/test_reliability.sh)
 #   make test-unit-mutants   every conformance mutant must fail the unit tests
 #   make test-wr-tags        each write rule tagged once, where qed.c's list says
