@@ -28,11 +28,14 @@ KIT_DEPS := $(BUILDDIR)/qed-kit-ref $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 
 # The reference's results come from `make conform` (and `make
 # conform-crash`), which make test runs anyway: only the kit's runs are new.
+# KIT_RANDOM must be what the conform target runs.
+KIT_RANDOM := --random 1:50
 test-conform-kit: $(KIT_DEPS) conform
-	$(Q)conformance/adapters/kit/conform-kit.sh $(BUILDDIR) $(CONFORM_MANIFEST_OPT)
+	$(Q)conformance/adapters/kit/conform-kit.sh $(BUILDDIR) $(KIT_RANDOM) $(CONFORM_MANIFEST_OPT)
 
 conform-kit: $(KIT_DEPS) conform conform-crash
-	$(Q)conformance/adapters/kit/conform-kit.sh --crash $(BUILDDIR) $(CONFORM_MANIFEST_OPT)
+	$(Q)conformance/adapters/kit/conform-kit.sh --crash $(BUILDDIR) $(KIT_RANDOM) \
+	    $(CONFORM_MANIFEST_OPT)
 
 TEST_TARGETS += test-conform-kit
 .PHONY: test-conform-kit conform-kit

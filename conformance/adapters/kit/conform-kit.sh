@@ -24,6 +24,8 @@
 # Last line "N passed, N failed, 0 skipped" (N: the checks above); exit 0
 # when all hold, 1 when one does not, 2 on a usage error.
 set -u
+LC_ALL=C
+export LC_ALL
 crash=0
 if [ "${1:-}" = "--crash" ]; then crash=1; shift; fi
 if [ $# -lt 1 ] || [ "$1" = "--help" ]; then
@@ -37,10 +39,10 @@ kit=$(cd "$b" && pwd)/qed-kit-ref
 conform=$b/qed-conform
 passed=0 failed=0
 
-# pairs JSON: "STATUS ID" per case, sorted by id.
+# pairs JSON: "ID STATUS" per case, sorted.
 pairs() {
-    sed -n 's/^ *{"id": "\([^"]*\)", "family": "[^"]*", "status": "\([a-z]*\)".*/\2 \1/p' "$1" |
-        sort -k 2
+    sed -n 's/^ *{"id": "\([^"]*\)", "family": "[^"]*", "status": "\([a-z]*\)".*/\1 \2/p' "$1" |
+        sort
 }
 
 # messages JSON: "ID MESSAGE" per case, sorted.
@@ -61,7 +63,7 @@ compare() {
     n=$(wc -l <"$t.ref")
     same=$(comm -12 "$t.ref" "$t.got" | wc -l)
     msg=$(comm -12 "$t.refmsg" "$t.gotmsg" | wc -l)
-    statuses=$(cut -d' ' -f1 "$t.got" | sort | uniq -c | awk '{printf " %s %s", $1, $2}')
+    statuses=$(cut -d' ' -f2 "$t.got" | sort | uniq -c | awk '{printf " %s %s", $1, $2}')
     echo "conform-kit: $name: $n cases, $same with the reference's result" \
          "($msg with its message too); the kit's:$statuses"
     rc=0

@@ -126,30 +126,48 @@ static int suffix_shift(char c)
     return p ? (int)(p - letters) * 10 : -1;
 }
 
-/* See kit_int.h. */
-int kit_parse_size(const char *text, uint64_t *out)
+/* The digits at *p in base (10 or 16) into *out, advancing *p; -1 when
+ * there is none or the value overflows. */
+static int parse_digits(const char **p, unsigned base, uint64_t *out)
 {
-    unsigned base = (text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) ? 16 : 10;
-    const char *p = text + (base == 16 ? 2 : 0);
+    const char *s = *p;
     uint64_t v = 0;
-    int shift = 0, any = 0;
 
-    for (;; p++, any = 1) {
+    for (;; s++) {
         unsigned d;
-        if (*p >= '0' && *p <= '9')
-            d = (unsigned)(*p - '0');
-        else if (base == 16 && *p >= 'a' && *p <= 'f')
-            d = (unsigned)(*p - 'a' + 10);
-        else if (base == 16 && *p >= 'A' && *p <= 'F')
-            d = (unsigned)(*p - 'A' + 10);
+        if (*s >= '0' && *s <= '9')
+            d = (unsigned)(*s - '0');
+        else if (base == 16 && *s >= 'a' && *s <= 'f')
+            d = (unsigned)(*s - 'a' + 10);
+        else if (base == 16 && *s >= 'A' && *s <= 'F')
+            d = (unsigned)(*s - 'A' + 10);
         else
             break;
         if (v > (UINT64_MAX - d) / base)
             return -1;
         v = v * base + d;
     }
-    if (!any || (*p && (base == 16 || p[1] || (shift = suffix_shift(*p)) < 0)))
+    if (s == *p)
         return -1;
+    *p = s;
+    *out = v;
+    return 0;
+}
+
+/* See kit_int.h. */
+int kit_parse_size(const char *text, uint64_t *out)
+{
+    unsigned base = (text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) ? 16 : 10;
+    const char *p = text + (base == 16 ? 2 : 0);
+    uint64_t v;
+    int shift = 0;
+
+    if (parse_digits(&p, base, &v) != 0)
+        return -1;
+    if (*p != '\0') {                 /* one suffix letter, decimal only */
+        if (base == 16 || p[1] != '\0' || (shift = suffix_shift(*p)) < 0)
+            return -1;
+    }
     if (shift > 0 && v > (UINT64_MAX >> shift))
         return -1;
     *out = v << shift;
@@ -183,8 +201,12 @@ static int common_option(void *ctx, const char *name, const char *val)
 
     if (strcmp(name, "f") == 0)
         return check_format(c, val, 0);
-    if (strcmp(name, "O") == 0 || strcmp(name, "F") == 0) {
-        c->backing_fmt = name[0] == 'F' ? val : c->backing_fmt;
+    if (strcmp(name, "O") == 0 && strcmp(val, "raw") != 0) {
+        kit_err(c->ops, c->cmd, "only -O raw is supported, not '%s'", val);
+        return -1;
+    }
+    if (strcmp(name, "F") == 0) {
+        c->backing_fmt = val;
         return check_format(c, val, 1);
     }
     if (strcmp(name, "output") == 0 && strcmp(val, "json") != 0) {
