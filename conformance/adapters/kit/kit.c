@@ -703,6 +703,25 @@ static kit_cmd_fn find_cmd(const char *cmd)
     return NULL;
 }
 
+/* --help: what this program is and the subcommands its ops serve. */
+static int cmd_help(const kit_ops *ops)
+{
+    int i;
+
+    printf("Usage: %s SUBCOMMAND [ARG]...\n\n"
+           "A qed-conform adapter built with the adapter kit: it takes the\n"
+           "suite's calls (qemu-img's and qemu-io's flags, conformance/ADAPTERS.md)\n"
+           "and runs them through a QED library.  Exit status 0 on success, 1 on\n"
+           "a failure or a usage error; check exits 2 for corruptions, 3 for leaks\n"
+           "only.\n\nSubcommands this implementation serves:\n  capabilities\n",
+           ops->name ? ops->name : "adapter");
+    for (i = 0; subcommands[i]; i++) {
+        if (kit_supports(ops, subcommands[i]))
+            printf("  %s\n", subcommands[i]);
+    }
+    return KIT_EXIT_OK;
+}
+
 /* See qed_kit.h. */
 int kit_main(const kit_ops *ops, int argc, char **argv)
 {
@@ -713,11 +732,13 @@ int kit_main(const kit_ops *ops, int argc, char **argv)
         return KIT_EXIT_FAIL;
     }
     if (argc < 2) {
-        kit_err(ops, "usage", "SUBCOMMAND ARGS... (conformance/ADAPTERS.md)");
+        kit_err(ops, "usage", "SUBCOMMAND ARGS... (see --help)");
         return KIT_EXIT_FAIL;
     }
     if (strcmp(argv[1], "capabilities") == 0)
         return cmd_capabilities(ops);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+        return cmd_help(ops);
     fn = find_cmd(argv[1]);
     if (!fn || !kit_supports(ops, argv[1])) {
         kit_err(ops, argv[1], fn ? "not supported by this implementation"

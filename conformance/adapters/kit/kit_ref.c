@@ -247,6 +247,7 @@ static const kit_ops reader_ops = {
     .errstr = qed_strerror,
 };
 
+/* build/qed-kit-ref SUBCOMMAND ARG...: the adapter. */
 int main(int argc, char **argv)
 {
     const char *which = getenv("QED_KIT_REF_OPS");
