@@ -174,7 +174,7 @@ int kit_parse_size(const char *text, uint64_t *out)
     return 0;
 }
 
-/* The options every subcommand ignores or checks alike. */
+/* What the options of a subcommand other than io said. */
 typedef struct common_opts {
     const kit_ops *ops;
     const char *cmd;
@@ -185,7 +185,7 @@ typedef struct common_opts {
     int unsafe;             /* rebase -u */
 } common_opts;
 
-/* A format name given with -f / -O / -F: "qed", or "raw" where allowed. */
+/* A format name given with -f or -F: "qed", or "raw" where allowed. */
 static int check_format(const common_opts *c, const char *fmt, int raw_ok)
 {
     if (strcmp(fmt, "qed") == 0 || (raw_ok && strcmp(fmt, "raw") == 0))
