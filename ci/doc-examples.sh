@@ -40,7 +40,7 @@
 #   new.raw, new-base.raw   copies of base.raw (for the rebase examples)
 #   suspicious.qed disk.qed with NEED_CHECK set, as a crash leaves an image
 #   myadapter      a qed-conform adapter that runs qedtool ("exec qedtool")
-#   build, conformance, corpus   links to BUILDDIR and to the source's
+#   build, conformance, corpus, ref   links to BUILDDIR and to the source's
 #                  folders, so that paths written from the top of a clone
 #                  (build/qedtool, conformance/adapters/example) resolve;
 #                  EXAMPLE_TOOL is BUILDDIR/qedtool for the example adapter
@@ -57,7 +57,8 @@
 # or an entry is stale, 2 on a usage or setup error.
 set -u
 
-DOC_FILES=(README.md conformance/ADAPTERS.md conformance/crash/shim/README.md)
+DOC_FILES=(README.md conformance/ADAPTERS.md conformance/crash/shim/README.md
+           conformance/adapters/kit/README.md)
 
 # Help texts whose examples run, besides `qedtool help CMD` for each command
 # listed under COMMANDS in `qedtool --help`.
@@ -360,7 +361,7 @@ make_setup() {
         printf '\002' | dd of=suspicious.qed bs=1 seek=16 conv=notrunc status=none &&
         printf '#!/bin/sh\nexec qedtool "$@"\n' >myadapter && chmod +x myadapter &&
         ln -s "$build" build && ln -s "$top/conformance" conformance &&
-        ln -s "$top/corpus" corpus
+        ln -s "$top/corpus" corpus && ln -s "$top/ref" ref
 }
 
 # run_block N: run the examples of block N ($work/block.N, one record per

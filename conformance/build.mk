@@ -6,4 +6,5 @@ include conformance/lib/build.mk
 include conformance/golden/build.mk
 include conformance/crash/build.mk
 include conformance/runner/build.mk
+include conformance/adapters/kit/build.mk
 include conformance/mutants/build.mk
