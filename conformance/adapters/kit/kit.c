@@ -317,6 +317,10 @@ static int cmd_capabilities(const kit_ops *ops)
         if (kit_supports(ops, subcommands[i]))
             printf("%s\n", subcommands[i]);
     }
+    if (ops->create && (ops->create_honours & KIT_HONOURS_CLUSTER_SIZE))
+        printf("create-cluster-size\n");
+    if (ops->create && (ops->create_honours & KIT_HONOURS_TABLE_SIZE))
+        printf("create-table-size\n");
     return KIT_EXIT_OK;
 }
 
@@ -568,9 +572,17 @@ static int create_pair(const kit_ops *ops, char *item, kit_create_args *a)
         return -1;
     }
     *eq = '\0';
-    if (strcmp(item, "cluster_size") == 0)
+    unsigned bit = strcmp(item, "cluster_size") == 0 ? KIT_HONOURS_CLUSTER_SIZE
+                   : strcmp(item, "table_size") == 0 ? KIT_HONOURS_TABLE_SIZE : 0;
+    if (bit && !(ops->create_honours & bit)) {
+        kit_err(ops, "create", "-o %s: this implementation does not honour it "
+                "(its capabilities do not declare create-%s)", item,
+                bit == KIT_HONOURS_CLUSTER_SIZE ? "cluster-size" : "table-size");
+        return -1;
+    }
+    if (bit == KIT_HONOURS_CLUSTER_SIZE)
         a->cluster_size = (uint32_t)v;
-    else if (strcmp(item, "table_size") == 0)
+    else if (bit == KIT_HONOURS_TABLE_SIZE)
         a->table_size = (uint32_t)v;
     else {
         kit_err(ops, "create", "unknown -o option '%s' (known: cluster_size, "

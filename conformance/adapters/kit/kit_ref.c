@@ -226,6 +226,7 @@ static const kit_ops ref_ops = {
     .flush = ref_flush,
     .write_zeroes = ref_write_zeroes,
     .create = ref_create,
+    .create_honours = KIT_HONOURS_CLUSTER_SIZE | KIT_HONOURS_TABLE_SIZE,
     .map = ref_map,
     .check = ref_check,
     .resize = ref_resize,

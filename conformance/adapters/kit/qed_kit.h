@@ -43,6 +43,7 @@ typedef struct kit_check_result {
 } kit_check_result;
 
 enum { KIT_REPAIR_LEAKS = 1, KIT_REPAIR_ALL = 3 };   /* check's repair */
+enum { KIT_HONOURS_CLUSTER_SIZE = 1, KIT_HONOURS_TABLE_SIZE = 2 };  /* create_honours */
 
 typedef struct kit_ops {
     const char *name;   /* your adapter's name, first word of its messages */
@@ -64,6 +65,12 @@ typedef struct kit_ops {
     /* Optional: create FILE (overwrite it) with the geometry asked for;
      * fail on geometry you cannot make rather than make another. */
     int (*create)(const char *path, const kit_create_args *args);
+    /* With create: the kit_create_args fields create honours, as
+     * KIT_HONOURS_* bits (declared as the create-cluster-size and
+     * create-table-size capabilities).  A -o option not honoured is
+     * refused before create is called; the suite skips the cases about
+     * that geometry and judges the others at your own. */
+    unsigned create_honours;
     /* Optional: the run at off (< size), at most max_len bytes. */
     int (*map)(kit_image *img, uint64_t off, uint64_t max_len, kit_extent *out);
     /* Optional: check the image at path; repair 0 opens it read-only, else
