@@ -651,6 +651,10 @@ static void run_read_error(case_ctx *x)
         cj_u64(cj_get(cj_at(bad, i), "start"), &start);
         cj_u64(cj_get(cj_at(bad, i), "length"), &len);
         expect_range_fails(x, img, start, len, rule ? rule : "?");
+        if (len > 512) {   /* every request that needs it: also its first and last sector */
+            expect_range_fails(x, img, start, 512, rule ? rule : "?");
+            expect_range_fails(x, img, start + len - 512, 512, rule ? rule : "?");
+        }
     }
     if (opened != 0)
         verify_reads(x, img, opened == 1 ? "the image opens, but a range that needs no "
