@@ -18,7 +18,7 @@
 #include <string.h>
 
 /* The base: cs 4K ts 2 hs 1, 1 MiB; L1 at 4096, one L2 table, one data
- * cluster (0x5a): a 24 KiB file, so l1_table_offset ranges over
+ * cluster (0xa5): a 24 KiB file, so l1_table_offset ranges over
  * [4096, 16384].  (table_size 2: QEMU 7.2 refuses every table_size 1
  * image, KNOWN-DEVIATIONS.md.) */
 #define BASE_CS 4096u
@@ -69,7 +69,7 @@ static glayer *base(const char *path, int backing, uint64_t size)
 
     if (backing)
         gl_backing(g, BACKING_NAME, sweep_raw, 1);
-    data_byte(g, 0, 0x5a);
+    data_byte(g, 0, 0xa5);   /* not 'Z': the faulty adapter's content fault writes it */
     gl_finish(g);
     return g;
 }
