@@ -10,7 +10,7 @@
  *   3  features, and opening the image with its    FEAT-1..3,
  *   6  backing chain                               BACK-1..5
  *   4  tables: entry validation and the L2 cache   TBL-1..6, ZERO-1
- *   5  translation, read and map                   XLT-1..3
+ *   5  translation, read and map                   XLT-1..4
  *   7  writing: the session, write, write-zeroes,  WR-1..11
  *      resize, rebase, close
  *   8  check and repair                            CHK-1..7
@@ -786,7 +786,7 @@ static int load_l2(qed_image *img, uint64_t idx)
 
     if (img->l2_offset == offset)
         return QED_OK;
-    ret = qed_check_l1_entry(&img->h, offset, img->alloc_end);  /* TBL-2/3/4 */
+    ret = qed_check_l1_entry(&img->h, offset, img->alloc_end);  /* TBL-2/3/4, XLT-4 */
     if (ret != QED_OK)
         return ret;
     img->l2_offset = 0;
@@ -812,7 +812,7 @@ static int classify_entry(const qed_image *img, uint64_t entry,
         return QED_OK;
     }
     *kind = K_DATA;
-    return qed_check_l2_entry(&img->h, entry, img->alloc_end);  /* TBL-2/3/6 */
+    return qed_check_l2_entry(&img->h, entry, img->alloc_end);  /* TBL-2/3/6, XLT-4 */
 }
 
 /* A run of clusters that read the same way. */

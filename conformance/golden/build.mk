@@ -12,7 +12,8 @@ GOLDEN_SRC := conformance/golden/golden.c conformance/golden/golden_gen.c \
               conformance/golden/golden_lib.c conformance/golden/golden_read.c \
               conformance/golden/golden_reject.c conformance/golden/golden_check.c \
               conformance/golden/golden_write.c conformance/golden/golden_random.c \
-              conformance/golden/golden_wmodel.c
+              conformance/golden/golden_wmodel.c conformance/golden/golden_readerr.c \
+              conformance/golden/golden_sweep.c
 # The generator uses only the constants of qed.h, never libqed's code.
 GOLDEN_OBJ := $(GOLDEN_SRC:%.c=$(BUILDDIR)/obj/%.o)
 

@@ -125,6 +125,8 @@ static int run_corpus(const options *opt)
     golden_reject_cases(&G);
     golden_check_cases(&G);
     golden_write_cases(&G);
+    golden_read_error_cases(&G);
+    golden_sweep_cases(&G);
     unsigned tests = G.ntests;
     unsigned diff = gen_finish(&G, corpus_comment);
     if (opt->check) {

@@ -47,6 +47,20 @@ void gen_case_head(gen *G, const char *name, const char *comment,
 /* read (and random): a valid image; content, map and check from the model. */
 void emit_read(gen *G, const char *name, const char *comment, const glayer *top,
                const char *flags, const char *rules);
+/* A range of the virtual disk that needs an invalid entry (family
+ * read-error): a reader must fail its reads or refuse the image (XLT-4). */
+typedef struct gbad {
+    uint64_t start, length;
+    const char *rule;          /* the rule the entry breaks */
+} gbad;
+
+/* read-error: top has invalid entries behind the nbad ranges of bad (sorted,
+ * disjoint); every other range reads one byte value per cluster, listed as
+ * `reads` (io read -P commands) from the model. */
+void emit_read_error(gen *G, const char *name, const char *comment,
+                     const glayer *top, const gbad *bad, size_t nbad,
+                     const char *flags, const char *rules);
+
 /* reject: an image the implementation must refuse (error_rule); extra (may
  * be NULL) is one more file, with its chain, to list in extra_files. */
 void emit_reject(gen *G, const char *name, const char *comment, const glayer *img,

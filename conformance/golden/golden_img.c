@@ -391,6 +391,9 @@ static void resolve(const glayer *l, uint64_t off, uint64_t max, unsigned d, gex
         return;
     uint64_t in = off % l->cluster_size;                     /* XLT-1 */
     uint64_t lim = l->cluster_size - in;
+    uint64_t span = (uint64_t)l->cluster_size * l->n;        /* one L1 entry's bytes */
+    if (!table_ok(l, l->l1[off / span]))      /* no L2 table: the whole span alike */
+        lim = span - off % span;
     if (lim > l->image_size - off)
         lim = l->image_size - off;
     if (lim < max)

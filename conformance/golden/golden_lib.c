@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static glayer **kept;
 static size_t nkept;
@@ -52,4 +53,23 @@ const char *size_name(uint64_t bytes)
     else
         snprintf(s, sizeof slot[0], "%llu", (unsigned long long)bytes);
     return s;
+}
+
+void data_byte(glayer *g, uint64_t lc, uint8_t b)
+{
+    uint8_t *bytes;
+
+    gl_data(g, lc, 0, 0);
+    for (size_t k = 0; k < g->n_l2; k++) {
+        if (g->l2[k].offset != g->l1[lc / g->n])
+            continue;
+        bytes = malloc(g->cluster_size);
+        if (!bytes)
+            g_die("out of memory");
+        memset(bytes, b, g->cluster_size);
+        gbuf_put(&g->file, g->l2[k].entry[lc % g->n], bytes, g->cluster_size);
+        free(bytes);
+        return;
+    }
+    g_die("%s: no L2 table for cluster %llu", g->path, (unsigned long long)lc);
 }

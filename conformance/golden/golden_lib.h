@@ -15,5 +15,8 @@ uint64_t seed_of(const char *name, uint64_t k);
 /* "4k", "64k", "1m" ... for a power-of-two size (static buffer per call
  * slot; valid until the 4th next call). */
 const char *size_name(uint64_t bytes);
+/* Map logical cluster lc of g to a new data cluster at the cursor holding
+ * the byte b throughout (cases checked with `read -P`). */
+void data_byte(glayer *g, uint64_t lc, uint8_t b);
 
 #endif

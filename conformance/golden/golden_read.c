@@ -109,6 +109,25 @@ static void max_size_case(gen *G)
               "MaxSize Sparse", "HDR-10 XLT-1");
 }
 
+/* cs 16K ts 8 (maximum 2^42): image_size size, data of one byte value in
+ * the first cluster, the last cluster below 2^41 and, when the image is
+ * larger, the cluster at 2^41 (partial).  A reader that keeps the size in
+ * 32-bit sectors sees 0 or a few bytes. */
+static void over_2t_case(gen *G, const char *name, uint64_t size, const char *comment)
+{
+    char path[96];
+    uint64_t cs = 16384, t2 = 1ull << 41;
+
+    snprintf(path, sizeof path, "valid/%s.qed", name);
+    glayer *g = keep(gl_qed(path, (uint32_t)cs, 8, 1, size));
+    data_byte(g, 0, 0x11);
+    data_byte(g, t2 / cs - 1, 0x22);
+    if (size > t2)
+        data_byte(g, t2 / cs, 0x33);
+    gl_finish(g);
+    emit_read(G, name, comment, g, "MaxSize Sparse Large", "HDR-9 HDR-10 XLT-1 XLT-3");
+}
+
 static void size_group(gen *G)
 {
     gen_group(G, "read", "image sizes: odd, zero, exact, at the maximum");
@@ -121,6 +140,10 @@ static void size_group(gen *G)
     l2_boundary_case(G, 1);
     l2_boundary_case(G, 2);
     max_size_case(G);
+    over_2t_case(G, "size-2t", 1ull << 41, "image_size 2^41 = 2 TiB, exactly 2^32 "
+                 "sectors; content checked by sampled reads");
+    over_2t_case(G, "size-2t-plus-4k", (1ull << 41) + 4096, "image_size 2 TiB + "
+                 "4 KiB: more than 2^32 sectors; data in the cluster at 2 TiB");
 
     glayer *g = keep(gl_qed("valid/size-empty-1m.qed", 65536, 4, 1, MiB));
     gl_finish(g);
@@ -161,6 +184,27 @@ static void zero_chain_cases(gen *G)
     emit_read(G, "zero-in-middle", "a zero cluster in the middle layer of a chain "
               "hides the raw data below it", d, "ZeroCluster Backing Chain",
               "ZERO-1 XLT-2 BACK-1");
+
+    /* top -> mid.qed -> low.qed: a zero cluster must not read through two
+     * QED layers to the data at depth 2. */
+    glayer *low = keep(gl_qed("valid/backing/zero-d2-low.qed", 4096, 2, 1, 8 * 4096));
+    for (uint64_t lc = 0; lc < 8; lc++)
+        gl_data(low, lc, 0, seed_of("zero-d2-low", lc));
+    gl_finish(low);
+    glayer *mid = keep(gl_qed("valid/backing/zero-d2-mid.qed", 4096, 2, 1, 8 * 4096));
+    gl_backing(mid, "zero-d2-low.qed", low, 0);
+    gl_zero(mid, 5);
+    gl_data(mid, 6, 0, seed_of("zero-d2-mid", 6));
+    gl_finish(mid);
+    glayer *top = keep(gl_qed("valid/zero-over-qed-depth2.qed", 4096, 2, 1, 8 * 4096));
+    gl_backing(top, "backing/zero-d2-mid.qed", mid, 0);
+    gl_zero(top, 2);
+    gl_zero(top, 6);
+    gl_finish(top);
+    emit_read(G, "zero-over-qed-depth2", "zero clusters in the top image over two "
+              "QED layers (data at depth 2 and 1), and a zero cluster at depth 1 over "
+              "data at depth 2: all read zeroes", top, "ZeroCluster Backing Chain",
+              "ZERO-1 XLT-2 BACK-2");
 }
 
 static void zero_group(gen *G)
@@ -252,6 +296,19 @@ static void backing_raw_cases(gen *G)
                    keep(gl_raw("valid/backing/magic.raw", 32 * KiB,
                                seed_of("magic.raw", 0), 1)), 1),
               "Backing NoProbe", "FEAT-3 BACK-2");
+    emit_read(G, "backing-raw-1000",
+              "a 1000-byte raw backing file (not a multiple of 512): its bytes, "
+              "then zeroes from byte 1000",
+              over("valid/backing-raw-1000.qed", 16 * KiB, "backing/raw-1000.raw",
+                   keep(gl_raw("valid/backing/raw-1000.raw", 1000,
+                               seed_of("raw-1000.raw", 0), 0)), 1),
+              "Backing ShortBacking", "BACK-3 XLT-2");
+    emit_read(G, "backing-raw-300",
+              "a 300-byte raw backing file (shorter than one sector)",
+              over("valid/backing-raw-300.qed", 16 * KiB, "backing/raw-300.raw",
+                   keep(gl_raw("valid/backing/raw-300.raw", 300,
+                               seed_of("raw-300.raw", 0), 0)), 0),
+              "Backing ShortBacking", "BACK-2 BACK-3 XLT-2");
     emit_read(G, "backing-raw-tiny-probed", "a 3-byte raw backing file \"QED\" "
               "without NO_PROBE: too short for the magic, probed as raw",
               over("valid/backing-raw-tiny-probed.qed", 16 * KiB, "backing/tiny.raw",

@@ -191,6 +191,9 @@ static void truncated_cases(gen *G)
         { "truncated-64", 64, "HDR-8", "only the 64-byte header: the L1 table is missing" },
         { "truncated-4096", 4096, "HDR-8", "only the header cluster: the L1 table is missing" },
         { "truncated-half-l1", 8192, "HDR-8", "the file ends inside the L1 table (ts 2)" },
+        { "truncated-l1-last-byte", 12287, "HDR-8", "the file ends one byte before "
+          "the end of the L1 table (ts 2): a reader that reads it gets a short read "
+          "(TBL-4, FILE-3)" },
     };
 
     for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {

@@ -70,6 +70,20 @@ muts = [
   "        }\n"
   "    }\n"
   "    if (ret != QED_OK || img->state == SESSION_READ_ONLY)\n        return ret;\n"),
+ # Reading (XLT-4, issue 9): each is killed by the read-error family or the
+ # sizes over 2 TiB, and survives the corpus without them.
+ ("l2-entry-unchecked-on-read", "XLT-4/TBL-6: a read follows an L2 entry without validating it (into the header, past the end, misaligned)",
+  "    return qed_check_l2_entry(&img->h, entry, img->alloc_end);  /* TBL-2/3/6, XLT-4 */\n",
+  "    (void)img;\n    return QED_OK;\n"),
+ ("l1-entry-unchecked-on-read", "XLT-4/TBL-4: a read loads the L2 table an L1 entry names without validating the entry",
+  "    ret = qed_check_l1_entry(&img->h, offset, img->alloc_end);  /* TBL-2/3/4, XLT-4 */\n    if (ret != QED_OK)\n        return ret;\n",
+  ""),
+ ("invalid-entry-reads-unallocated", "XLT-4: an invalid L2 entry reads as unallocated (zeroes or the backing file) instead of failing",
+  "    ret = classify_entry(img, first, &r->kind);\n    if (ret != QED_OK)\n        return ret;\n",
+  "    ret = classify_entry(img, first, &r->kind);\n    if (ret != QED_OK) {\n        r->kind = K_UNALLOC;\n        ret = QED_OK;\n    }\n"),
+ ("image-size-32bit-sectors", "HDR-9/XLT-3: the virtual size is kept as a 32-bit sector count, so sizes of 2 TiB and more are cut",
+  "    img->nentries = (uint64_t)1 << img->entry_bits;\n    return QED_OK;\n",
+  "    img->nentries = (uint64_t)1 << img->entry_bits;\n    img->h.image_size = (uint64_t)(uint32_t)(img->h.image_size / 512) * 512;\n    return QED_OK;\n"),
  # The write-ordering rules: each mutant passes every other family and must
  # be killed by the crash family (qed-conform crash).
  ("wr1-no-flush-after-need-check", "WR-1: NEED_CHECK is written but not flushed before the first table write",

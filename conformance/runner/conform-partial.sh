@@ -16,8 +16,9 @@
 # (adapter lacks 'map')"; (4) check cases whose content as found is known
 # are judged; (5) the same run over conformance/adapters/faulty's content
 # and size faults fails read cases on content_sha256 and virtual-size, so
-# the judging can fail.  Prints the counts; exit 0 when all hold, 1 when
-# one does not, 2 on a usage error.
+# the judging can fail (a case too large to export, whose content only io
+# judges, passes the content fault saying so).  Prints the counts; exit 0
+# when all hold, 1 when one does not, 2 on a usage error.
 set -u
 if [ $# -lt 1 ] || [ "$1" = "--help" ]; then
     sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
@@ -79,16 +80,19 @@ asfound=$(grep -c '^pass check/' "$log")
 for fault in content:content_sha256 size:virtual-size; do
     name=${fault%%:*} phrase=${fault#*:}
     out=$(PARTIAL_TOOL=$here/../adapters/faulty QED_CONFORM_TOOL=$tool QED_CONFORM_FAULT=$name \
-          "$conform" --impl "cmd:$adapter" --filter 'read/*' --shard 1/6 -j 2 2>&1)
+          "$conform" --impl "cmd:$adapter" --filter 'read/*' --shard 1/6 -j 2 -v 2>&1)
     n=$(printf '%s\n' "$out" | grep -c "^FAIL read/.*$phrase")
+    # a case too large to export is judged on content only through io
+    byio=$(printf '%s\n' "$out" | grep -c "^pass read/.*content by reads (adapter lacks 'io')")
     last=$(printf '%s\n' "$out" | tail -n 1)
-    [ "$n" -gt 0 ] && [ "$last" = "0 passed, $n failed, 0 skipped" ] ||
+    [ "$n" -gt 0 ] && { [ "$last" = "0 passed, $n failed, 0 skipped" ] ||
+                        { [ "$name" = content ] && [ "$last" = "$byio passed, $n failed, 0 skipped" ]; }; } ||
         problem "fault '$name': $n read cases failed on $phrase; the run said: $last"
 done
 
 echo "conform-partial: fixed corpus: $(counts "$b/conform-partial.log")"
 echo "conform-partial: crash family: $(counts "$b/conform-partial-crash.log")"
-grep '^  [a-z]* .* passed .* failed .* skipped$' "$b/conform-partial.log"
+grep '^  [a-z-]* .* passed .* failed .* skipped$' "$b/conform-partial.log"
 if [ $bad -eq 0 ]; then
     echo "conform-partial: every read case judged on content and size; every skip names what it lacks"
 fi

@@ -499,13 +499,182 @@ static void verify_counts(case_ctx *x, const char *img)
         compare_counts(x, "", corr, leaks, code, want_corr, want_leaks);
 }
 
+/* Run `io IMG -c CMD ...` with the strings of cmds (a JSON array); 0 with
+ * *res to free when it ran to an exit, else -1 (failure recorded). */
+static int run_io_cmds(case_ctx *x, const cj_value *cmds, const char *img, cp_result *res)
+{
+    size_t n = cj_len(cmds), k = 0;
+    const char **args = calloc(2 * n + 3, sizeof *args);
+    if (args == NULL || n > MAX_ARGS / 2 - 2) {
+        free(args);
+        fail(x, "runner: too many reads");
+        return -1;
+    }
+    args[k++] = "io";
+    args[k++] = img;
+    for (size_t i = 0; i < n; i++) {
+        const char *cmd = cj_str(cj_at(cmds, i));
+        if (cmd == NULL) {
+            free(args);
+            fail(x, "manifest: a read that is not a string");
+            return -1;
+        }
+        args[k++] = "-c";
+        args[k++] = cmd;
+    }
+    args[k] = NULL;
+    int rc = run_tool(x, TOOL_ADAPTER, args, res);
+    free(args);
+    return rc;
+}
+
+/* The test's `reads` (io read -P commands) must all succeed: the content
+ * of an image too large to export, or the ranges of a read-error case that
+ * need no invalid entry. */
+static void verify_reads(case_ctx *x, const char *img, const char *what)
+{
+    cp_result res;
+    char err[256];
+    if (run_io_cmds(x, cj_get(x->c->test, "reads"), img, &res) < 0)
+        return;
+    if (res.exit_code != 0) {
+        first_line(res.err, err, sizeof err);
+        fail(x, "%s: `io %s -c 'read -P ...'` (%zu reads from the manifest) exited %d (%s)",
+             what, img, cj_len(cj_get(x->c->test, "reads")), res.exit_code,
+             err[0] ? err : "no message");
+    }
+    cp_result_free(&res);
+}
+
+/* XLT-4: the bad range [start, start+len) of img must not read. */
+static void expect_range_fails(case_ctx *x, const char *img, uint64_t start, uint64_t len,
+                               const char *rule)
+{
+    char cmd[80];
+    cp_result res;
+    snprintf(cmd, sizeof cmd, "read %llu %llu", (unsigned long long)start,
+             (unsigned long long)len);
+    const char *args[] = { "io", img, "-c", cmd, NULL };
+    if (run_tool(x, TOOL_ADAPTER, args, &res) < 0)
+        return;
+    if (res.exit_code == 0)
+        fail(x, "`io %s -c '%s'` exited 0: it read bytes that need an invalid entry (%s); "
+             "a reader must fail that read or refuse the image (XLT-4)", img, cmd, rule);
+    cp_result_free(&res);
+}
+
+/* What convert exported for a bad range, for the failure message. */
+static const char *exported_kind(case_ctx *x, const char *raw, uint64_t start, uint64_t len)
+{
+    char path[PATH_MAX];
+    unsigned char buf[4096];
+    FILE *f;
+    if (cf_join(path, sizeof path, x->dir, raw) < 0 || (f = fopen(path, "rb")) == NULL)
+        return "no readable output";
+    size_t n = fseeko(f, (off_t)start, SEEK_SET) == 0
+                   ? fread(buf, 1, len < sizeof buf ? (size_t)len : sizeof buf, f) : 0;
+    fclose(f);
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] != 0)
+            return "bytes that are not disk data";
+    return n ? "zeroes" : "nothing (the output is short)";
+}
+
+/* convert must fail: the whole disk includes the bad ranges. */
+static void expect_convert_fails(case_ctx *x, const char *img, const cj_value *bad)
+{
+    const char *raw = "qed-conform-badread.raw";
+    const char *args[] = { "convert", "-f", "qed", "-O", "raw", img, raw, NULL };
+    uint64_t start = 0, len = 0;
+    cp_result res;
+    if (run_tool(x, TOOL_ADAPTER, args, &res) < 0)
+        return;
+    int code = res.exit_code;
+    cp_result_free(&res);
+    if (code != 0)
+        return;
+    cj_u64(cj_get(cj_at(bad, 0), "start"), &start);
+    cj_u64(cj_get(cj_at(bad, 0), "length"), &len);
+    fail(x, "`convert -f qed -O raw %s %s` exited 0: it exported [%llu, %llu), which needs "
+         "an invalid entry (%s), as %s; a reader must fail that read or refuse the image "
+         "(XLT-4)", img, raw, (unsigned long long)start, (unsigned long long)(start + len),
+         cj_str(cj_get(cj_at(bad, 0), "rule")) ? cj_str(cj_get(cj_at(bad, 0), "rule")) : "?",
+         exported_kind(x, raw, start, len));
+}
+
+/* info may refuse the image (returns 0) or open it (returns 1, and then
+ * virtual-size must be image_size); -1 when it crashed or hung. */
+static int info_opens(case_ctx *x, const char *img)
+{
+    const char *args[] = { "info", "--output=json", img, NULL };
+    uint64_t want = 0, got;
+    cp_result res;
+    if (run_tool(x, TOOL_ADAPTER, args, &res) < 0)
+        return -1;
+    if (res.exit_code != 0) {
+        cp_result_free(&res);
+        return 0;
+    }
+    cj_value *info = parse_output(x, &res, "info");
+    cp_result_free(&res);
+    test_u64(x, "image_size", &want);
+    if (info != NULL && (cj_u64(cj_get(info, "virtual-size"), &got) < 0 || got != want))
+        fail(x, "info opened the image but gives no virtual-size %llu",
+             (unsigned long long)want);
+    cj_free(info);
+    return 1;
+}
+
+/* Family read-error (XLT-4): an image with invalid entries behind the
+ * bad_ranges.  convert must fail (content); info may refuse, and if it
+ * opens the image the size must be right; io must fail each bad range and,
+ * unless info refused the image, read every other range right (reads).
+ * The inputs must be unchanged after convert and info (io opens the image
+ * for writing). */
+static void run_read_error(case_ctx *x)
+{
+    const char *img = case_file(x);
+    const cj_value *bad = cj_get(x->c->test, "bad_ranges");
+    int opened = -1;
+    if (cj_len(bad) == 0) {
+        fail(x, "manifest: read-error case without bad_ranges");
+        return;
+    }
+    if (can_judge(x, CAP_CONVERT, "convert fails"))
+        expect_convert_fails(x, img, bad);
+    if (can_judge(x, CAP_INFO, "size"))
+        opened = info_opens(x, img);
+    verify_inputs_unchanged(x);
+    if (x->timed_out || !can_judge(x, CAP_IO, "bad ranges fail, other ranges read right"))
+        goto out;
+    for (size_t i = 0; i < cj_len(bad); i++) {
+        uint64_t start = 0, len = 0;
+        const char *rule = cj_str(cj_get(cj_at(bad, i), "rule"));
+        cj_u64(cj_get(cj_at(bad, i), "start"), &start);
+        cj_u64(cj_get(cj_at(bad, i), "length"), &len);
+        expect_range_fails(x, img, start, len, rule ? rule : "?");
+        if (len > 512) {   /* every request that needs it: also its first and last sector */
+            expect_range_fails(x, img, start, 512, rule ? rule : "?");
+            expect_range_fails(x, img, start + len - 512, 512, rule ? rule : "?");
+        }
+    }
+    if (opened != 0)
+        verify_reads(x, img, opened == 1 ? "the image opens, but a range that needs no "
+                     "invalid entry does not read right" : "a range that needs no invalid "
+                     "entry does not read right");
+out:
+    finish_parts(x, NULL);
+}
+
 /* Family read (and random): content (convert), size (info), map (map)
  * and the check counts (check), each judged when the adapter has what it
  * needs; then the inputs must be unchanged. */
 static void run_read(case_ctx *x)
 {
     const char *img = case_file(x);
-    if (can_judge(x, CAP_CONVERT, "content"))
+    int by_reads = cj_get(x->c->test, "content_sha256") == NULL &&
+                   cj_get(x->c->test, "reads") != NULL;
+    if (!by_reads && can_judge(x, CAP_CONVERT, "content"))
         verify_content(x, TOOL_ADAPTER, img, "content_sha256");
     if (can_judge(x, CAP_INFO, "size"))
         verify_info_size(x, img);
@@ -514,6 +683,10 @@ static void run_read(case_ctx *x)
     if (cj_get(x->c->test, "check") != NULL && can_judge(x, CAP_CHECK, "check counts"))
         verify_counts(x, img);
     verify_inputs_unchanged(x);
+    /* too large to export: content by sampled reads (io opens for writing,
+     * so after the inputs are checked) */
+    if (by_reads && !x->timed_out && can_judge(x, CAP_IO, "content by reads"))
+        verify_reads(x, img, "content");
     finish_parts(x, NULL);
 }
 
@@ -1083,7 +1256,9 @@ static family_fn pick_family(const case_ctx *x, unsigned *caps, unsigned *any)
     if (strcmp(fam, "acceptable") == 0 || (readish && strcmp(res, "acceptable") == 0))
         return *caps = CAP_CONVERT, run_acceptable;
     if (readish)
-        return *any = CAP_CONVERT | CAP_INFO | CAP_MAP | CAP_CHECK, run_read;
+        return *any = CAP_CONVERT | CAP_INFO | CAP_MAP | CAP_CHECK | CAP_IO, run_read;
+    if (strcmp(fam, "read-error") == 0)
+        return *any = CAP_CONVERT | CAP_INFO | CAP_IO, run_read_error;
     if (strcmp(fam, "check") == 0)
         return *any = CAP_CHECK | CAP_CONVERT | CAP_INFO, run_check_family;
     if (strcmp(fam, "write") == 0)

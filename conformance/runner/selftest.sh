@@ -12,8 +12,8 @@
 # Each fault runs on the cases matching its glob: the hang only on the first
 # one (with a 2 s limit), the others on every sixth (--shard 1/6).  Then an
 # adapter whose read calls write one byte into the image they read must
-# fail every read, reject and check case it runs as "reading must not
-# write".  Last line: "conform-selftest: N passed, N failed"; exit 1 when a
+# fail every read, reject, check and read-error case it runs as "reading
+# must not write".  Last line: "conform-selftest: N passed, N failed"; exit 1 when a
 # fault was not reported as expected, 2 on a usage error.
 set -u
 case ${1:-} in --help) sed -n '/^[^#]/q; 2,$ s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
@@ -33,6 +33,7 @@ size|read/*|virtual-size
 map|read/*|map
 json|read/*|no valid JSON
 accept|reject/*|accepted the invalid image
+accept|read-error/*|needs an invalid entry
 counts|check/*|corruptions
 lostwrite|write/*|content_sha256'
 
@@ -74,7 +75,7 @@ printf Z | dd of="\$img" bs=1 seek=40 conv=notrunc 2>/dev/null
 exit \$rc
 EOT
 chmod +x "$tmp/writer"
-for glob in 'read/*' 'reject/*' 'check/*'; do
+for glob in 'read/*' 'reject/*' 'check/*' 'read-error/*'; do
     out=$("$conform" "$@" --impl "cmd:$tmp/writer" --filter "$glob" --shard 1/6 -j 2 2>&1)
     n=$(printf '%s\n' "$out" | grep -Ec '^FAIL .*reading must not write: .* (changed at byte 40|grew from [0-9]+ to 41 bytes)')
     last=$(printf '%s\n' "$out" | tail -n 1)
