@@ -238,7 +238,8 @@ static int parse_convert_args(int argc, char **argv, convert_args *ca)
         { "f", 1, OPT_FORMAT }, { "O", 1, OPT_OUT_FORMAT },
         { "o", 1, OPT_OPTIONS }, { "p", 0, OPT_PROGRESS },
         { "q", 0, OPT_QUIET }, { "U", 0, OPT_FORCE_SHARE },
-        { "force-share", 0, OPT_FORCE_SHARE }, { NULL, 0, 0 }
+        { "force-share", 0, OPT_FORCE_SHARE }, QT_BACKING_OPTIONS,
+        { NULL, 0, 0 }
     };
     qt_args a;
     int status;
@@ -505,7 +506,7 @@ int qt_cmd_compare(int argc, char **argv)
         { "f", 1, OPT_FORMAT }, { "F", 1, OPT_FORMAT2 },
         { "q", 0, OPT_QUIET }, { "p", 0, OPT_PROGRESS },
         { "U", 0, OPT_FORCE_SHARE }, { "force-share", 0, OPT_FORCE_SHARE },
-        { NULL, 0, 0 }
+        QT_BACKING_OPTIONS, { NULL, 0, 0 }
     };
     compare_args ca = { { NULL, NULL }, 0 };
     qt_args a;

@@ -472,7 +472,7 @@ static int parse_io_args(int argc, char **argv, io_args *ia)
         { "t", 1, OPT_CACHE }, { "c", 1, OPT_COMMAND },
         { "trace", 1, OPT_TRACE }, { "trace-sector-size", 1, OPT_TRACE_SECTOR },
         { "U", 0, OPT_FORCE_SHARE }, { "force-share", 0, OPT_FORCE_SHARE },
-        { NULL, 0, 0 }
+        QT_BACKING_OPTIONS, { NULL, 0, 0 }
     };
     qt_args a;
     int status;
@@ -550,6 +550,8 @@ static int session_open(const io_args *ia, io_session *s, qt_image *im)
     memset(&opts, 0, sizeof(opts));
     opts.flags = flags;
     opts.path = ia->file;              /* BACK-1: resolve relative names */
+    opts.backing_policy = qt_backing_policy();
+    opts.backing_dir = qt_backing_dir();
     rc = qed_open(im->io, &opts, &im->img);
     if (rc == QED_OK)
         return 0;
