@@ -36,6 +36,10 @@ void qt_err(const char *fmt, ...)
 /* Print "qedtool: WHAT: <qed_strerror(status)>" on stderr; libqed's text
  * names the rule an image breaks. */
 void qt_err_status(const char *what, int status);
+/* qed_strerror(status), except for QED_ERR_BACKING under --no-backing: "the
+ * range is not allocated in the image, and --no-backing opens no backing
+ * file". */
+const char *qt_strerror(int status);
 /* Open (or with create, create) a file with libqed's POSIX layer, locked
  * as qed_io_posix_open locks (a read-only open without a lock after
  * qt_set_force_share); prints "qedtool: PATH: reason" on failure (the

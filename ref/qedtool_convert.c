@@ -78,7 +78,7 @@ static int source_read(qt_source *s, uint64_t off, void *buf, size_t len)
 
     if (rc != QED_OK)
         qt_err("%s: read at offset %" PRIu64 " failed: %s", s->path, off,
-               qed_strerror(rc));
+               qt_strerror(rc));
     return rc;
 }
 
@@ -289,7 +289,7 @@ static int copy_image(qt_source *src, qt_sink *k, uint8_t *buf, int progress)
             rc = source_read(src, off, buf, n);
             if (rc == QED_OK && (rc = sink_write_sparse(k, off, buf, n)) != 0)
                 qt_err("%s: write at offset %" PRIu64 " failed: %s", k->path,
-                       off, qed_strerror(rc));
+                       off, qt_strerror(rc));
             off += n;
         }
         if (progress)

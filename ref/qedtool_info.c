@@ -354,7 +354,7 @@ int qt_cmd_check(int argc, char **argv)
     memset(&r, 0, sizeof(r));
     rc = run_check(im.img, (unsigned)repair, &r);
     if (rc != QED_OK) {
-        qt_err("%s: check failed: %s", ra.file, qed_strerror(rc));
+        qt_err("%s: check failed: %s", ra.file, qt_strerror(rc));
         qt_image_close(&im, ra.file);
         return QT_EXIT_FAIL;
     }
@@ -517,7 +517,7 @@ int qt_cmd_map(int argc, char **argv)
     chain_free(&names);
     status = QT_EXIT_OK;
     if (rc != QED_OK) {
-        qt_err("%s: map failed: %s", ra.file, qed_strerror(rc));
+        qt_err("%s: map failed: %s", ra.file, qt_strerror(rc));
         status = QT_EXIT_FAIL;
     }
     if (qt_image_close(&im, ra.file) != QED_OK)

@@ -105,7 +105,7 @@ static int io_fail(const io_session *s, const char *name, uint64_t off,
                    int rc)
 {
     qt_err("%s: %s failed at offset %" PRIu64 ": %s", s->file, name, off,
-           qed_strerror(rc));
+           qt_strerror(rc));
     return -1;
 }
 
@@ -212,7 +212,7 @@ static int trace_mark(io_session *s, const char *what, uint64_t n)
     if (rc == QED_OK)
         return 0;
     qt_err("%s: cannot append the mark \"%s\": %s", s->trace, text,
-           qed_strerror(rc));
+           qt_strerror(rc));
     return -1;
 }
 
@@ -240,7 +240,7 @@ static int do_truncate(io_session *s, int n, char **words)
     if (rc == QED_OK)
         return 0;
     qt_err("%s: truncate to %" PRIu64 " bytes failed: %s", s->file, size,
-           qed_strerror(rc));
+           qt_strerror(rc));
     return -1;
 }
 

@@ -35,11 +35,17 @@ void qt_err(const char *fmt, ...)
 /* Print "qedtool: WHAT: <libqed's text for status>". */
 void qt_err_status(const char *what, int status)
 {
+    qt_err("%s: %s", what, qt_strerror(status));
+}
+
+/* libqed's text, or for a read that needed the backing file under
+ * --no-backing, why it was not there. */
+const char *qt_strerror(int status)
+{
     if (status == QED_ERR_BACKING && backing_policy == QED_BACKING_NONE)
-        qt_err("%s: the range is not allocated in the image and "
-               "--no-backing opens no backing file (BACK-5)", what);
-    else
-        qt_err("%s: %s", what, qed_strerror(status));
+        return "the range is not allocated in the image, and --no-backing "
+               "opens no backing file";
+    return qed_strerror(status);
 }
 
 /* ------------------------------------------------------------------ */
