@@ -17,7 +17,8 @@
 #   untrusted a backing loop is refused at its first repeat (under
 #             ulimit -v), the chain's tables bounded; --backing-dir and
 #             --no-backing; rebase -u with the old base gone; JSON names;
-#             create refuses what open would
+#             create refuses what open would; qed-conform passes the
+#             ref adapter --no-backing where a case needs no backing file
 #
 # Usage: ref/tests/test_reliability.sh [QEDTOOL]  (default: build/qedtool,
 #   or $QEDTOOL); QEMU_IMG, QEMU_IO name QEMU's tools; KEEP=1 keeps the
@@ -525,6 +526,30 @@ PY
     [ ! -e long.qed ]
 }
 
+# qed-conform runs the ref adapter with --no-backing in a case that needs
+# no backing file, and without it in one that does (a wrapper qedtool
+# next to a copy of qed-conform logs each command line it gets).
+case_conform_strict() {
+    local conform manifest
+    conform=$(dirname "$QEDTOOL")/qed-conform
+    manifest=$here/../../corpus/golden/manifest.json
+    [ -x "$conform" ] || { echo "$conform not built"; return 1; }
+    mkdir bin
+    cp "$conform" bin/qed-conform
+    printf '#!/bin/sh\nprintf "%%s\\n" "$*" >> "%s/calls.log"\nexec "%s" "$@"\n' \
+        "$PWD" "$QEDTOOL" > bin/qedtool
+    chmod +x bin/qedtool
+    bin/qed-conform --impl ref --manifest "$manifest" --filter 'read/geom-cs4k-ts1' > out.txt
+    grep -q '^info --no-backing ' calls.log || { echo "no --no-backing:"; cat calls.log; return 1; }
+    grep -q '^convert --no-backing ' calls.log
+    : > calls.log
+    bin/qed-conform --impl ref --manifest "$manifest" --filter 'read/backing-qed' > out.txt
+    grep -q '^info ' calls.log
+    if grep -q -- '--no-backing' calls.log; then
+        echo "--no-backing in a case that needs its backing file:"; cat calls.log; return 1
+    fi
+}
+
 run_case "a writer excludes writers and readers"    case_writer_excludes
 run_case "a reader excludes writers"                 case_reader_excludes_writers
 run_case "an overlay read-locks its backing chain"   case_chain_locked
@@ -540,6 +565,7 @@ run_case "--backing-dir and --no-backing"            case_untrusted_names
 run_case "rebase -u when the old base is gone"       case_rebase_moved_base
 run_case "--output=json is valid for any name"       case_json_names
 run_case "create refuses what open would refuse"     case_create_open_limits
+run_case "qed-conform: ref adapter in strict mode"   case_conform_strict
 
 echo
 echo "$pass passed, $fail failed, $skip skipped"
