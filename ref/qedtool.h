@@ -163,6 +163,14 @@ typedef struct qt_image {
  * Prints "qedtool: PATH: reason" and returns non-zero on failure; a
  * backing file that cannot be opened is named with its own reason. */
 int qt_image_open(const char *path, unsigned flags, qt_image *out);
+/* Open path read-only, as qt_image_open, as the backing file of a new
+ * image label whose two tables take label_table_bytes: the chain gets the
+ * limits label's own open would leave it (one level of depth fewer, the
+ * table bound less label_table_bytes), and a refusal for depth or tables
+ * is reported as the open of label reports it, so that create -b never
+ * makes an image its open refuses. */
+int qt_image_open_below(const char *path, const char *label,
+                        uint64_t label_table_bytes, qt_image *out);
 /* Add the file at path (links followed) to f; a path that cannot be
  * stat'ed adds nothing.  0, or -1 when f is full. */
 int qt_files_add(qt_files *f, const char *path);

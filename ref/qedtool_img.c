@@ -95,9 +95,12 @@ static int raw_file_size(const char *path, uint64_t *size)
 
 /* The logical size and probed format of the backing file a new image will
  * name (resolved against the new image's directory, BACK-1).  Opening it
- * also proves it exists and, if QED, is valid.  Returns 0 or -1. */
+ * also proves it exists and, if QED, is valid, within the limits the new
+ * image's open will leave its chain (its two tables take new_tables
+ * bytes).  Returns 0 or -1. */
 static int inspect_backing(const char *file, const char *name,
-                           const char **format, uint64_t *size)
+                           uint64_t new_tables, const char **format,
+                           uint64_t *size)
 {
     char path[4096];
     qt_image im;
@@ -116,7 +119,7 @@ static int inspect_backing(const char *file, const char *name,
     if (!*format)
         *format = is_qed ? "qed" : "raw";
     if (strcmp(*format, "qed") == 0) {
-        if (qt_image_open(path, 0, &im) != QED_OK)
+        if (qt_image_open_below(path, file, new_tables, &im) != QED_OK)
             return -1;
         *size = qed_get_header(im.img)->image_size;
         return qt_image_close(&im, path) == QED_OK ? 0 : -1;
@@ -131,11 +134,15 @@ static int inspect_backing(const char *file, const char *name,
 static int check_backing(create_args *ca, uint64_t *backing_size)
 {
     const char *name = ca->co.backing_file;
+    uint64_t tables = 2 * (uint64_t)(ca->co.cluster_size ? ca->co.cluster_size
+                                     : QED_DEFAULT_CLUSTER_SIZE) *
+                      (ca->co.table_size ? ca->co.table_size
+                                         : QED_DEFAULT_TABLE_SIZE);
     char path[4096];
     qt_files f;
 
     if (qt_backing_policy() != QED_BACKING_NONE)
-        return inspect_backing(ca->file, name, &ca->co.backing_format,
+        return inspect_backing(ca->file, name, tables, &ca->co.backing_format,
                                backing_size) != 0 ||
                qt_refuse_backing_overwrite("create", ca->file, name,
                                            ca->co.backing_format) != 0

@@ -646,11 +646,14 @@ static void report_confined(const char *path, int rc, int err,
 }
 
 /* Print why qed_open failed on path: the backing file's own reason, the
- * loop, the refused name, or libqed's text. */
-static void report_open_failure(const char *path, int rc, int err,
-                                const backing_ctx *bc)
+ * loop, the refused name, or libqed's text.  A bound of the chain (its
+ * depth, its tables) is reported for label, the image the chain is for. */
+static void report_open_failure(const char *path, const char *label, int rc,
+                                int err, const backing_ctx *bc)
 {
-    if ((rc == QED_ERR_BACKING || rc == QED_E_CHAIN_DEPTH) && bc->why[0])
+    if (rc == QED_E_CHAIN_DEPTH && !bc->why[0])
+        qt_err_status(label, rc);
+    else if ((rc == QED_ERR_BACKING || rc == QED_E_CHAIN_DEPTH) && bc->why[0])
         qt_err("%s: backing file %s (%s)", path, bc->why,
                rc == QED_ERR_BACKING ? "BACK-5" : "BACK-4");
     else if (rc == QED_ERR_CONFINED || (rc == QED_ERR_BACKING &&
@@ -659,13 +662,15 @@ static void report_open_failure(const char *path, int rc, int err,
     else if (rc == QED_ERR_LIMIT && bc->why[0])
         qt_err("%s: backing file %s", path, bc->why);
     else if (rc == QED_ERR_LIMIT)
-        report_limit(path, bc->last[0] ? bc->last : path);
+        report_limit(label, bc->last[0] ? bc->last : path);
     else
         qt_err_status(path, rc);
 }
 
-/* Open the file and the QED image on it; errors name the file. */
-int qt_image_open(const char *path, unsigned flags, qt_image *out)
+/* Open path with flags and limits lim; errors name path, a chain bound
+ * label (see report_open_failure). */
+static int image_open(const char *path, unsigned flags, const qed_limits *lim,
+                      const char *label, qt_image *out)
 {
     qed_open_opts opts;
     backing_ctx bc;
@@ -681,6 +686,7 @@ int qt_image_open(const char *path, unsigned flags, qt_image *out)
     opts.path = path;                  /* BACK-1: resolve relative names */
     opts.backing_policy = backing_policy;
     opts.backing_dir = backing_dir;
+    opts.limits = lim;
     bc.files = &out->files;
     bc.why[0] = bc.last[0] = '\0';
     opts.open_backing = open_backing_file;
@@ -688,13 +694,32 @@ int qt_image_open(const char *path, unsigned flags, qt_image *out)
     errno = 0;
     rc = qed_open(out->io, &opts, &out->img);
     if (rc != QED_OK)
-        report_open_failure(path, rc, errno, &bc);
+        report_open_failure(path, label, rc, errno, &bc);
     if (rc != QED_OK) {
         qed_io_close(out->io);
         out->io = NULL;
         out->img = NULL;
     }
     return rc;
+}
+
+/* Open the file and the QED image on it; errors name the file. */
+int qt_image_open(const char *path, unsigned flags, qt_image *out)
+{
+    return image_open(path, flags, NULL, path, out);
+}
+
+/* Open path as the backing file of a new image label (see qedtool.h). */
+int qt_image_open_below(const char *path, const char *label,
+                        uint64_t label_table_bytes, qt_image *out)
+{
+    qed_limits lim;
+
+    qed_limits_default(&lim);
+    lim.max_chain_depth = lim.max_chain_depth ? lim.max_chain_depth - 1 : 0;
+    lim.max_chain_table_bytes -= label_table_bytes < lim.max_chain_table_bytes
+                                 ? label_table_bytes : lim.max_chain_table_bytes;
+    return image_open(path, 0, &lim, label, out);
 }
 
 /* Record the device and inode of the file path names (links followed). */

@@ -425,7 +425,7 @@ case_backing_loop() {
         Q info a.qed)
     Q create -q -o cluster_size=16M,table_size=4 c1.qed 1G
     Q create -q -o cluster_size=16M,table_size=4 -b c1.qed c2.qed
-    Q create -q -o cluster_size=16M,table_size=4 -b c2.qed c3.qed
+    Q create -q --no-backing -o cluster_size=16M,table_size=4 -b c2.qed c3.qed 1G
     Q info c2.qed > /dev/null
     fails 1 "exceed the limit qed_limits.max_chain_table_bytes = 268435456 bytes" Q info c3.qed
 }
@@ -507,8 +507,9 @@ PY
 }
 
 # create never makes an image open refuses: a geometry whose tables
-# exceed max_table_bytes is refused by both with the same line, naming the
-# bound and its value, and create leaves no file.
+# exceed max_table_bytes, a name too long, a chain whose tables or depth
+# the new image would take past the bound: refused by both with the same
+# line, naming the bound and its value, and create leaves no file.
 case_create_open_limits() {
     local t="a table of table_size * cluster_size = 1073741824 bytes exceeds the limit qed_limits.max_table_bytes = 67108864 bytes"
     fails 1 "qedtool: big.qed: $t" Q create -q -o cluster_size=64M,table_size=16 big.qed 1G
@@ -524,6 +525,23 @@ PY
     fails 1 "names shorter than QED_MAX_BACKING_NAME (4096 bytes)" \
         Q create -q --no-backing -b "$(printf '%04096d' 0)" long.qed 64k
     [ ! -e long.qed ]
+    # over a chain: the new image's tables and depth count, as its open
+    # counts them (the same line from create -b and from info)
+    Q create -q -o cluster_size=16M,table_size=4 c1.qed 1G
+    Q create -q -o cluster_size=16M,table_size=4 -b c1.qed c2.qed
+    t="qedtool: c3.qed: the tables of its backing chain (the L1 table and the L2 cache of each image) would exceed the limit qed_limits.max_chain_table_bytes = 268435456 bytes"
+    fails 1 "$t" Q create -q -b c2.qed c3.qed
+    [ ! -e c3.qed ]
+    Q create -q --no-backing -b c2.qed c3.qed 1G
+    fails 1 "$t" Q info c3.qed
+    local i
+    Q create -q d0.qed 64k
+    for i in $(seq 1 16); do Q create -q -b "d$((i - 1)).qed" "d$i.qed"; done
+    Q info d16.qed > /dev/null
+    fails 1 "qedtool: d17.qed: backing chain too deep (or a loop) (BACK-4)" Q create -q -b d16.qed d17.qed
+    [ ! -e d17.qed ]
+    Q create -q --no-backing -b d16.qed d17.qed 64k
+    fails 1 "qedtool: d17.qed: backing chain too deep (or a loop) (BACK-4)" Q info d17.qed
 }
 
 # qed-conform runs the ref adapter with --no-backing in a case that needs
