@@ -403,6 +403,14 @@ void qed_limits_default(qed_limits *lim)
     lim->max_chain_table_bytes = 256u << 20;  /* two images of the largest tables */
 }
 
+/* max_chain_table_bytes, with 0 (a qed_limits filled in by hand before
+ * the field existed) read as the default. */
+static uint64_t chain_table_bound(const qed_limits *lim)
+{
+    return lim->max_chain_table_bytes ? lim->max_chain_table_bytes
+                                      : (uint64_t)256 << 20;
+}
+
 /* The bound of lim that an image with header h exceeds (qed.h). */
 const char *qed_header_limit(const qed_header *h, const qed_limits *lim,
                              uint64_t *value)
@@ -418,8 +426,8 @@ const char *qed_header_limit(const qed_header *h, const qed_limits *lim,
     *value = lim->max_table_bytes;
     if (tb > lim->max_table_bytes)
         return "max_table_bytes";
-    *value = lim->max_chain_table_bytes;
-    if (tb > lim->max_chain_table_bytes / 2)      /* L1 and the L2 cache */
+    *value = chain_table_bound(lim);
+    if (tb > *value / 2)                          /* L1 and the L2 cache */
         return "max_chain_table_bytes";
     *value = QED_MAX_BACKING_NAME;
     if ((h->features & QED_F_BACKING_FILE) &&
@@ -693,7 +701,7 @@ static void free_image(qed_image *img)
 static int charge_tables(const qed_image *img, chain_walk *chain)
 {
     uint64_t need = 2 * table_bytes(&img->h);     /* <= 2 * 64 MiB (HDR-2/3) */
-    uint64_t max = img->lim.max_chain_table_bytes;
+    uint64_t max = chain_table_bound(&img->lim);
 
     if (chain->table_bytes > max || need > max - chain->table_bytes)
         return QED_ERR_LIMIT;

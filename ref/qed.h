@@ -300,7 +300,8 @@ typedef struct qed_limits {
     uint64_t max_check_clusters;/* largest file (in clusters) check will scan; default 2^28 */
     uint64_t max_chain_table_bytes; /* the tables (L1 and the L2 cache) of the
                                    whole chain, top image included, held
-                                   at once; default 256 MiB */
+                                   at once; default 256 MiB (0 reads
+                                   as the default) */
 } qed_limits;
 
 void qed_limits_default(qed_limits *lim);

@@ -132,6 +132,11 @@ static void test_chain_table_bound(void)
     CU_ASSERT_EQUAL(qed_open(io, &o, &img), QED_OK);
     qed_close(img);
     qed_io_close(io);
+    lim.max_chain_table_bytes = 0;                 /* 0 reads as the default */
+    io = mem_io(top.buf, top.len);
+    CU_ASSERT_EQUAL(qed_open(io, &o, &img), QED_OK);
+    qed_close(img);
+    qed_io_close(io);
     raw_free(&top);
     raw_free(&mid);
     raw_free(&low);
