@@ -160,7 +160,7 @@ static int check_and_repair(qed_image *img, qed_io *io)
 /* The repaired file opens read-only and checks with 0 corruptions. */
 static void check_reopen(qed_io *io)
 {
-    qed_open_opts opts = { QED_OPEN_NO_BACKING, NULL, NULL, NULL, NULL };
+    qed_open_opts opts = { .flags = QED_OPEN_NO_BACKING };
     qed_check_result res;
     qed_limits lim;
     qed_image *img = NULL;
@@ -180,8 +180,8 @@ static void check_reopen(qed_io *io)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    qed_open_opts opts = { QED_OPEN_RDWR | QED_OPEN_NO_CHECK |
-                           QED_OPEN_NO_BACKING, NULL, NULL, NULL, NULL };
+    qed_open_opts opts = { .flags = QED_OPEN_RDWR | QED_OPEN_NO_CHECK |
+                                    QED_OPEN_NO_BACKING };
     records *rs = calloc(1, sizeof *rs);
     uint8_t *buf = malloc(CHUNK);
     qed_image *img = NULL;

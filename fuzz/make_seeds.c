@@ -129,7 +129,7 @@ static void make_image(const recipe *r, seed *s)
 {
     qed_create_opts co = { r->size, r->cluster_size, r->table_size,
                            r->backing, r->backing_format };
-    qed_open_opts oo = { QED_OPEN_RDWR, NULL, open_empty, NULL, NULL };
+    qed_open_opts oo = { .flags = QED_OPEN_RDWR, .open_backing = open_empty };
     qed_image *img = NULL;
     qed_io *io = NULL;
     const uint8_t *d;
@@ -471,7 +471,8 @@ static void sample_trace(uint32_t ss, seed *s)
 static void recorded_trace(seed *s)
 {
     qed_create_opts co = { 1 << 20, 4096, 1, NULL, NULL };
-    qed_open_opts oo = { QED_OPEN_RDWR, "seed.qed", open_empty, NULL, NULL };
+    qed_open_opts oo = { .flags = QED_OPEN_RDWR, .path = "seed.qed",
+                         .open_backing = open_empty };
     qed_io *file = NULL, *log = NULL, *rec = NULL;
     qed_image *img = NULL;
     uint8_t data[1000];

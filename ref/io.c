@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -402,6 +403,119 @@ int qed_io_posix_open(const char *path, unsigned flags, qed_io **out)
 int qed_io_posix_create(const char *path, qed_io **out)
 {
     return qed_io_posix_open(path, QED_IO_RDWR | QED_IO_CREATE, out);
+}
+
+/* ---- identity and confined names ---------------------------------- */
+
+/* Device and inode of a POSIX io's file (qed.h). */
+int qed_io_posix_identity(qed_io *io, uint64_t *dev, uint64_t *ino)
+{
+    struct stat st;
+
+    if (!io || io->read != posix_read)
+        return QED_ERR_INVAL;                    /* not ours: unknown */
+    if (fstat(((posix_io *)io)->fd, &st) != 0)
+        return status_from_errno(errno);
+    *dev = (uint64_t)st.st_dev;
+    *ino = (uint64_t)st.st_ino;
+    return QED_OK;
+}
+
+/* 1 if path (resolved) is dir (resolved) or lies below it. */
+static int path_inside(const char *dir, const char *path)
+{
+    size_t n = strlen(dir);
+
+    if (n == 1 && dir[0] == '/')
+        return 1;                                /* everything is below / */
+    return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* How many components base_dir (resolved) lies below dir (resolved), or
+ * -1 when it is not inside dir. */
+static int depth_below(const char *dir, const char *base_dir)
+{
+    const char *p = base_dir + strlen(dir);
+    int depth = 0;
+
+    if (!path_inside(dir, base_dir))
+        return -1;
+    for (; *p; p++)
+        depth += p[0] == '/' && p[1] != '\0' && p[1] != '/';
+    return depth;
+}
+
+/* The lexical half of the check: 1 if the relative name, walked from
+ * depth components below the top, never climbs above it with "..". */
+static int name_stays_below(const char *name, int depth)
+{
+    const char *p = name;
+
+    while (*p) {
+        size_t n = strcspn(p, "/");
+        if (n == 2 && p[0] == '.' && p[1] == '.')
+            depth--;
+        else if (n > 0 && !(n == 1 && p[0] == '.'))
+            depth++;
+        if (depth < 0)
+            return 0;
+        p += n + (p[n] == '/');
+    }
+    return 1;
+}
+
+/* The resolved directory of base_path (dir itself when base_path is NULL)
+ * into out (PATH_MAX bytes); QED_ERR_BACKING when it cannot be resolved. */
+static int resolve_base_dir(const char *dir, const char *base_path, char *out)
+{
+    char copy[PATH_MAX];
+    char *slash;
+
+    if (!base_path)
+        return realpath(dir, out) ? QED_OK : QED_ERR_BACKING;
+    if (strlen(base_path) >= sizeof(copy))
+        return QED_ERR_LIMIT;
+    strcpy(copy, base_path);
+    slash = strrchr(copy, '/');
+    if (!slash)
+        return realpath(".", out) ? QED_OK : QED_ERR_BACKING;
+    slash[slash == copy] = '\0';               /* "/x" keeps "/" */
+    return realpath(copy, out) ? QED_OK : QED_ERR_BACKING;
+}
+
+/* QED_BACKING_CONFINED's resolution (qed.h). */
+int qed_resolve_backing_confined(const char *dir, const char *base_path,
+                                 const char *name, char *out, size_t out_len)
+{
+    char root[PATH_MAX], base[PATH_MAX], joined[2 * PATH_MAX], real[PATH_MAX];
+    size_t blen, nlen;
+    int depth, ret;
+
+    if (name[0] == '/')
+        return QED_ERR_CONFINED;                 /* absolute: never inside */
+    if (!realpath(dir, root))
+        return QED_ERR_BACKING;
+    ret = resolve_base_dir(dir, base_path, base);
+    if (ret != QED_OK)
+        return ret;
+    depth = depth_below(root, base);
+    if (depth < 0 || !name_stays_below(name, depth))
+        return QED_ERR_CONFINED;                 /* "..": above dir */
+    blen = strlen(base);
+    nlen = strlen(name);
+    if (blen + 1 + nlen >= sizeof(joined))
+        return QED_ERR_LIMIT;
+    memcpy(joined, base, blen);
+    joined[blen] = '/';
+    memcpy(joined + blen + 1, name, nlen + 1);
+    if (!realpath(joined, real))
+        return QED_ERR_BACKING;                  /* missing: errno says */
+    if (!path_inside(root, real))
+        return QED_ERR_CONFINED;                 /* a link leads out */
+    if (strlen(real) >= out_len)
+        return QED_ERR_LIMIT;
+    memcpy(out, real, strlen(real) + 1);
+    return QED_OK;
 }
 
 /* ------------------------------------------------------------------ */

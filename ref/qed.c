@@ -138,13 +138,14 @@ static const char *const env_errors[] = {
     [4] = "invalid argument or request out of range",
     [5] = "image is open read-only",
     [6] = "no space left on device",
-    [7] = "cannot open the backing file",
+    [7] = "the backing file is not open (it could not be opened, or the image was opened without backing files)",
     [8] = "refused: an earlier write or flush of this session failed",
     [9] = "unexpected end of file",
     [10] = "image is locked by another process",
     [11] = "not a regular file or block device",
     [12] = "file too large (EFBIG: over ulimit -f or the file system's largest file)",
     [13] = "repair refused: its copies would exceed the repair budget (qed_limits.max_repair_bytes)",
+    [14] = "backing file name refused: absolute, or leads outside the backing directory",
 };
 
 /* Text for any status; never NULL. */
@@ -401,6 +402,40 @@ void qed_limits_default(qed_limits *lim)
     lim->max_chain_depth = 16;                    /* BACK-4 */
     lim->max_check_clusters = (uint64_t)1 << 28;
     lim->max_repair_bytes = 0;                    /* 2 x file + 64 MiB */
+    lim->max_chain_table_bytes = 256u << 20;  /* two images of the largest tables */
+}
+
+/* max_chain_table_bytes, with 0 (a qed_limits filled in by hand before
+ * the field existed) read as the default. */
+static uint64_t chain_table_bound(const qed_limits *lim)
+{
+    return lim->max_chain_table_bytes ? lim->max_chain_table_bytes
+                                      : (uint64_t)256 << 20;
+}
+
+/* The bound of lim that an image with header h exceeds (qed.h). */
+const char *qed_header_limit(const qed_header *h, const qed_limits *lim,
+                             uint64_t *value)
+{
+    qed_limits dflt;
+    uint64_t dummy, tb = table_bytes(h);
+
+    if (!lim) {
+        qed_limits_default(&dflt);
+        lim = &dflt;
+    }
+    value = value ? value : &dummy;
+    *value = lim->max_table_bytes;
+    if (tb > lim->max_table_bytes)
+        return "max_table_bytes";
+    *value = chain_table_bound(lim);
+    if (tb > *value / 2)                          /* L1 and the L2 cache */
+        return "max_chain_table_bytes";
+    *value = QED_MAX_BACKING_NAME;
+    if ((h->features & QED_F_BACKING_FILE) &&
+        h->backing_filename_size >= QED_MAX_BACKING_NAME)
+        return "QED_MAX_BACKING_NAME";
+    return NULL;
 }
 
 /* BACK-1: a relative name is taken relative to the image's directory. */
@@ -443,7 +478,7 @@ static int load_header(qed_image *img)
     ret = qed_header_validate(&img->h, img->alloc_end);
     if (ret != QED_OK)
         return ret;
-    if (table_bytes(&img->h) > img->lim.max_table_bytes)
+    if (qed_header_limit(&img->h, &img->lim, NULL))
         return QED_ERR_LIMIT;                     /* bounded allocation */
     img->cluster_bits = log2u64(img->h.cluster_size);
     img->entry_bits = log2u64(img->h.table_size) + img->cluster_bits - 3;
@@ -451,7 +486,7 @@ static int load_header(qed_image *img)
     return QED_OK;
 }
 
-#define MAX_BACKING_NAME 4096u  /* a path longer than this is a limit, not a rule */
+#define MAX_BACKING_NAME QED_MAX_BACKING_NAME  /* a limit, not a rule */
 
 /* Read the backing file name (HDR-13) when BACKING_FILE is set. */
 static int load_backing_name(qed_image *img)
@@ -522,8 +557,21 @@ static int write_header_sync(qed_image *img)
     return ret != QED_OK ? ret : img->io->flush(img->io);
 }
 
+/* While a chain is opened: the files above the one being opened (by
+ * device and inode, where the io tells them) and the table bytes the
+ * chain holds so far (max_chain_table_bytes). */
+typedef struct chain_file {
+    uint64_t dev, ino;
+    int known;                          /* 0: not a POSIX io, unknown */
+    const struct chain_file *up;        /* the image above, or NULL */
+} chain_file;
+typedef struct chain_walk {
+    const chain_file *files;            /* innermost first */
+    uint64_t table_bytes;
+} chain_walk;
+
 static int open_at_depth(qed_io *io, const qed_open_opts *opts, unsigned depth,
-                         qed_image **out);
+                         chain_walk *chain, qed_image **out);
 
 /* BACK-2: *is_qed = 1 if not NO_PROBE and the backing file has the QED
  * magic; also takes the backing file's length. */
@@ -547,13 +595,49 @@ static int probe_backing(qed_image *img, int *is_qed)
     return ret;
 }
 
-/* Open the backing file and, for QED, its own chain (BACK-1..5). */
-static int open_backing(qed_image *img, const qed_open_opts *opts)
+/* Where the backing name leads (BACK-1), or under QED_BACKING_CONFINED
+ * where it leads inside backing_dir (the top image's name resolved against
+ * backing_dir, a backing image's against its own resolved path). */
+static int backing_path(const qed_image *img, const qed_open_opts *opts,
+                        char *path, size_t len)
+{
+    if (opts->backing_policy != QED_BACKING_CONFINED)
+        return qed_resolve_backing(opts->path, img->backing_name, path, len);
+    if (!opts->backing_dir)
+        return QED_ERR_INVAL;
+    return qed_resolve_backing_confined(opts->backing_dir,
+                                        img->depth ? opts->path : NULL,
+                                        img->backing_name, path, len);
+}
+
+/* The identity of io into f (f->known 0 when the io cannot tell). */
+static void identify(qed_io *io, const chain_file *up, chain_file *f)
+{
+    f->known = qed_io_posix_identity(io, &f->dev, &f->ino) == QED_OK;
+    f->up = up;
+}
+
+/* BACK-4: 1 if f is a file already open above it in the chain. */
+static int repeats(const chain_file *f)
+{
+    const chain_file *a;
+
+    for (a = f->up; f->known && a; a = a->up) {
+        if (a->known && a->dev == f->dev && a->ino == f->ino)
+            return 1;
+    }
+    return 0;
+}
+
+/* Open the backing file and, for QED, its own chain (BACK-1..5).  A file
+ * already open above is a loop, refused before its tables are loaded. */
+static int open_backing(qed_image *img, const qed_open_opts *opts,
+                        chain_walk *chain)
 {
     qed_open_opts sub = *opts;
     char path[MAX_BACKING_NAME * 2];
-    int is_qed, ret = qed_resolve_backing(opts->path, img->backing_name, path,
-                                          sizeof(path));
+    chain_file file;
+    int is_qed, ret = backing_path(img, opts, path, sizeof(path));
 
     if (ret != QED_OK)
         return ret;
@@ -562,12 +646,18 @@ static int open_backing(qed_image *img, const qed_open_opts *opts)
     ret = opts->open_backing(opts->backing_ctx, path, &img->backing_io);
     if (ret != QED_OK)
         return ret < 0 ? QED_ERR_BACKING : ret;   /* BACK-5 */
+    identify(img->backing_io, chain->files, &file);
+    if (repeats(&file))
+        return QED_E_CHAIN_DEPTH;                 /* BACK-4: a loop */
     ret = probe_backing(img, &is_qed);
     if (ret != QED_OK || !is_qed)
         return ret;
     sub.flags = opts->flags & ~(unsigned)(QED_OPEN_RDWR);
     sub.path = path;
-    ret = open_at_depth(img->backing_io, &sub, img->depth + 1, &img->backing);
+    chain->files = &file;
+    ret = open_at_depth(img->backing_io, &sub, img->depth + 1, chain,
+                        &img->backing);
+    chain->files = file.up;
     if (ret == QED_OK)
         img->backing_size = img->backing->h.image_size;
     return ret;
@@ -608,17 +698,41 @@ static void free_image(qed_image *img)
     free(img);
 }
 
+/* max_chain_table_bytes: charge this image's two tables (L1 and the L2
+ * cache) to the chain before they are allocated. */
+static int charge_tables(const qed_image *img, chain_walk *chain)
+{
+    uint64_t need = 2 * table_bytes(&img->h);     /* <= 2 * 64 MiB (HDR-2/3) */
+    uint64_t max = chain_table_bound(&img->lim);
+
+    if (chain->table_bytes > max || need > max - chain->table_bytes)
+        return QED_ERR_LIMIT;
+    chain->table_bytes += need;
+    return QED_OK;
+}
+
+/* 1 if the open follows backing files at all (not QED_BACKING_NONE nor
+ * QED_OPEN_NO_BACKING). */
+static int follows_backing(const qed_open_opts *opts)
+{
+    return !(opts->flags & QED_OPEN_NO_BACKING) &&
+           opts->backing_policy != QED_BACKING_NONE;
+}
+
 /* The open steps in order: header, name, L1, backing, HDR-7, WR-5. */
-static int open_steps(qed_image *img, const qed_open_opts *opts)
+static int open_steps(qed_image *img, const qed_open_opts *opts,
+                      chain_walk *chain)
 {
     int ret = load_header(img);
 
     if (ret == QED_OK)
         ret = load_backing_name(img);
     if (ret == QED_OK)
+        ret = charge_tables(img, chain);
+    if (ret == QED_OK)
         ret = load_l1(img);
-    if (ret == QED_OK && img->backing_name && !(opts->flags & QED_OPEN_NO_BACKING))
-        ret = open_backing(img, opts);
+    if (ret == QED_OK && img->backing_name && follows_backing(opts))
+        ret = open_backing(img, opts, chain);
     if (ret != QED_OK || img->state == SESSION_READ_ONLY)
         return ret;
     ret = clear_unknown_autoclear(img);           /* HDR-7 */
@@ -629,7 +743,7 @@ static int open_steps(qed_image *img, const qed_open_opts *opts)
 
 /* Open io as an image at a given depth of a chain. */
 static int open_at_depth(qed_io *io, const qed_open_opts *opts, unsigned depth,
-                         qed_image **out)
+                         chain_walk *chain, qed_image **out)
 {
     qed_image *img = calloc(1, sizeof(*img));
     int ret;
@@ -643,7 +757,7 @@ static int open_at_depth(qed_io *io, const qed_open_opts *opts, unsigned depth,
         img->lim = *opts->limits;
     else
         qed_limits_default(&img->lim);
-    ret = open_steps(img, opts);
+    ret = open_steps(img, opts, chain);
     if (ret != QED_OK) {
         free_image(img);
         return ret;
@@ -656,6 +770,8 @@ static int open_at_depth(qed_io *io, const qed_open_opts *opts, unsigned depth,
 int qed_open(qed_io *io, const qed_open_opts *opts, qed_image **out)
 {
     qed_open_opts o = { 0 };
+    chain_file top;
+    chain_walk chain = { &top, 0 };
 
     if (!io || !out)
         return QED_ERR_INVAL;
@@ -663,7 +779,8 @@ int qed_open(qed_io *io, const qed_open_opts *opts, qed_image **out)
         o = *opts;
     if (!o.open_backing)
         o.open_backing = open_backing_posix;
-    return open_at_depth(io, &o, 0, out);
+    identify(io, NULL, &top);
+    return open_at_depth(io, &o, 0, &chain, out);
 }
 
 const qed_header *qed_get_header(const qed_image *img)
@@ -928,6 +1045,10 @@ static int map_one(qed_image *img, uint64_t off, uint64_t len, qed_extent *e)
         return QED_OK;
     }
     e->flags = r.kind == K_ZERO ? QED_MAP_PRESENT | QED_MAP_ZERO : QED_MAP_ZERO;
+    if (r.kind != K_ZERO && img->backing_name && !img->backing_io) {
+        e->flags = 0;           /* in a backing file not opened: unknown */
+        return QED_OK;
+    }
     if (r.kind == K_ZERO || !img->backing_io || off >= img->backing_size)
         return QED_OK;          /* zero cluster, no backing, or past its end */
     e->length = MIN(r.len, img->backing_size - off);
@@ -1920,8 +2041,8 @@ static int create_header(const qed_create_opts *o, qed_header *h)
     ret = validate_geometry(h);
     if (ret != QED_OK)
         return ret;
-    if (name_len >= MAX_BACKING_NAME)
-        return QED_ERR_LIMIT;
+    if (name_len >= MAX_BACKING_NAME || qed_header_limit(h, NULL, NULL))
+        return QED_ERR_LIMIT;                     /* what qed_open refuses */
     h->header_size = (uint32_t)((QED_HEADER_BYTES + name_len + h->cluster_size - 1) /
                                 h->cluster_size);
     h->l1_table_offset = header_bytes(h);

@@ -74,6 +74,9 @@ enum qed_status {
     QED_ERR_REPAIR_BUDGET = -13, /* refused before writing: a repair's copies
                                   would pass qed_limits.max_repair_bytes
                                   (qed_check_result says by how much) */
+    QED_ERR_CONFINED    = -14, /* a confined open refused a backing name:
+                                  absolute, or outside backing_dir
+                                  (QED_BACKING_CONFINED) */
 
     /* Format violations: positive, one per rule. */
     QED_E_TRUNCATED       = 1,   /* FILE-2 */
@@ -169,6 +172,18 @@ enum qed_io_posix_flags {
 };
 int qed_io_posix_open(const char *path, unsigned flags, qed_io **out);
 int qed_io_posix_create(const char *path, qed_io **out);
+/* The device and inode of the file a POSIX qed_io has open (fstat), so
+ * that a chain can tell a file it already holds.  QED_ERR_INVAL when io is
+ * not a POSIX qed_io (its identity is unknown). */
+int qed_io_posix_identity(qed_io *io, uint64_t *dev, uint64_t *ino);
+/* The confined resolution of QED_BACKING_CONFINED: name resolved against
+ * base_path's directory (BACK-1), every link followed, must lie inside
+ * dir (itself resolved).  Writes the resolved path to out (out_len bytes).
+ * QED_ERR_CONFINED for an absolute or escaping name, QED_ERR_BACKING when
+ * the name or dir cannot be resolved (errno tells why), QED_ERR_LIMIT when
+ * out is too small. */
+int qed_resolve_backing_confined(const char *dir, const char *base_path,
+                                 const char *name, char *out, size_t out_len);
 
 /* Memory buffer.  The initial contents are copied from data (may be NULL
  * when len is 0).  Writes may grow the buffer up to max_len bytes; beyond
@@ -290,9 +305,27 @@ typedef struct qed_limits {
                                    repair may add to the file (CHK-5's note on
                                    repair's budget); 0, the default, stands
                                    for 2 x the file's length + 64 MiB */
+    uint64_t max_chain_table_bytes; /* the tables (L1 and the L2 cache) of the
+                                   whole chain, top image included, held
+                                   at once; default 256 MiB (0 reads
+                                   as the default) */
 } qed_limits;
 
 void qed_limits_default(qed_limits *lim);
+
+/* A backing name of this many bytes or more is refused with QED_ERR_LIMIT
+ * (a path that long is a limit of the reference, not a rule). */
+#define QED_MAX_BACKING_NAME 4096u
+
+/* The bound of lim (NULL: the defaults) that opening an image with header
+ * h would exceed, tested as qed_open tests it and as qed_create tests the
+ * header it would write, so that qed_create never makes an image qed_open
+ * refuses: "max_table_bytes" (table_size * cluster_size), "max_chain_table_bytes"
+ * (the image's own two tables), "QED_MAX_BACKING_NAME" (the backing name's
+ * length); NULL when none.  *value (may be NULL) gets the bound's value.
+ * The geometry must be valid (HDR-2, HDR-3). */
+const char *qed_header_limit(const qed_header *h, const qed_limits *lim,
+                             uint64_t *value);
 
 /* Called to open a backing file.  path is already resolved (BACK-1).
  * Return QED_OK and a qed_io in *out (the image takes ownership), or a
@@ -309,20 +342,53 @@ enum qed_open_flags {
                                       (for check -r, which repairs itself) */
 };
 
+/*
+ * Which backing files an open may reach (an image's backing name is
+ * untrusted input: it may be "/etc/shadow" or "../../x").
+ *   FOLLOW    every name is followed as BACK-1 resolves it (the default).
+ *   NONE      no backing file is opened, as with QED_OPEN_NO_BACKING:
+ *             the header, the name and the tables are read; a read of a
+ *             range the image does not allocate fails with
+ *             QED_ERR_BACKING, and qed_map reports such a range with no
+ *             flag at all (not present, not known to be zero).
+ *   CONFINED  backing files come only from inside backing_dir.  The top
+ *             image's backing name is resolved against backing_dir, as if
+ *             the image lay there, and each backing image's name against
+ *             that image's directory (BACK-1); an absolute name, or one
+ *             whose file, after every symbolic link is resolved
+ *             (realpath), is not inside backing_dir (after its own links
+ *             are resolved), is refused with QED_ERR_CONFINED before
+ *             anything is opened.  The file opened is the resolved path.
+ *             (The check is on names: it does not defend against another
+ *             process that swaps files inside backing_dir between the
+ *             check and the open.)
+ */
+enum qed_backing_policy {
+    QED_BACKING_FOLLOW   = 0,
+    QED_BACKING_NONE     = 1,
+    QED_BACKING_CONFINED = 2
+};
+
 typedef struct qed_open_opts {
     unsigned flags;                 /* enum qed_open_flags */
     const char *path;               /* the image's own path, for BACK-1; may be NULL */
     qed_backing_open_fn open_backing; /* NULL: POSIX */
     void *backing_ctx;
     const qed_limits *limits;       /* NULL: qed_limits_default */
+    enum qed_backing_policy backing_policy;  /* 0: QED_BACKING_FOLLOW */
+    const char *backing_dir;        /* CONFINED: an existing directory */
 } qed_open_opts;
 
 /* Open an image on io (which stays owned by the caller and must outlive the
  * image).  opts may be NULL (read-only, defaults).  Validates the header,
  * loads the L1 table, opens the backing chain, and on read-write open clears
- * unknown autoclear bits (HDR-7) and runs WR-5 when NEED_CHECK is set (a
- * repair, so over its budget the open fails with QED_ERR_REPAIR_BUDGET,
- * the file untouched; see qed_check). */
+ * unknown autoclear bits (HDR-7) and runs WR-5 when NEED_CHECK is set.
+ * Each backing file is opened, and compared (qed_io_posix_identity) with
+ * every file above it in the chain, before its own tables are loaded: a
+ * loop is QED_E_CHAIN_DEPTH (BACK-4) at its first repeat, and the chain's
+ * tables never take more than max_chain_table_bytes (QED_ERR_LIMIT).
+ * WR-5's repair has a budget: over it the open fails with
+ * QED_ERR_REPAIR_BUDGET, the file untouched (see qed_check). */
 int qed_open(qed_io *io, const qed_open_opts *opts, qed_image **out);
 
 /* Close: what the session wrote is flushed, and when this session set

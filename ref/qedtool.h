@@ -36,6 +36,10 @@ void qt_err(const char *fmt, ...)
 /* Print "qedtool: WHAT: <qed_strerror(status)>" on stderr; libqed's text
  * names the rule an image breaks. */
 void qt_err_status(const char *what, int status);
+/* qed_strerror(status), except for QED_ERR_BACKING under --no-backing: "the
+ * range is not allocated in the image, and --no-backing opens no backing
+ * file". */
+const char *qt_strerror(int status);
 /* Open (or with create, create) a file with libqed's POSIX layer, locked
  * as qed_io_posix_open locks (a read-only open without a lock after
  * qt_set_force_share); prints "qedtool: PATH: reason" on failure (the
@@ -102,6 +106,26 @@ typedef int (*qt_option_fn)(void *ctx, int id, const char *value);
 int qt_scan_options(qt_args *a, int argc, char **argv, const qt_option *opts,
                     qt_option_fn fn, void *ctx);
 
+/* ---- untrusted images: --no-backing, --backing-dir (qedtool_util.c) -- */
+
+/* Option ids every subcommand that opens an image puts in its table with
+ * QT_BACKING_OPTIONS; qt_scan_options handles them itself and sets the
+ * policy that every later qt_image_open uses (qed_open_opts's
+ * backing_policy and backing_dir). */
+enum { QT_OPT_NO_BACKING = 1000, QT_OPT_BACKING_DIR = 1001 };
+#define QT_BACKING_OPTIONS \
+    { "no-backing", 0, QT_OPT_NO_BACKING }, \
+    { "backing-dir", 1, QT_OPT_BACKING_DIR }
+/* The policy set by --no-backing / --backing-dir (QED_BACKING_FOLLOW when
+ * neither was given) and its directory (NULL unless CONFINED). */
+enum qed_backing_policy qt_backing_policy(void);
+const char *qt_backing_dir(void);
+/* Where the backing name of the image at image_path leads under the
+ * policy: BACK-1, or with --backing-dir the confined path (top: 1 when
+ * image_path is the image named on the command line).  A QED status. */
+int qt_backing_path(const char *image_path, int top, const char *name,
+                    char *out, size_t out_len);
+
 /* ---- numbers and sizes (qedtool_util.c) ----------------------------- */
 
 /* Parse a byte count: decimal or 0x-hex, optional suffix b/k/M/G/T/P/E
@@ -139,6 +163,14 @@ typedef struct qt_image {
  * Prints "qedtool: PATH: reason" and returns non-zero on failure; a
  * backing file that cannot be opened is named with its own reason. */
 int qt_image_open(const char *path, unsigned flags, qt_image *out);
+/* Open path read-only, as qt_image_open, as the backing file of a new
+ * image label whose two tables take label_table_bytes: the chain gets the
+ * limits label's own open would leave it (one level of depth fewer, the
+ * table bound less label_table_bytes), and a refusal for depth or tables
+ * is reported as the open of label reports it, so that create -b never
+ * makes an image its open refuses. */
+int qt_image_open_below(const char *path, const char *label,
+                        uint64_t label_table_bytes, qt_image *out);
 /* Add the file at path (links followed) to f; a path that cannot be
  * stat'ed adds nothing.  0, or -1 when f is full. */
 int qt_files_add(qt_files *f, const char *path);
@@ -155,6 +187,12 @@ int qt_refuse_overwrite(const char *cmd, const char *dst, const qt_files *f,
  * chain; fmt as for qt_chain_files.  0, or -1 after printing why. */
 int qt_refuse_backing_overwrite(const char *cmd, const char *file,
                                 const char *name, const char *fmt);
+/* If an image with header h (valid geometry) exceeds a bound of the
+ * default qed_limits (qed_header_limit), print "qedtool: WHAT: ..." naming
+ * the bound and its value and return 1; else 0.  qt_image_open reports
+ * QED_ERR_LIMIT through it, and create refuses with it, so create never
+ * makes what open refuses and both say the same. */
+int qt_report_header_limit(const char *what, const qed_header *h);
 /* Close; prints and returns non-zero when qed_close reports an error. */
 int qt_image_close(qt_image *im, const char *path);
 /* 1 if the file at path starts with the QED magic, 0 if not, -1 when it
@@ -166,7 +204,9 @@ int qt_check_format(const char *cmd, const char *fmt, int raw_ok);
 
 /* ---- output helpers (qedtool_json.c) -------------------------------- */
 
-/* Print s as a JSON string literal (quotes included). */
+/* Print s as a JSON string literal (quotes included): quote, backslash
+ * and control bytes escaped, well-formed UTF-8 kept, any other byte
+ * written as \ufffd (U+FFFD, as qemu-img), so the output is valid JSON. */
 void qt_json_string(FILE *out, const char *s);
 /* Print a size as qemu-img does: "1 MiB", "32 KiB", "512 B". */
 void qt_human_size(FILE *out, uint64_t bytes);

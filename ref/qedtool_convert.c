@@ -78,7 +78,7 @@ static int source_read(qt_source *s, uint64_t off, void *buf, size_t len)
 
     if (rc != QED_OK)
         qt_err("%s: read at offset %" PRIu64 " failed: %s", s->path, off,
-               qed_strerror(rc));
+               qt_strerror(rc));
     return rc;
 }
 
@@ -238,7 +238,8 @@ static int parse_convert_args(int argc, char **argv, convert_args *ca)
         { "f", 1, OPT_FORMAT }, { "O", 1, OPT_OUT_FORMAT },
         { "o", 1, OPT_OPTIONS }, { "p", 0, OPT_PROGRESS },
         { "q", 0, OPT_QUIET }, { "U", 0, OPT_FORCE_SHARE },
-        { "force-share", 0, OPT_FORCE_SHARE }, { NULL, 0, 0 }
+        { "force-share", 0, OPT_FORCE_SHARE }, QT_BACKING_OPTIONS,
+        { NULL, 0, 0 }
     };
     qt_args a;
     int status;
@@ -288,7 +289,7 @@ static int copy_image(qt_source *src, qt_sink *k, uint8_t *buf, int progress)
             rc = source_read(src, off, buf, n);
             if (rc == QED_OK && (rc = sink_write_sparse(k, off, buf, n)) != 0)
                 qt_err("%s: write at offset %" PRIu64 " failed: %s", k->path,
-                       off, qed_strerror(rc));
+                       off, qt_strerror(rc));
             off += n;
         }
         if (progress)
@@ -505,7 +506,7 @@ int qt_cmd_compare(int argc, char **argv)
         { "f", 1, OPT_FORMAT }, { "F", 1, OPT_FORMAT2 },
         { "q", 0, OPT_QUIET }, { "p", 0, OPT_PROGRESS },
         { "U", 0, OPT_FORCE_SHARE }, { "force-share", 0, OPT_FORCE_SHARE },
-        { NULL, 0, 0 }
+        QT_BACKING_OPTIONS, { NULL, 0, 0 }
     };
     compare_args ca = { { NULL, NULL }, 0 };
     qt_args a;

@@ -54,7 +54,7 @@ static int parse_create_args(int argc, char **argv, create_args *ca)
     static const qt_option opts[] = {
         { "f", 1, OPT_FORMAT }, { "o", 1, OPT_OPTIONS },
         { "b", 1, OPT_BACKING }, { "F", 1, OPT_BACKING_FMT },
-        { "q", 0, OPT_QUIET }, { NULL, 0, 0 }
+        { "q", 0, OPT_QUIET }, QT_BACKING_OPTIONS, { NULL, 0, 0 }
     };
     qt_args a;
     int status;
@@ -66,6 +66,10 @@ static int parse_create_args(int argc, char **argv, create_args *ca)
                                                        : "missing FILE");
     if (status < 0 && a.n_operands == 1 && !ca->co.backing_file)
         status = qt_usage_error("create", "SIZE is required without -b");
+    if (status < 0 && a.n_operands == 1 &&
+        qt_backing_policy() == QED_BACKING_NONE)
+        status = qt_usage_error("create", "SIZE is required with "
+                                "--no-backing (BACKING is not opened)");
     if (status < 0) {
         ca->file = a.operands[0];
         ca->size_text = a.n_operands == 2 ? a.operands[1] : NULL;
@@ -91,9 +95,12 @@ static int raw_file_size(const char *path, uint64_t *size)
 
 /* The logical size and probed format of the backing file a new image will
  * name (resolved against the new image's directory, BACK-1).  Opening it
- * also proves it exists and, if QED, is valid.  Returns 0 or -1. */
+ * also proves it exists and, if QED, is valid, within the limits the new
+ * image's open will leave its chain (its two tables take new_tables
+ * bytes).  Returns 0 or -1. */
 static int inspect_backing(const char *file, const char *name,
-                           const char **format, uint64_t *size)
+                           uint64_t new_tables, const char **format,
+                           uint64_t *size)
 {
     char path[4096];
     qt_image im;
@@ -112,12 +119,42 @@ static int inspect_backing(const char *file, const char *name,
     if (!*format)
         *format = is_qed ? "qed" : "raw";
     if (strcmp(*format, "qed") == 0) {
-        if (qt_image_open(path, 0, &im) != QED_OK)
+        if (qt_image_open_below(path, file, new_tables, &im) != QED_OK)
             return -1;
         *size = qed_get_header(im.img)->image_size;
         return qt_image_close(&im, path) == QED_OK ? 0 : -1;
     }
     return raw_file_size(path, size);
+}
+
+/* create -b: BACKING's size and format (inspect_backing), and FILE must
+ * not be BACKING or a file of its chain.  With --no-backing BACKING is not
+ * opened: only FILE against BACKING itself (device and inode).  0 or -1
+ * after printing why. */
+static int check_backing(create_args *ca, uint64_t *backing_size)
+{
+    const char *name = ca->co.backing_file;
+    uint64_t tables = 2 * (uint64_t)(ca->co.cluster_size ? ca->co.cluster_size
+                                     : QED_DEFAULT_CLUSTER_SIZE) *
+                      (ca->co.table_size ? ca->co.table_size
+                                         : QED_DEFAULT_TABLE_SIZE);
+    char path[4096];
+    qt_files f;
+
+    if (qt_backing_policy() != QED_BACKING_NONE)
+        return inspect_backing(ca->file, name, tables, &ca->co.backing_format,
+                               backing_size) != 0 ||
+               qt_refuse_backing_overwrite("create", ca->file, name,
+                                           ca->co.backing_format) != 0
+               ? -1 : 0;
+    if (qed_resolve_backing(ca->file, name, path, sizeof(path)) != QED_OK) {
+        qt_err_status(ca->file, QED_ERR_LIMIT);
+        return -1;
+    }
+    memset(&f, 0, sizeof(f));
+    qt_files_add(&f, path);
+    return qt_refuse_overwrite("create", ca->file, &f, "the backing file",
+                               path);
 }
 
 /* Decide the image size: SIZE if given, else the backing file's; then
@@ -151,6 +188,26 @@ static void print_formatting(const create_args *ca)
            co->table_size ? co->table_size : QED_DEFAULT_TABLE_SIZE);
 }
 
+/* qed_create refused the options with QED_ERR_LIMIT: name the bound as
+ * qedtool's open of the image would (qt_report_header_limit).  1 if it
+ * printed. */
+static int report_create_limit(const create_args *ca)
+{
+    const qed_create_opts *co = &ca->co;
+    size_t name_len = co->backing_file ? strlen(co->backing_file) : 0;
+    qed_header h;
+
+    memset(&h, 0, sizeof(h));
+    h.cluster_size = co->cluster_size ? co->cluster_size
+                                      : QED_DEFAULT_CLUSTER_SIZE;
+    h.table_size = co->table_size ? co->table_size : QED_DEFAULT_TABLE_SIZE;
+    if (co->backing_file)
+        h.features = QED_F_BACKING_FILE;
+    h.backing_filename_size = name_len > UINT32_MAX ? UINT32_MAX
+                                                    : (uint32_t)name_len;
+    return qt_report_header_limit(ca->file, &h);
+}
+
 /* Check the new image's header before anything is printed or opened:
  * qed_create runs on a memory file that may hold no byte, so libqed's own
  * checks of the options (geometry HDR-2/HDR-3, HDR-10, the backing name,
@@ -167,7 +224,8 @@ static int validate_new_image(const create_args *ca)
     qed_io_close(io);
     if (rc == QED_OK || rc == QED_ERR_NOSPC)
         return 0;
-    qt_err_status(ca->file, rc);
+    if (rc != QED_ERR_LIMIT || !report_create_limit(ca))
+        qt_err_status(ca->file, rc);
     return -1;
 }
 
@@ -202,13 +260,9 @@ int qt_cmd_create(int argc, char **argv)
         return status;
     if (ca.co.backing_file && ca.co.backing_file[0] == '\0')
         return qt_usage_error("create", "the backing file name is empty");
-    if (ca.co.backing_file &&
-        inspect_backing(ca.file, ca.co.backing_file, &ca.co.backing_format,
-                        &backing_size) != 0)
-        return QT_EXIT_FAIL;
-    if (ca.co.backing_file &&
-        qt_refuse_backing_overwrite("create", ca.file, ca.co.backing_file,
-                                    ca.co.backing_format) != 0)
+    if (report_create_limit(&ca))
+        return QT_EXIT_FAIL;                  /* what open would refuse */
+    if (ca.co.backing_file && check_backing(&ca, &backing_size) != 0)
         return QT_EXIT_FAIL;                  /* before anything is written */
     if (decide_size(&ca, backing_size) != 0 || validate_new_image(&ca) != 0)
         return QT_EXIT_FAIL;
@@ -290,8 +344,9 @@ int qt_cmd_rebase(int argc, char **argv)
     if (status >= 0)
         return status;
     name = (ra.backing && ra.backing[0]) ? ra.backing : NULL;
-    if (qt_image_open(ra.file, QED_OPEN_RDWR, &im) != QED_OK)
-        return QT_EXIT_FAIL;
+    if (qt_image_open(ra.file, QED_OPEN_RDWR | QED_OPEN_NO_BACKING, &im) !=
+        QED_OK)
+        return QT_EXIT_FAIL;          /* the old base may be gone: unread */
     rc = qed_set_backing(im.img, name, name ? ra.backing_fmt : NULL);
     if (rc == QED_ERR_LIMIT)
         qt_err("%s: the backing file name does not fit in the header "
@@ -338,7 +393,8 @@ static int parse_resize_args(int argc, char **argv, const char **file,
                              const char **size, int *quiet)
 {
     static const qt_option opts[] = {
-        { "f", 1, OPT_FORMAT }, { "q", 0, OPT_QUIET }, { NULL, 0, 0 }
+        { "f", 1, OPT_FORMAT }, { "q", 0, OPT_QUIET }, QT_BACKING_OPTIONS,
+        { NULL, 0, 0 }
     };
     qt_args a;
     int status;

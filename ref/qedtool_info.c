@@ -148,8 +148,8 @@ static int gather_info(const char *file, const qt_image *im, info_facts *f)
         (f->h->features & QED_F_BACKING_FORMAT_NO_PROBE) != 0;  /* FEAT-3 */
     if (!f->backing)
         return 0;
-    rc = qed_resolve_backing(file, f->backing, f->full_backing,
-                             sizeof(f->full_backing));
+    rc = qt_backing_path(file, 1, f->backing, f->full_backing,
+                         sizeof(f->full_backing));
     if (rc != QED_OK) {
         qt_err_status(file, rc);
         return QT_EXIT_FAIL;
@@ -163,7 +163,7 @@ int qt_cmd_info(int argc, char **argv)
     static const qt_option opts[] = {
         { "f", 1, OPT_FORMAT }, { "output", 1, OPT_OUTPUT },
         { "U", 0, OPT_FORCE_SHARE }, { "force-share", 0, OPT_FORCE_SHARE },
-        { NULL, 0, 0 }
+        QT_BACKING_OPTIONS, { NULL, 0, 0 }
     };
     report_args ra;
     qt_image im;
@@ -339,7 +339,7 @@ static void report_check_failure(const char *file, int rc,
                "qed_limits.max_repair_bytes)", file, r->repair_bytes,
                r->repair_budget);
     else
-        qt_err("%s: check failed: %s", file, qed_strerror(rc));
+        qt_err("%s: check failed: %s", file, qt_strerror(rc));
 }
 
 /* qedtool check [-f qed] [-r leaks|all] [-q] [--output=human|json] FILE */
@@ -349,7 +349,7 @@ int qt_cmd_check(int argc, char **argv)
         { "f", 1, OPT_FORMAT }, { "output", 1, OPT_OUTPUT },
         { "r", 1, OPT_REPAIR }, { "q", 0, OPT_QUIET },
         { "U", 0, OPT_FORCE_SHARE }, { "force-share", 0, OPT_FORCE_SHARE },
-        { NULL, 0, 0 }
+        QT_BACKING_OPTIONS, { NULL, 0, 0 }
     };
     report_args ra;
     qed_check_result r;
@@ -394,7 +394,7 @@ typedef struct chain_names {
 
 /* The resolved name of the backing file of the QED image at path, or
  * NULL when it has none, is not QED, or cannot be read. */
-static char *backing_path_of(const char *path)
+static char *backing_path_of(const char *path, int top)
 {
     char buf[4096];
     qed_open_opts opts;
@@ -409,8 +409,8 @@ static char *backing_path_of(const char *path)
     opts.flags = QED_OPEN_NO_BACKING;
     opts.path = path;
     if (qed_open(io, &opts, &img) == QED_OK && qed_backing_name(img) &&
-        qed_resolve_backing(path, qed_backing_name(img), buf,
-                            sizeof(buf)) == QED_OK)
+        qt_backing_path(path, top, qed_backing_name(img), buf,
+                        sizeof(buf)) == QED_OK)
         result = strdup(buf);
     qed_close(img);
     qed_io_close(io);
@@ -422,7 +422,8 @@ static const char *chain_name(chain_names *c, unsigned depth)
 {
     while (c->known <= depth && c->known < CHAIN_MAX) {
         const char *above = c->path[c->known - 1];
-        c->path[c->known] = above ? backing_path_of(above) : NULL;
+        c->path[c->known] = above ? backing_path_of(above, c->known == 1)
+                                  : NULL;
         c->known++;
     }
     if (depth >= c->known || !c->path[depth])
@@ -511,7 +512,7 @@ int qt_cmd_map(int argc, char **argv)
     static const qt_option opts[] = {
         { "f", 1, OPT_FORMAT }, { "output", 1, OPT_OUTPUT },
         { "U", 0, OPT_FORCE_SHARE }, { "force-share", 0, OPT_FORCE_SHARE },
-        { NULL, 0, 0 }
+        QT_BACKING_OPTIONS, { NULL, 0, 0 }
     };
     chain_names names;
     report_args ra;
@@ -531,7 +532,7 @@ int qt_cmd_map(int argc, char **argv)
     chain_free(&names);
     status = QT_EXIT_OK;
     if (rc != QED_OK) {
-        qt_err("%s: map failed: %s", ra.file, qed_strerror(rc));
+        qt_err("%s: map failed: %s", ra.file, qt_strerror(rc));
         status = QT_EXIT_FAIL;
     }
     if (qt_image_close(&im, ra.file) != QED_OK)

@@ -105,7 +105,7 @@ static int io_fail(const io_session *s, const char *name, uint64_t off,
                    int rc)
 {
     qt_err("%s: %s failed at offset %" PRIu64 ": %s", s->file, name, off,
-           qed_strerror(rc));
+           qt_strerror(rc));
     return -1;
 }
 
@@ -212,7 +212,7 @@ static int trace_mark(io_session *s, const char *what, uint64_t n)
     if (rc == QED_OK)
         return 0;
     qt_err("%s: cannot append the mark \"%s\": %s", s->trace, text,
-           qed_strerror(rc));
+           qt_strerror(rc));
     return -1;
 }
 
@@ -240,7 +240,7 @@ static int do_truncate(io_session *s, int n, char **words)
     if (rc == QED_OK)
         return 0;
     qt_err("%s: truncate to %" PRIu64 " bytes failed: %s", s->file, size,
-           qed_strerror(rc));
+           qt_strerror(rc));
     return -1;
 }
 
@@ -472,7 +472,7 @@ static int parse_io_args(int argc, char **argv, io_args *ia)
         { "t", 1, OPT_CACHE }, { "c", 1, OPT_COMMAND },
         { "trace", 1, OPT_TRACE }, { "trace-sector-size", 1, OPT_TRACE_SECTOR },
         { "U", 0, OPT_FORCE_SHARE }, { "force-share", 0, OPT_FORCE_SHARE },
-        { NULL, 0, 0 }
+        QT_BACKING_OPTIONS, { NULL, 0, 0 }
     };
     qt_args a;
     int status;
@@ -550,6 +550,8 @@ static int session_open(const io_args *ia, io_session *s, qt_image *im)
     memset(&opts, 0, sizeof(opts));
     opts.flags = flags;
     opts.path = ia->file;              /* BACK-1: resolve relative names */
+    opts.backing_policy = qt_backing_policy();
+    opts.backing_dir = qt_backing_dir();
     rc = qed_open(im->io, &opts, &im->img);
     if (rc == QED_OK)
         return 0;

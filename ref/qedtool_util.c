@@ -3,6 +3,7 @@
  * opening shared by every qedtool subcommand.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,10 @@
 /* ------------------------------------------------------------------ */
 /* Errors                                                             */
 /* ------------------------------------------------------------------ */
+
+/* --no-backing / --backing-dir: the policy of every qt_image_open. */
+static enum qed_backing_policy backing_policy;  /* QED_BACKING_FOLLOW */
+static const char *backing_dir;
 
 /* Print "qedtool: <message>" as one line on stderr. */
 void qt_err(const char *fmt, ...)
@@ -30,7 +35,17 @@ void qt_err(const char *fmt, ...)
 /* Print "qedtool: WHAT: <libqed's text for status>". */
 void qt_err_status(const char *what, int status)
 {
-    qt_err("%s: %s", what, qed_strerror(status));
+    qt_err("%s: %s", what, qt_strerror(status));
+}
+
+/* libqed's text, or for a read that needed the backing file under
+ * --no-backing, why it was not there. */
+const char *qt_strerror(int status)
+{
+    if (status == QED_ERR_BACKING && backing_policy == QED_BACKING_NONE)
+        return "the range is not allocated in the image, and --no-backing "
+               "opens no backing file";
+    return qed_strerror(status);
 }
 
 /* ------------------------------------------------------------------ */
@@ -75,19 +90,20 @@ static const char *file_type_name(const struct stat *st)
 }
 
 /* Write "PATH: reason" for a failed open of path with status rc (errno is
- * still the system's) into buf. */
+ * still the system's) into buf; with quote, PATH is in single quotes. */
 static void describe_open_failure(char *buf, size_t size, const char *path,
-                                  int rc, int err)
+                                  int rc, int err, int quote)
 {
+    const char *q = quote ? "'" : "";
     struct stat st;
 
     if (rc == QED_ERR_FILETYPE && stat(path, &st) == 0)
-        snprintf(buf, size, "%s: is %s, not a regular file or block device",
-                 path, file_type_name(&st));
-    else if (rc == QED_ERR_IO && err != 0)
-        snprintf(buf, size, "%s: %s", path, strerror(err));
+        snprintf(buf, size, "%s%s%s: is %s, not a regular file or block "
+                 "device", q, path, q, file_type_name(&st));
+    else if ((rc == QED_ERR_IO || rc == QED_ERR_BACKING) && err != 0)
+        snprintf(buf, size, "%s%s%s: %s", q, path, q, strerror(err));
     else
-        snprintf(buf, size, "%s: %s", path, qed_strerror(rc));
+        snprintf(buf, size, "%s%s%s: %s", q, path, q, qed_strerror(rc));
 }
 
 /* Open path through libqed's POSIX layer with flags (QED_IO_*). */
@@ -109,7 +125,7 @@ int qt_open_file(const char *path, int writable, int create, qed_io **out)
 
     if (rc == QED_OK)
         return rc;
-    describe_open_failure(why, sizeof(why), path, rc, errno);
+    describe_open_failure(why, sizeof(why), path, rc, errno, 0);
     qt_err("%s", why);
     *out = NULL;
     return rc;
@@ -262,6 +278,55 @@ int qt_args_next(qt_args *a, const qt_option *opts, const char **value)
     return QT_OPT_END;
 }
 
+/* ------------------------------------------------------------------ */
+/* Untrusted images: --no-backing, --backing-dir                      */
+/* ------------------------------------------------------------------ */
+
+enum qed_backing_policy qt_backing_policy(void)
+{
+    return backing_policy;
+}
+
+const char *qt_backing_dir(void)
+{
+    return backing_dir;
+}
+
+/* --no-backing or --backing-dir DIR; the two exclude each other. */
+static int backing_option(const char *cmd, int id, const char *value)
+{
+    struct stat st;
+
+    if (backing_policy != QED_BACKING_FOLLOW)
+        return qt_usage_error(cmd, "--no-backing and --backing-dir are given "
+                              "together or twice");
+    if (id == QT_OPT_NO_BACKING) {
+        backing_policy = QED_BACKING_NONE;
+        return 0;
+    }
+    if (stat(value, &st) != 0) {
+        qt_err("%s: --backing-dir %s: %s", cmd, value, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        qt_err("%s: --backing-dir %s: not a directory", cmd, value);
+        return -1;
+    }
+    backing_policy = QED_BACKING_CONFINED;
+    backing_dir = value;
+    return 0;
+}
+
+/* Where a backing name leads under the policy (qedtool.h). */
+int qt_backing_path(const char *image_path, int top, const char *name,
+                    char *out, size_t out_len)
+{
+    if (backing_policy != QED_BACKING_CONFINED)
+        return qed_resolve_backing(image_path, name, out, out_len);
+    return qed_resolve_backing_confined(backing_dir, top ? NULL : image_path,
+                                        name, out, out_len);
+}
+
 /* The option loop every subcommand shares (see qedtool.h). */
 int qt_scan_options(qt_args *a, int argc, char **argv, const qt_option *opts,
                     qt_option_fn fn, void *ctx)
@@ -275,6 +340,8 @@ int qt_scan_options(qt_args *a, int argc, char **argv, const qt_option *opts,
     while (status < 0 && (id = qt_args_next(a, opts, &val)) != QT_OPT_END) {
         if (id == QT_OPT_HELP)
             status = qt_print_help(stdout, argv[0]) ? QT_EXIT_FAIL : QT_EXIT_OK;
+        else if (id == QT_OPT_NO_BACKING || id == QT_OPT_BACKING_DIR)
+            status = backing_option(argv[0], id, val) ? QT_EXIT_FAIL : -1;
         else if (id == QT_OPT_ERROR || fn(ctx, id, val) != 0)
             status = QT_EXIT_FAIL;
     }
@@ -449,10 +516,25 @@ int qt_parse_output(const char *cmd, const char *value, enum qt_output *out)
 typedef struct backing_ctx {
     qt_files *files;
     char why[4200];
+    char last[4096];    /* the last backing file opened, or "" */
 } backing_ctx;
 
+/* 1 if the file at path is already one of f's files (a loop). */
+static int files_have(const qt_files *f, const char *path)
+{
+    struct stat st;
+    unsigned i;
+
+    for (i = 0; stat(path, &st) == 0 && i < f->n; i++) {
+        if (f->dev[i] == st.st_dev && f->ino[i] == st.st_ino)
+            return 1;
+    }
+    return 0;
+}
+
 /* qed_open's backing opener: read-only (locked unless -U), recording the
- * file's identity or the reason it could not be opened. */
+ * file's identity or the reason it could not be opened, and the last path
+ * opened (the image whose backing name a refusal is about). */
 static int open_backing_file(void *ctx, const char *path, qed_io **out)
 {
     backing_ctx *bc = ctx;
@@ -460,9 +542,13 @@ static int open_backing_file(void *ctx, const char *path, qed_io **out)
 
     if (rc != QED_OK) {
         if (!bc->why[0])
-            describe_open_failure(bc->why, sizeof(bc->why), path, rc, errno);
+            describe_open_failure(bc->why, sizeof(bc->why), path, rc, errno, 1);
         return rc;
     }
+    snprintf(bc->last, sizeof(bc->last), "%s", path);
+    if (!bc->why[0] && files_have(bc->files, path))
+        snprintf(bc->why, sizeof(bc->why), "'%s' is a file of the chain "
+                 "above it: a loop", path);
     if (qt_files_add(bc->files, path) != 0) {  /* beyond any chain depth */
         snprintf(bc->why, sizeof(bc->why), "%s: more than %d files in the "
                  "chain", path, QT_CHAIN_FILES);
@@ -473,8 +559,118 @@ static int open_backing_file(void *ctx, const char *path, qed_io **out)
     return QED_OK;
 }
 
-/* Open the file and the QED image on it; errors name the file. */
-int qt_image_open(const char *path, unsigned flags, qt_image *out)
+/* ------------------------------------------------------------------ */
+/* Limits: which one, and its value                                   */
+/* ------------------------------------------------------------------ */
+
+/* Name the qed_limits bound (default values, as qedtool opens images)
+ * that an image with header h exceeds (qedtool.h). */
+int qt_report_header_limit(const char *what, const qed_header *h)
+{
+    uint64_t value, tb = (uint64_t)h->table_size * h->cluster_size;
+    const char *name = qed_header_limit(h, NULL, &value);
+
+    if (!name)
+        return 0;
+    if (strcmp(name, "QED_MAX_BACKING_NAME") == 0)
+        qt_err("%s: the backing file name has %" PRIu32 " bytes; libqed takes "
+               "names shorter than QED_MAX_BACKING_NAME (%" PRIu64 " bytes)",
+               what, h->backing_filename_size, value);
+    else
+        qt_err("%s: a table of table_size * cluster_size = %" PRIu64 " bytes "
+               "exceeds the limit qed_limits.%s = %" PRIu64 " bytes%s", what,
+               tb, name, value, strcmp(name, "max_table_bytes") == 0 ? ""
+               : " (for the L1 table and the L2 cache together)");
+    return 1;
+}
+
+/* After qed_open failed with QED_ERR_LIMIT on path: the bound the header
+ * of image (path, or the deepest backing file opened) exceeds, else the
+ * chain's bound. */
+static void report_limit(const char *path, const char *image)
+{
+    uint8_t buf[QED_HEADER_BYTES];
+    qed_limits lim;
+    qed_header h;
+    qed_io *io = NULL;
+    int rc = qed_io_posix_open(image, QED_IO_NO_LOCK, &io);
+
+    if (rc == QED_OK)
+        rc = io->read(io, 0, buf, sizeof(buf));
+    qed_io_close(io);
+    qed_header_decode(buf, &h);
+    if (rc == QED_OK && qed_header_validate(&h, UINT64_MAX) == QED_OK &&
+        qt_report_header_limit(strcmp(path, image) ? image : path, &h))
+        return;
+    qed_limits_default(&lim);
+    qt_err("%s: the tables of its backing chain (the L1 table and the L2 "
+           "cache of each image) would exceed the limit "
+           "qed_limits.max_chain_table_bytes = %" PRIu64 " bytes, or a "
+           "backing path is too long", path, lim.max_chain_table_bytes);
+}
+
+/* The backing name stored in the image at path (read without its backing
+ * file) into out, or "?" when it cannot be read. */
+static void stored_backing_name(const char *path, char *out, size_t size)
+{
+    qed_open_opts opts;
+    qed_image *img = NULL;
+    qed_io *io = NULL;
+
+    snprintf(out, size, "?");
+    memset(&opts, 0, sizeof(opts));
+    opts.flags = QED_OPEN_NO_BACKING;
+    if (qed_io_posix_open(path, QED_IO_NO_LOCK, &io) == QED_OK &&
+        qed_open(io, &opts, &img) == QED_OK && qed_backing_name(img))
+        snprintf(out, size, "%s", qed_backing_name(img));
+    qed_close(img);
+    qed_io_close(io);
+}
+
+/* A backing name the policy could not follow: refused (QED_ERR_CONFINED)
+ * or not resolvable inside --backing-dir (err: realpath's errno).  The
+ * name is the one stored in the deepest image opened. */
+static void report_confined(const char *path, int rc, int err,
+                            const backing_ctx *bc)
+{
+    char name[4200];
+
+    stored_backing_name(bc->last[0] ? bc->last : path, name, sizeof(name));
+    if (rc == QED_ERR_CONFINED)
+        qt_err("%s: backing file name '%s' refused: --backing-dir %s takes "
+               "only relative names that stay inside it after links are "
+               "followed", path, name, backing_dir);
+    else
+        qt_err("%s: backing file '%s' (in --backing-dir %s): %s", path, name,
+               backing_dir, err ? strerror(err) : qed_strerror(rc));
+}
+
+/* Print why qed_open failed on path: the backing file's own reason, the
+ * loop, the refused name, or libqed's text.  A bound of the chain (its
+ * depth, its tables) is reported for label, the image the chain is for. */
+static void report_open_failure(const char *path, const char *label, int rc,
+                                int err, const backing_ctx *bc)
+{
+    if (rc == QED_E_CHAIN_DEPTH && !bc->why[0])
+        qt_err_status(label, rc);
+    else if ((rc == QED_ERR_BACKING || rc == QED_E_CHAIN_DEPTH) && bc->why[0])
+        qt_err("%s: backing file %s (%s)", path, bc->why,
+               rc == QED_ERR_BACKING ? "BACK-5" : "BACK-4");
+    else if (rc == QED_ERR_CONFINED || (rc == QED_ERR_BACKING &&
+                                        backing_policy == QED_BACKING_CONFINED))
+        report_confined(path, rc, err, bc);
+    else if (rc == QED_ERR_LIMIT && bc->why[0])
+        qt_err("%s: backing file %s", path, bc->why);
+    else if (rc == QED_ERR_LIMIT)
+        report_limit(label, bc->last[0] ? bc->last : path);
+    else
+        qt_err_status(path, rc);
+}
+
+/* Open path with flags and limits lim; errors name path, a chain bound
+ * label (see report_open_failure). */
+static int image_open(const char *path, unsigned flags, const qed_limits *lim,
+                      const char *label, qt_image *out)
 {
     qed_open_opts opts;
     backing_ctx bc;
@@ -488,21 +684,42 @@ int qt_image_open(const char *path, unsigned flags, qt_image *out)
     memset(&opts, 0, sizeof(opts));
     opts.flags = flags;
     opts.path = path;                  /* BACK-1: resolve relative names */
+    opts.backing_policy = backing_policy;
+    opts.backing_dir = backing_dir;
+    opts.limits = lim;
     bc.files = &out->files;
-    bc.why[0] = '\0';
+    bc.why[0] = bc.last[0] = '\0';
     opts.open_backing = open_backing_file;
     opts.backing_ctx = &bc;
+    errno = 0;
     rc = qed_open(out->io, &opts, &out->img);
-    if (rc == QED_ERR_BACKING && bc.why[0])
-        qt_err("%s: backing file %s (BACK-5)", path, bc.why);
-    else if (rc != QED_OK)
-        qt_err_status(path, rc);
+    if (rc != QED_OK)
+        report_open_failure(path, label, rc, errno, &bc);
     if (rc != QED_OK) {
         qed_io_close(out->io);
         out->io = NULL;
         out->img = NULL;
     }
     return rc;
+}
+
+/* Open the file and the QED image on it; errors name the file. */
+int qt_image_open(const char *path, unsigned flags, qt_image *out)
+{
+    return image_open(path, flags, NULL, path, out);
+}
+
+/* Open path as the backing file of a new image label (see qedtool.h). */
+int qt_image_open_below(const char *path, const char *label,
+                        uint64_t label_table_bytes, qt_image *out)
+{
+    qed_limits lim;
+
+    qed_limits_default(&lim);
+    lim.max_chain_depth = lim.max_chain_depth ? lim.max_chain_depth - 1 : 0;
+    lim.max_chain_table_bytes -= label_table_bytes < lim.max_chain_table_bytes
+                                 ? label_table_bytes : lim.max_chain_table_bytes;
+    return image_open(path, 0, &lim, label, out);
 }
 
 /* Record the device and inode of the file path names (links followed). */

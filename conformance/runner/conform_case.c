@@ -44,6 +44,7 @@ typedef struct {
     cg_inputs inputs;       /* the staged input files (reading must not write) */
     char unchecked[512];    /* the parts not judged, each with the capability lacking */
     unsigned checked;       /* how many parts of the case were judged */
+    int no_backing;         /* pass --no-backing to the ref adapter */
 } case_ctx;
 
 static const char *const cap_names[] = {
@@ -174,14 +175,28 @@ static void log_command(case_ctx *x, char *const argv[])
  * or -1 after recording a failure: timeout (hang), crash, not executable. */
 static int run_argv(case_ctx *x, const char *who, char *const argv[], cp_result *res);
 
+/* 1 if qedtool's subcommand cmd takes --no-backing. */
+static int takes_no_backing(const char *cmd)
+{
+    static const char *const cmds[] = { "info", "check", "map", "convert", "io",
+                                        "resize", "create", "compare" };
+    for (size_t i = 0; cmd != NULL && i < sizeof cmds / sizeof cmds[0]; i++)
+        if (strcmp(cmd, cmds[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static int run_tool(case_ctx *x, int tool, const char *const args[], cp_result *res)
 {
-    char *argv[MAX_ARGS + 2];
+    char *argv[MAX_ARGS + 3];
     size_t n = 0;
     /* execv() takes char *const[]; it does not modify the strings. */
     argv[n++] = (char *)(uintptr_t)(tool == TOOL_ADAPTER ? x->cfg->adapter : x->cfg->reference);
-    for (size_t i = 0; args[i] != NULL && n <= MAX_ARGS; i++)
+    for (size_t i = 0; args[i] != NULL && n <= MAX_ARGS; i++) {
         argv[n++] = (char *)(uintptr_t)args[i];
+        if (i == 0 && tool == TOOL_ADAPTER && x->no_backing && takes_no_backing(args[0]))
+            argv[n++] = (char *)(uintptr_t)"--no-backing";   /* untrusted: open none */
+    }
     argv[n] = NULL;
     return run_argv(x, tool == TOOL_ADAPTER ? "" : "reference ", argv, res);
 }
@@ -1293,6 +1308,28 @@ static int stage_file(case_ctx *x, const char *rel, const char *want_sha)
     return 0;
 }
 
+/* 1 when the case needs no backing file: it stages no extra file, creates
+ * none, and its image does not set BACKING_FILE (FEAT-1; a case whose
+ * backing file is missing on purpose sets it). */
+static int needs_no_backing(const case_ctx *x)
+{
+    const char *file = cj_str(cj_get(x->c->test, "file"));
+    const cj_value *create = cj_get(x->c->test, "create");
+    unsigned char h[24] = { 0 };
+    char path[PATH_MAX];
+
+    if (cj_len(cj_get(x->c->test, "extra_files")) > 0 || cj_get(x->c->test, "backing") != NULL ||
+        (create != NULL && cj_get(create, "backing") != NULL))
+        return 0;
+    if (file == NULL)
+        return 1;
+    FILE *f = cf_join(path, sizeof path, x->dir, file) < 0 ? NULL : fopen(path, "rb");
+    size_t got = f != NULL ? fread(h, 1, sizeof h, f) : 0;
+    if (f != NULL)
+        fclose(f);
+    return got == sizeof h && (h[16] & 1) == 0;   /* features, little-endian */
+}
+
 /* Create the scratch directory and copy file + extra_files into it. */
 static int stage_inputs(case_ctx *x)
 {
@@ -1316,6 +1353,9 @@ static int stage_inputs(case_ctx *x)
         if (stage_file(x, rel, cj_str(cj_get(cj_at(extra, i), "sha256"))) < 0)
             return -1;
     }
+    /* The reference adapter runs in its untrusted-image mode wherever the
+     * case allows it (README, "Reliability"). */
+    x->no_backing = strcmp(x->cfg->impl, "ref") == 0 && needs_no_backing(x);
     return 0;
 }
 

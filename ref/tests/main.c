@@ -19,11 +19,12 @@ typedef int (*suite_fn)(void);
 int suite_cover_io(void);
 int suite_cover_api(void);
 int suite_reliab(void);
+int suite_untrusted(void);   /* test_untrusted.c: backing policies, chain bounds */
 
 static const suite_fn all_suites[] = {
     suite_header, suite_tables, suite_write, suite_check,
     suite_backing, suite_io, suite_faults, suite_order, suite_trace,
-    suite_cover_io, suite_cover_api, suite_reliab,
+    suite_cover_io, suite_cover_api, suite_reliab, suite_untrusted,
 };
 
 /* Print usage for --help. */
@@ -32,8 +33,8 @@ static void usage(void)
     puts("usage: unit-tests [--help]\n"
          "\n"
          "Run the libqed CUnit suites (header, tables, write, check, backing,\n"
-         "io, faults, order, trace, cover_io, cover_api, reliability) and print\n"
-         "CUnit's summary.\n"
+         "io, faults, order, trace, cover_io, cover_api, reliability, untrusted)\n"
+         "and print CUnit's summary.\n"
          "The rules table is $QED_RULES_TSV, else spec/rules.tsv under the\n"
          "current directory (make test-unit sets QED_RULES_TSV).\n"
          "Exit status: 0 all passed, 1 a test failed, 2 CUnit set-up failed.");

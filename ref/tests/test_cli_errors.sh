@@ -244,7 +244,7 @@ expect_json dirty-flag true
 # a missing backing file (BACK-5)
 cp ov.qed orphan.qed
 mkdir -p lone && mv orphan.qed lone/
-expect 1 err "qedtool: lone/orphan.qed: backing file lone/b.qed: No such file or directory (BACK-5)" \
+expect 1 err "qedtool: lone/orphan.qed: backing file 'lone/b.qed': No such file or directory (BACK-5)" \
     "$Q" info lone/orphan.qed
 
 # ---------------------------------------------------------------------

@@ -20,6 +20,11 @@
 #   blockdev  a raw backing file on a loop device reads the device's bytes
 #             (a partial write into a new cluster keeps them), and a QED
 #             image on a loop device opens; needs root and losetup
+#   untrusted a backing loop is refused at its first repeat (under
+#             ulimit -v), the chain's tables bounded; --backing-dir and
+#             --no-backing; rebase -u with the old base gone; JSON names;
+#             create refuses what open would; qed-conform passes the
+#             ref adapter --no-backing where a case needs no backing file
 #
 # Usage: ref/tests/test_reliability.sh [QEDTOOL]  (default: build/qedtool,
 #   or $QEDTOOL); QEMU_IMG, QEMU_IO name QEMU's tools; KEEP=1 keeps the
@@ -32,7 +37,7 @@
 set -u
 
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
-    sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 here=$(cd "$(dirname "$0")" && pwd)
@@ -393,7 +398,7 @@ case_fifo_backing() {
     Q create -q -b base.raw -F raw e.qed
     rm base.raw
     mkfifo base.raw
-    local t="qedtool: e.qed: backing file base.raw: is a FIFO, not a regular file or block device (BACK-5)"
+    local t="qedtool: e.qed: backing file 'base.raw': is a FIFO, not a regular file or block device (BACK-5)"
     fails 1 "$t" timeout 10 "$QEDTOOL" info e.qed
     fails 1 "$t" timeout 10 "$QEDTOOL" check e.qed
     fails 1 "$t" timeout 10 "$QEDTOOL" map e.qed
@@ -408,7 +413,7 @@ case_fifo_backing() {
     fails 1 "qedtool: base.raw: is a FIFO" timeout 10 "$QEDTOOL" info base.raw
     rm base.raw
     mkdir base.raw
-    fails 1 "qedtool: e.qed: backing file base.raw: is a directory, not a regular file or block device (BACK-5)" \
+    fails 1 "qedtool: e.qed: backing file 'base.raw': is a directory, not a regular file or block device (BACK-5)" \
         timeout 10 "$QEDTOOL" info e.qed
     fails 1 "qedtool: base.raw: is a directory, not a regular file or block device" \
         timeout 10 "$QEDTOOL" create -b base.raw -F raw new.qed 1M
@@ -514,6 +519,165 @@ case_block_devices() {
     Q io -r "$img" -c 'read -P 0x78 0 4k' > /dev/null
 }
 
+# ---- untrusted images (issue 10, items 8-11) ---------------------------
+
+# A backing loop a.qed -> b.qed -> a.qed with 16 MiB tables: refused as a
+# loop (BACK-4) at its first repeat, before a.qed's tables load a second
+# time, so it fits in 200 MB of address space (following the loop to the
+# depth limit took 17 images' tables, about 550 MB).  A chain of distinct
+# images whose tables (64 MiB each) exceed max_chain_table_bytes (256 MiB)
+# is refused naming the bound.
+case_backing_loop() {
+    Q create -q -o cluster_size=4M,table_size=4 a.qed 1G
+    Q create -q -o cluster_size=4M,table_size=4 -b a.qed b.qed
+    Q rebase -u -b b.qed a.qed
+    (ulimit -v 200000; fails 1 "qedtool: a.qed: backing file 'a.qed' is a file of the chain above it: a loop (BACK-4)" \
+        Q info a.qed)
+    Q create -q -o cluster_size=16M,table_size=4 c1.qed 1G
+    Q create -q -o cluster_size=16M,table_size=4 -b c1.qed c2.qed
+    Q create -q --no-backing -o cluster_size=16M,table_size=4 -b c2.qed c3.qed 1G
+    Q info c2.qed > /dev/null
+    fails 1 "exceed the limit qed_limits.max_chain_table_bytes = 268435456 bytes" Q info c3.qed
+}
+
+# An image's backing name is untrusted: with --backing-dir DIR only names
+# inside DIR (after links) are followed, an absolute, escaping or
+# linked-out name is refused naming it and nothing is written; with
+# --no-backing no backing file is opened, info still works and a read of
+# an unallocated range fails clearly.  Without either the name is
+# followed, as QEMU does (the "before": convert copies /etc/hostname).
+case_untrusted_names() {
+    mkdir -p dir/sub out
+    : > x
+    ln -s /etc dir/etc
+    Q create -q -b /etc/hostname -F raw abs.qed 64k
+    Q create -q --no-backing -b ../x -F raw dir/sub/up.qed 64k
+    Q create -q --no-backing -b etc/hostname -F raw link.qed 64k
+    Q convert -O raw abs.qed out/followed.raw        # the default follows
+    cmp -n "$(wc -c < /etc/hostname)" /etc/hostname out/followed.raw
+    fails 1 "qedtool: abs.qed: backing file name '/etc/hostname' refused: --backing-dir dir takes only relative names" \
+        Q convert --backing-dir dir -O raw abs.qed out/abs.raw
+    fails 1 "backing file name '../x' refused" Q convert --backing-dir dir/sub -O raw dir/sub/up.qed out/up.raw
+    fails 1 "backing file name 'etc/hostname' refused" Q convert --backing-dir dir -O raw link.qed out/link.raw
+    fails 1 "backing file name '/etc/hostname' refused" Q map --backing-dir dir abs.qed
+    fails 2 "backing file name '/etc/hostname' refused" Q compare --backing-dir dir abs.qed abs.qed
+    [ -z "$(ls out | grep -v followed.raw)" ] || { echo "a refused convert wrote: $(ls out)"; return 1; }
+    # a chain inside DIR is followed: the top's name resolves in DIR
+    Q create -q dir/base.qed 64k
+    Q io dir/base.qed -c 'write -P 0x5a 0 4k' > /dev/null
+    Q create -q --no-backing -b base.qed -F qed ov.qed 64k
+    Q convert --backing-dir dir -O raw ov.qed out/ov.raw
+    Q convert -O raw dir/base.qed out/base.raw
+    cmp out/ov.raw out/base.raw
+    fails 1 "qedtool: ov.qed: backing file 'base.qed' (in --backing-dir dir/sub): No such file or directory" \
+        Q info --backing-dir dir/sub ov.qed
+    # --no-backing: the header shows, reads of unallocated ranges fail
+    Q info --no-backing abs.qed | grep -q '^backing file: /etc/hostname$'
+    Q check --no-backing abs.qed > /dev/null
+    fails 1 "--no-backing opens no backing file" Q io --no-backing -r -c 'read 0 512' abs.qed
+    fails 1 "--no-backing opens no backing file" Q convert --no-backing -O raw abs.qed out/nb.raw
+    [ ! -e out/nb.raw ]
+    for c in info check map convert compare create resize io; do
+        Q help $c | grep -q -- '--no-backing' || { echo "help $c lacks --no-backing"; return 1; }
+        Q help $c | grep -q -- '--backing-dir DIR' || { echo "help $c lacks --backing-dir"; return 1; }
+    done
+}
+
+# rebase -u repoints an overlay whose base has moved (it opens no backing
+# file); a missing backing file is named, in quotes, with the system's text.
+case_rebase_moved_base() {
+    Q create -q base.qed 64k
+    Q create -q -b base.qed ov.qed
+    mv base.qed moved.qed
+    fails 1 "qedtool: ov.qed: backing file 'base.qed': No such file or directory (BACK-5)" Q info ov.qed
+    Q rebase -u -b moved.qed ov.qed
+    Q info ov.qed | grep -q '^backing file: moved.qed$'
+    Q check ov.qed > /dev/null
+}
+
+# --output=json is valid JSON (strict UTF-8) whatever bytes the names
+# hold: invalid UTF-8 becomes \ufffd, control bytes, quotes and
+# backslashes are escaped, well-formed UTF-8 is kept.
+case_json_names() {
+    local n f
+    n=$(printf 'b\377\300\257\355\240\200"q\\\001\tz\303\251\342\202\254.raw')
+    f=$(printf 'i\376"\\.qed')
+    Q create -q --no-backing -b "$n" -F raw "$f" 64k
+    Q info --no-backing --output=json "$f" > info.json
+    python3 - info.json <<'PY'
+import json, sys
+d = json.loads(open(sys.argv[1], "rb").read().decode("utf-8", "strict"))
+want_f = 'i\ufffd"\\.qed'
+want_b = 'b\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd"q\\\x01\tz\u00e9\u20ac.raw'
+assert d["filename"] == want_f, repr(d["filename"])
+assert d["backing-filename"] == want_b, repr(d["backing-filename"])
+PY
+    Q map --no-backing --output=json "$f" | python3 -m json.tool > /dev/null
+    Q check --no-backing --output=json "$f" | python3 -m json.tool > /dev/null
+}
+
+# create never makes an image open refuses: a geometry whose tables
+# exceed max_table_bytes, a name too long, a chain whose tables or depth
+# the new image would take past the bound: refused by both with the same
+# line, naming the bound and its value, and create leaves no file.
+case_create_open_limits() {
+    local t="a table of table_size * cluster_size = 1073741824 bytes exceeds the limit qed_limits.max_table_bytes = 67108864 bytes"
+    fails 1 "qedtool: big.qed: $t" Q create -q -o cluster_size=64M,table_size=16 big.qed 1G
+    [ ! -e big.qed ]
+    python3 - <<'PY'
+import struct
+h = struct.pack('<IIIIQQQQQII', 0x00444551, 1 << 26, 16, 1, 0, 0, 0, 1 << 26, 1 << 30, 0, 0)
+with open('big.qed', 'wb') as f:
+    f.write(h)
+    f.truncate((1 << 26) * 17)
+PY
+    fails 1 "qedtool: big.qed: $t" Q info big.qed
+    fails 1 "names shorter than QED_MAX_BACKING_NAME (4096 bytes)" \
+        Q create -q --no-backing -b "$(printf '%04096d' 0)" long.qed 64k
+    [ ! -e long.qed ]
+    # over a chain: the new image's tables and depth count, as its open
+    # counts them (the same line from create -b and from info)
+    Q create -q -o cluster_size=16M,table_size=4 c1.qed 1G
+    Q create -q -o cluster_size=16M,table_size=4 -b c1.qed c2.qed
+    t="qedtool: c3.qed: the tables of its backing chain (the L1 table and the L2 cache of each image) would exceed the limit qed_limits.max_chain_table_bytes = 268435456 bytes"
+    fails 1 "$t" Q create -q -b c2.qed c3.qed
+    [ ! -e c3.qed ]
+    Q create -q --no-backing -b c2.qed c3.qed 1G
+    fails 1 "$t" Q info c3.qed
+    local i
+    Q create -q d0.qed 64k
+    for i in $(seq 1 16); do Q create -q -b "d$((i - 1)).qed" "d$i.qed"; done
+    Q info d16.qed > /dev/null
+    fails 1 "qedtool: d17.qed: backing chain too deep (or a loop) (BACK-4)" Q create -q -b d16.qed d17.qed
+    [ ! -e d17.qed ]
+    Q create -q --no-backing -b d16.qed d17.qed 64k
+    fails 1 "qedtool: d17.qed: backing chain too deep (or a loop) (BACK-4)" Q info d17.qed
+}
+
+# qed-conform runs the ref adapter with --no-backing in a case that needs
+# no backing file, and without it in one that does (a wrapper qedtool
+# next to a copy of qed-conform logs each command line it gets).
+case_conform_strict() {
+    local conform manifest
+    conform=$(dirname "$QEDTOOL")/qed-conform
+    manifest=$here/../../corpus/golden/manifest.json
+    [ -x "$conform" ] || { echo "$conform not built"; return 1; }
+    mkdir bin
+    cp "$conform" bin/qed-conform
+    printf '#!/bin/sh\nprintf "%%s\\n" "$*" >> "%s/calls.log"\nexec "%s" "$@"\n' \
+        "$PWD" "$QEDTOOL" > bin/qedtool
+    chmod +x bin/qedtool
+    bin/qed-conform --impl ref --manifest "$manifest" --filter 'read/geom-cs4k-ts1' > out.txt
+    grep -q '^info --no-backing ' calls.log || { echo "no --no-backing:"; cat calls.log; return 1; }
+    grep -q '^convert --no-backing ' calls.log
+    : > calls.log
+    bin/qed-conform --impl ref --manifest "$manifest" --filter 'read/backing-qed' > out.txt
+    grep -q '^info ' calls.log
+    if grep -q -- '--no-backing' calls.log; then
+        echo "--no-backing in a case that needs its backing file:"; cat calls.log; return 1
+    fi
+}
+
 run_case "a writer excludes writers and readers"    case_writer_excludes
 run_case "a reader excludes writers"                 case_reader_excludes_writers
 run_case "an overlay read-locks its backing chain"   case_chain_locked
@@ -526,6 +690,12 @@ run_case "a FIFO or directory as backing file"       case_fifo_backing
 run_case "ulimit -f: EFBIG reported, no SIGXFSZ"     case_file_size_limit
 run_case "check -r all: refused over its budget"     case_repair_budget
 run_case "block devices: length from the device"    case_block_devices loop
+run_case "a backing loop is cheap, the chain bounded" case_backing_loop
+run_case "--backing-dir and --no-backing"            case_untrusted_names
+run_case "rebase -u when the old base is gone"       case_rebase_moved_base
+run_case "--output=json is valid for any name"       case_json_names
+run_case "create refuses what open would refuse"     case_create_open_limits
+run_case "qed-conform: ref adapter in strict mode"   case_conform_strict
 
 echo
 echo "$pass passed, $fail failed, $skip skipped"

@@ -4,7 +4,9 @@
 #   make test-cli-errors     qedtool's error paths and options (ref/tests/test_cli_errors.sh)
 #   make test-reliability    locks (with QEMU when present), no self-overwrite,
 #                            check -r status, FIFO backing files, ulimit -f,
-#                            block devices (loop devices, when root)
+#                            block devices (loop devices, when root),
+#                            untrusted images (backing loops, --backing-dir,
+#                            --no-backing, JSON names, limits)
 #                            (ref/tests/test_reliability.sh)
 #   make test-unit-mutants   every conformance mutant must fail the unit tests
 #   make test-wr-tags        each write rule tagged once, where qed.c's list says
@@ -20,7 +22,7 @@ test-interop: $(BUILDDIR)/qedtool
 test-cli-errors: $(BUILDDIR)/qedtool
 	$(Q)ref/tests/test_cli_errors.sh $(BUILDDIR)/qedtool
 
-test-reliability: $(BUILDDIR)/qedtool
+test-reliability: $(BUILDDIR)/qedtool $(BUILDDIR)/qed-conform
 	$(Q)ci/count-skips.sh test-reliability ref/tests/test_reliability.sh $(BUILDDIR)/qedtool
 
 test-unit-mutants:
