@@ -101,13 +101,24 @@ size_t fuzz_remaining(const fuzz_cursor *c)
     return c->pos < c->in.size ? c->in.size - c->pos : 0;
 }
 
-/* Offset of the first separator at or after from, or in.size if none. */
+/* Offset of the first separator at or after from, or in.size if none.
+ * memcmp runs only where memchr found the first byte: under libFuzzer
+ * every unequal memcmp goes through its comparison hook, and one call per
+ * input byte cost most of fuzz_open_read's time on large inputs. */
 static size_t find_separator(fuzz_bytes in, size_t from)
 {
-    for (size_t i = from; i < in.size && in.size - i >= FUZZ_SEPARATOR_LEN;
-         i++)
-        if (memcmp(in.data + i, FUZZ_SEPARATOR, FUZZ_SEPARATOR_LEN) == 0)
+    size_t i = from;
+
+    while (i < in.size && in.size - i >= FUZZ_SEPARATOR_LEN) {
+        const uint8_t *q = memchr(in.data + i, FUZZ_SEPARATOR[0],
+                                  in.size - i - (FUZZ_SEPARATOR_LEN - 1));
+        if (!q)
+            break;
+        i = (size_t)(q - in.data);
+        if (memcmp(q, FUZZ_SEPARATOR, FUZZ_SEPARATOR_LEN) == 0)
             return i;
+        i++;
+    }
     return in.size;
 }
 
@@ -140,4 +151,49 @@ int fuzz_open_backing(void *ctx, const char *path, qed_io **out)
     part = bc->parts[bc->next++];
     return qed_io_mem_new(part.size ? part.data : NULL, part.size, part.size,
                           out);
+}
+
+/* 1 if v is one of the n values in seen. */
+static int seen_before(const uint64_t *seen, size_t n, uint64_t v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (seen[i] == v)
+            return 1;
+    return 0;
+}
+
+size_t fuzz_pick_tables(fuzz_bytes file, uint64_t l1_offset,
+                        uint64_t nentries, uint64_t *idx, size_t max)
+{
+    uint64_t seen[FUZZ_MAX_WINDOWS], prev = 0, e;
+    size_t n = 0;
+
+    if (max > FUZZ_MAX_WINDOWS)
+        max = FUZZ_MAX_WINDOWS;
+    for (uint64_t i = 0; i < nentries && n < max; i++) {
+        if (l1_offset > UINT64_MAX - 8 * i ||
+            !fuzz_get_le64(file, l1_offset + 8 * i, &e))
+            break;                      /* the rest of the table is absent */
+        if (e != 0 && e != prev && !seen_before(seen, n, e)) {
+            seen[n] = e;
+            idx[n++] = i;
+        }
+        prev = e;
+    }
+    return n;
+}
+
+uint64_t fuzz_table_used(fuzz_bytes file, uint64_t table_offset,
+                         uint64_t nentries)
+{
+    uint64_t used = 0, e;
+
+    for (uint64_t i = 0; i < nentries; i++) {
+        if (table_offset > UINT64_MAX - 8 * i ||
+            !fuzz_get_le64(file, table_offset + 8 * i, &e))
+            break;
+        if (e != 0)
+            used = i + 1;
+    }
+    return used;
 }
