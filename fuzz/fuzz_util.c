@@ -197,3 +197,104 @@ uint64_t fuzz_table_used(fuzz_bytes file, uint64_t table_offset,
     }
     return used;
 }
+
+/* A memory file on a caller's buffer (see fuzz_util.h). */
+typedef struct fixed_io {
+    qed_io io;                 /* must be first */
+    uint8_t *data;
+    size_t len, cap;
+} fixed_io;
+
+static fixed_io *fixed_of(qed_io *io)
+{
+    return (fixed_io *)io;
+}
+
+static int fixed_read(qed_io *io, uint64_t off, void *buf, size_t len)
+{
+    fixed_io *f = fixed_of(io);
+
+    if (off > f->len || len > f->len - off)
+        return QED_ERR_EOF;
+    if (len)
+        memcpy(buf, f->data + off, len);
+    return QED_OK;
+}
+
+/* Set the length to len <= cap; bytes gained read as zeroes. */
+static void fixed_set_length(fixed_io *f, size_t len)
+{
+    if (len > f->len)
+        memset(f->data + f->len, 0, len - f->len);
+    f->len = len;
+}
+
+static int fixed_write(qed_io *io, uint64_t off, const void *buf, size_t len)
+{
+    fixed_io *f = fixed_of(io);
+
+    if (len == 0)
+        return QED_OK;
+    if (off > f->cap || len > f->cap - off)
+        return QED_ERR_NOSPC;
+    if (off + len > f->len)
+        fixed_set_length(f, (size_t)off);
+    memcpy(f->data + off, buf, len);
+    if (off + len > f->len)
+        f->len = (size_t)(off + len);
+    return QED_OK;
+}
+
+static int fixed_flush(qed_io *io)
+{
+    (void)io;
+    return QED_OK;
+}
+
+static int fixed_length(qed_io *io, uint64_t *len)
+{
+    *len = fixed_of(io)->len;
+    return QED_OK;
+}
+
+static int fixed_truncate(qed_io *io, uint64_t len)
+{
+    fixed_io *f = fixed_of(io);
+
+    if (len > f->cap)
+        return QED_ERR_NOSPC;
+    fixed_set_length(f, (size_t)len);
+    return QED_OK;
+}
+
+static void fixed_close(qed_io *io)
+{
+    free(io);
+}
+
+int fuzz_io_fixed_new(uint8_t *buf, size_t cap, const void *data, size_t len,
+                      qed_io **out)
+{
+    fixed_io *f;
+
+    if (len > cap)
+        return QED_ERR_INVAL;
+    f = calloc(1, sizeof *f);
+    if (!f)
+        return QED_ERR_NOMEM;
+    f->io = (qed_io){ fixed_read, fixed_write, fixed_flush, fixed_length,
+                      fixed_truncate, fixed_close };
+    f->data = buf;
+    f->cap = cap;
+    if (len)
+        memcpy(buf, data, len);
+    f->len = len;
+    *out = &f->io;
+    return QED_OK;
+}
+
+void fuzz_io_fixed_data(qed_io *io, const uint8_t **data, size_t *len)
+{
+    *data = fixed_of(io)->data;
+    *len = fixed_of(io)->len;
+}

@@ -80,6 +80,18 @@ size_t fuzz_pick_tables(fuzz_bytes file, uint64_t l1_offset,
 uint64_t fuzz_table_used(fuzz_bytes file, uint64_t table_offset,
                          uint64_t nentries);
 
+/* A memory file on the caller's buffer of cap bytes (which must outlive
+ * it), holding a copy of data[0..len): reads, writes, length and truncate
+ * behave as qed_io_mem_new's file growable to cap (bytes gained read as
+ * zeroes, writes past cap fail with QED_ERR_NOSPC), but it never
+ * reallocates: a harness that reuses one buffer for every input spares
+ * the allocator's copies and fresh pages.  QED_ERR_INVAL if len > cap. */
+int fuzz_io_fixed_new(uint8_t *buf, size_t cap, const void *data, size_t len,
+                      qed_io **out);
+
+/* The current contents of a fuzz_io_fixed_new file. */
+void fuzz_io_fixed_data(qed_io *io, const uint8_t **data, size_t *len);
+
 /* Sequential reader over the fuzz input; reads past the end yield 0. */
 typedef struct fuzz_cursor {
     fuzz_bytes in;
