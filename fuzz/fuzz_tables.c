@@ -13,11 +13,10 @@
  * the QED_E_* of a rule the entry breaks, never with an environment error
  * or a crash; requests past image_size are refused (XLT-3).  The walk
  * covers the first HEAD_CLUSTERS clusters, the start of each of the first
- * FUZZ_MAX_WINDOWS distinct L2 tables up to just past its last nonzero entry
- * (at most WINDOW_CLUSTERS, into the next table's span) and the last
- * TAIL_CLUSTERS, each window with map
- * requests up to its end: the work per input is bounded, though the
- * geometries reach 4 GiB.
+ * FUZZ_MAX_WINDOWS distinct L2 tables up to just past its last nonzero
+ * entry (at most WINDOW_CLUSTERS, into the next table's span) and the last
+ * TAIL_CLUSTERS, each window with map requests up to its end: the work per
+ * input is bounded, though the geometries reach 4 GiB.
  *
  * Input: byte 0 picks the geometry (bits 0-1, see GEOMETRIES) and sets
  * NEED_CHECK (bit 2); the rest is the file from offset 4096 on: the L1
