@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench.sh - the speed and coverage of each libFuzzer harness (make fuzz-bench).
 #
-# Usage: fuzz/bench.sh [--help] BUILDDIR SECONDS [HARNESS...]
+# Usage: fuzz/bench.sh [--help] [--min N] BUILDDIR SECONDS [HARNESS...]
 #
 # Runs each harness BUILDDIR/fuzz/fuzz_NAME for SECONDS seconds, one at a
 # time in one process (no -jobs or -fork), with -seed=1, from its seeds corpus/fuzz/fuzz_NAME/ (read,
@@ -16,10 +16,22 @@
 # the inputs it added.  The 1-minute load average is printed before and
 # after.  Crash inputs go to BUILDDIR/fuzz-artifacts/,
 # each log to BUILDDIR/fuzz-logs/fuzz_NAME.bench.log.
-# Exit status: 0 if no harness crashed, 1 otherwise, 2 on usage errors.
+# --min N (make fuzz-bench FUZZ_BENCH_MIN=N) fails each harness that ran
+# fewer than N executions per CPU second ("below N" after its row).
+# Exit status: 0 if no harness crashed or fell below --min, 1 otherwise, 2
+# on usage errors.
 
 set -u
 . "$(dirname "$0")/common.sh"
+min=0
+if [ "${1:-}" = "--min" ]; then
+    min=${2:-}
+    shift
+    [ $# -gt 0 ] && shift
+    case $min in
+    ''|*[!0-9]*) echo "bench.sh: --min needs a number" >&2; exit 2 ;;
+    esac
+fi
 usage_check 2 "$@"
 build=$1
 seconds=$2
@@ -78,6 +90,11 @@ for n in "$@"; do
     row "$n" "$execs" "$(stat "$log" average_exec_per_sec)" "${percpu:-?}" \
         "$(status "$log" cov)" "$(status "$log" ft)" \
         "$(stat "$log" new_units_added)" "$(stat "$log" peak_rss_mb)"
+    if [ "$min" -gt 0 ] && [ "${percpu:-0}" != "?" ] &&
+       [ "${percpu:-0}" -lt "$min" ]; then
+        echo "  below $min exec per CPU second"
+        failed=$((failed + 1))
+    fi
     if [ $rc -ne 0 ]; then
         grep -m 3 -E 'PROPERTY FAILED|ERROR: |SUMMARY: ' "$log" | sed "s/^/  /"
         echo "  crashed (exit $rc); log: $log"

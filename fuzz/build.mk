@@ -8,7 +8,9 @@
 #   make fuzz           run each libFuzzer harness FUZZ_SECONDS (default 20)
 #   make fuzz-bench     each harness's exec/s, cov and ft after
 #                       FUZZ_BENCH_SECONDS (default 10), one at a time, as a
-#                       table (fuzz/bench.sh); not part of make test
+#                       table (fuzz/bench.sh); FUZZ_BENCH_MIN=N fails a
+#                       harness below N exec per CPU second; not part of
+#                       make test
 #   make fuzz-merge     minimise corpus/fuzz/<harness>/ with -merge=1
 #   make fuzz-seeds     regenerate the seeds (fuzz/make_seeds.c) and add the
 #                       golden corpus (fuzz/golden_seeds.sh)
@@ -23,6 +25,7 @@ FUZZ_CC ?= clang
 AFL_CC ?= afl-clang-fast
 FUZZ_SECONDS ?= 20
 FUZZ_BENCH_SECONDS ?= 10
+FUZZ_BENCH_MIN ?= 0
 
 # One source, three builds: the harness file plus libqed's sources compiled
 # straight in with the engine's flags.  fuzz_util.c carries the harnesses'
@@ -78,7 +81,7 @@ fuzz: $(FUZZ_BINS)
 	$(Q)fuzz/run.sh $(BUILDDIR) $(FUZZ_SECONDS)
 
 fuzz-bench: $(FUZZ_BINS)
-	$(Q)fuzz/bench.sh $(BUILDDIR) $(FUZZ_BENCH_SECONDS)
+	$(Q)fuzz/bench.sh --min $(FUZZ_BENCH_MIN) $(BUILDDIR) $(FUZZ_BENCH_SECONDS)
 
 fuzz-merge: $(FUZZ_BINS)
 	$(Q)fuzz/merge.sh $(BUILDDIR)

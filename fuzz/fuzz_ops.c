@@ -26,13 +26,15 @@
  *   byte 0: cluster_size 4096 << (b & 3), table_size 1 << ((b >> 2) & 3)
  *           but at most 32 KiB of table (before issue 11 up to 256 KiB:
  *           every open, check and table write costs one step per entry,
- *           and this image of at most 64 clusters uses one L2 entry in 512);
+ *           and an image of at most 64 clusters uses one L1 entry and at
+ *           most 64 entries of its L2 table);
  *           bit 4 opens with qed_open_opts.path NULL (allowed by qed.h),
  *           else "fuzzdir/image.qed"
  *   byte 1: image_size 512 * (1 + 2 * b)  (512 bytes .. 255.5 KiB; up to
  *           1 MiB until issue 11: every reopen reads and checks the whole
  *           disk, and a quarter of the size runs four times as many inputs
- *           through the same code: the image still spans 8 to 64 clusters)
+ *           through the same code: the largest image still spans 8 (32 KiB
+ *           clusters) to 64 clusters)
  *   byte 2: bit 0 a raw backing file, its length image_size * (b >> 1) / 64
  *           (shorter or longer than the image)
  */
@@ -49,8 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FILE_MAX (64u << 20)            /* the memory file's size limit */
 #define MAX_IMAGE (512u * (1 + 2 * 255))    /* largest image_size */
 #define BACKING_NAME "backing.raw"
-#define TABLE_BITS_MAX 3u               /* tables of 4 KiB << 3 at most */
+#define TABLE_BITS_MAX 3u   /* tables of 4 KiB << 3 at most; >= (b & 3) */
 
+/* The smaller of a and b. */
 static unsigned min_unsigned(unsigned a, unsigned b)
 {
     return a < b ? a : b;
