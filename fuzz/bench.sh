@@ -23,12 +23,12 @@
 
 set -u
 . "$(dirname "$0")/common.sh"
-min=0
+min_rate=0
 if [ "${1:-}" = "--min" ]; then
-    min=${2:-}
+    min_rate=${2:-}
     shift
     [ $# -gt 0 ] && shift
-    case $min in
+    case $min_rate in
     ''|*[!0-9]*) echo "bench.sh: --min needs a number" >&2; exit 2 ;;
     esac
 fi
@@ -90,9 +90,9 @@ for n in "$@"; do
     row "$n" "$execs" "$(stat "$log" average_exec_per_sec)" "${percpu:-?}" \
         "$(status "$log" cov)" "$(status "$log" ft)" \
         "$(stat "$log" new_units_added)" "$(stat "$log" peak_rss_mb)"
-    if [ "$min" -gt 0 ] && [ "${percpu:-0}" != "?" ] &&
-       [ "${percpu:-0}" -lt "$min" ]; then
-        echo "  below $min exec per CPU second"
+    if [ "$min_rate" -gt 0 ] && [ "${percpu:-0}" != "?" ] &&
+       [ "${percpu:-0}" -lt "$min_rate" ]; then
+        echo "  below $min_rate exec per CPU second"
         failed=$((failed + 1))
     fi
     if [ $rc -ne 0 ]; then
