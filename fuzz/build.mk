@@ -6,18 +6,26 @@
 #                       plain $(CC) builds ($(BUILDDIR)/replay/); part of
 #                       make test
 #   make fuzz           run each libFuzzer harness FUZZ_SECONDS (default 20)
+#   make fuzz-bench     each harness's exec/s, cov and ft after
+#                       FUZZ_BENCH_SECONDS (default 10), one at a time, as a
+#                       table (fuzz/bench.sh); FUZZ_BENCH_MIN=N fails a
+#                       harness below N exec per CPU second; not part of
+#                       make test
 #   make fuzz-merge     minimise corpus/fuzz/<harness>/ with -merge=1
 #   make fuzz-seeds     regenerate the seeds (fuzz/make_seeds.c) and add the
 #                       golden corpus (fuzz/golden_seeds.sh)
 #   make fuzz-coverage  lcov of ref/ reached by the seed corpora
 #
-# Knobs: FUZZ_CC (clang), AFL_CC (afl-clang-fast), FUZZ_SECONDS.
+# Knobs: FUZZ_CC (clang), AFL_CC (afl-clang-fast), FUZZ_SECONDS,
+# FUZZ_BENCH_SECONDS.
 
 # every fuzz/fuzz_*.c but the shared fuzz_util.c
 FUZZ_NAMES := $(filter-out fuzz_util,$(basename $(notdir $(wildcard fuzz/fuzz_*.c))))
 FUZZ_CC ?= clang
 AFL_CC ?= afl-clang-fast
 FUZZ_SECONDS ?= 20
+FUZZ_BENCH_SECONDS ?= 10
+FUZZ_BENCH_MIN ?= 0
 
 # One source, three builds: the harness file plus libqed's sources compiled
 # straight in with the engine's flags.  fuzz_util.c carries the harnesses'
@@ -72,6 +80,9 @@ TEST_TARGETS += fuzz-replay
 fuzz: $(FUZZ_BINS)
 	$(Q)fuzz/run.sh $(BUILDDIR) $(FUZZ_SECONDS)
 
+fuzz-bench: $(FUZZ_BINS)
+	$(Q)fuzz/bench.sh --min $(FUZZ_BENCH_MIN) $(BUILDDIR) $(FUZZ_BENCH_SECONDS)
+
 fuzz-merge: $(FUZZ_BINS)
 	$(Q)fuzz/merge.sh $(BUILDDIR)
 
@@ -87,5 +98,5 @@ fuzz-seeds: $(BUILDDIR)/fuzz-make-seeds
 fuzz-coverage:
 	$(Q)CC=$(CC) fuzz/coverage.sh $(BUILDDIR)/fuzz-coverage
 
-.PHONY: fuzz fuzz-build fuzz-afl fuzz-replay fuzz-merge fuzz-seeds \
+.PHONY: fuzz fuzz-build fuzz-afl fuzz-replay fuzz-merge fuzz-seeds fuzz-bench \
         fuzz-coverage

@@ -11,7 +11,10 @@
  * inside the file at their depth and read exactly its bytes at `offset`,
  * extents flagged zero and extents present nowhere read as zeroes (XLT-2,
  * ZERO-1).  Reads cover the extents in cluster-sized chunks until
- * READ_BUDGET bytes have been read, so big images stay fast.
+ * READ_BUDGET bytes have been read.  The walk covers the first
+ * HEAD_CLUSTERS clusters, a window at the first FUZZ_MAX_WINDOWS distinct
+ * L2 tables the L1 table names and the last TAIL_CLUSTERS clusters, so
+ * the work per input does not grow with image_size (up to 2^52 bytes).
  *
  * Input: IMAGE [SEP BACKING1 [SEP BACKING2]], split at the first
  * occurrences of the 8-byte separator "QEDFZSEP".  The backing callback
@@ -27,6 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_STEPS 4096u                 /* map calls per input */
 #define READ_BUDGET (1u << 20)          /* bytes read per input */
+#define HEAD_CLUSTERS 512u              /* walked from offset 0 */
+#define WINDOW_CLUSTERS 128u            /* walked at each picked L2 table */
+#define TAIL_CLUSTERS 16u               /* walked up to image_size */
 #define MAX_CHUNK (64u << 10)           /* largest single read */
 
 /* The walk's state. */
@@ -37,6 +43,7 @@ typedef struct walk {
     uint64_t image_size;
     uint32_t cluster_size;
     uint64_t read_left;        /* READ_BUDGET minus bytes read */
+    unsigned steps_left;       /* MAX_STEPS minus map calls */
     uint8_t *buf;              /* MAX_CHUNK bytes */
 } walk;
 
@@ -72,11 +79,12 @@ static void check_header(qed_image *img, fuzz_bytes top, const fuzz_bytes *bk,
                 fmt ? fmt : "(null)", want_fmt);
 }
 
-/* The extent map gave at off is well-formed for this chain. */
-static void check_extent(const walk *w, uint64_t off, const qed_extent *e)
+/* The extent map gave at off, asked up to end, is well-formed for this
+ * chain. */
+static void check_extent(const walk *w, uint64_t off, const qed_extent *e,
+                         uint64_t end)
 {
-    FUZZ_ASSERT(e->start == off && e->length > 0 &&
-                e->length <= w->image_size - off,
+    FUZZ_ASSERT(e->start == off && e->length > 0 && e->length <= end - off,
                 "map at %llu: bad extent [%llu, +%llu)",
                 (unsigned long long)off, (unsigned long long)e->start,
                 (unsigned long long)e->length);
@@ -141,24 +149,57 @@ static void read_extent(walk *w, const qed_extent *e)
     }
 }
 
-/* Walk the whole disk with qed_map; returns when done or out of steps. */
-static void walk_disk(walk *w)
+/* Walk [start, end) with qed_map, each request ending at end; returns
+ * when done or out of steps. */
+static void walk_range(walk *w, uint64_t start, uint64_t end)
 {
-    uint64_t off = 0;
+    uint64_t off = start;
 
-    for (unsigned step = 0; off < w->image_size && step < MAX_STEPS; step++) {
+    for (; off < end && w->steps_left > 0; w->steps_left--) {
         qed_extent e;
-        int rc = qed_map(w->img, off, w->image_size - off, &e);
+        int rc = qed_map(w->img, off, end - off, &e);
         if (rc != QED_OK) {
             FUZZ_ASSERT(fuzz_is_format_error(rc), "map at %llu: %d (%s)",
                         (unsigned long long)off, rc, qed_strerror(rc));
             off = (off / w->cluster_size + 1) * w->cluster_size;
             continue;
         }
-        check_extent(w, off, &e);
+        check_extent(w, off, &e, end);
         read_extent(w, &e);
         off += e.length;
     }
+}
+
+/* Walk [start, start + clusters) cut at image_size. */
+static void walk_window(walk *w, uint64_t start, uint64_t clusters)
+{
+    uint64_t span = clusters * w->cluster_size;
+
+    if (start < w->image_size)
+        walk_range(w, start, span < w->image_size - start ?
+                                 start + span : w->image_size);
+}
+
+/* Walk the head of the disk, its tail, and a window at each of the first
+ * distinct L2 tables of the image (its L1 table read from the file): the
+ * virtual work per input is bounded whatever image_size is. */
+static void walk_disk(walk *w)
+{
+    const qed_header *h = qed_get_header(w->img);
+    uint64_t nentries = (uint64_t)h->table_size * h->cluster_size / 8;
+    uint64_t table_span = nentries * w->cluster_size;   /* <= 2^50, HDR-10 */
+    uint64_t idx[FUZZ_MAX_WINDOWS], last;
+    size_t n = fuzz_pick_tables(w->parts[0], h->l1_table_offset, nentries,
+                                idx, FUZZ_MAX_WINDOWS);
+
+    walk_window(w, 0, HEAD_CLUSTERS);
+    for (size_t i = 0; i < n; i++)
+        if (idx[i] * table_span >= HEAD_CLUSTERS * w->cluster_size)
+            walk_window(w, idx[i] * table_span, WINDOW_CLUSTERS);
+    last = (w->image_size - 1) / w->cluster_size;
+    if (last >= HEAD_CLUSTERS + TAIL_CLUSTERS)
+        walk_window(w, (last - TAIL_CLUSTERS + 1) * w->cluster_size,
+                    TAIL_CLUSTERS);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -191,6 +232,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         w.image_size = qed_get_header(w.img)->image_size;
         w.cluster_size = qed_get_header(w.img)->cluster_size;
         w.read_left = READ_BUDGET;
+        w.steps_left = MAX_STEPS;
         walk_disk(&w);
     }
     free(w.buf);

@@ -23,10 +23,18 @@
  * value.
  *
  * Input: 3 prefix bytes, then FUZZ_OP_BYTES-byte records (fuzz_util.h).
- *   byte 0: cluster_size 4096 << (b & 3), table_size 1 << ((b >> 2) & 3);
+ *   byte 0: cluster_size 4096 << (b & 3), table_size 1 << ((b >> 2) & 3)
+ *           but at most 32 KiB of table (before issue 11 up to 256 KiB:
+ *           every open, check and table write costs one step per entry,
+ *           and an image of at most 64 clusters uses one L1 entry and at
+ *           most 64 entries of its L2 table);
  *           bit 4 opens with qed_open_opts.path NULL (allowed by qed.h),
  *           else "fuzzdir/image.qed"
- *   byte 1: image_size 512 * (1 + 8 * b)  (512 bytes .. 1 MiB + 512)
+ *   byte 1: image_size 512 * (1 + 2 * b)  (512 bytes .. 255.5 KiB; up to
+ *           1 MiB until issue 11: every reopen reads and checks the whole
+ *           disk, and a quarter of the size runs four times as many inputs
+ *           through the same code: the largest image still spans 8 (32 KiB
+ *           clusters) to 64 clusters)
  *   byte 2: bit 0 a raw backing file, its length image_size * (b >> 1) / 64
  *           (shorter or longer than the image)
  */
@@ -41,8 +49,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_LEN (64u << 10)             /* before cluster alignment */
 #define BUF_LEN (128u << 10)            /* MAX_LEN rounded up to clusters */
 #define FILE_MAX (64u << 20)            /* the memory file's size limit */
-#define MAX_IMAGE (512u * (1 + 8 * 255))    /* largest image_size */
+#define MAX_IMAGE (512u * (1 + 2 * 255))    /* largest image_size */
 #define BACKING_NAME "backing.raw"
+#define TABLE_BITS_MAX 3u   /* tables of 4 KiB << 3 at most; >= (b & 3) */
+
+/* The smaller of a and b. */
+static unsigned min_unsigned(unsigned a, unsigned b)
+{
+    return a < b ? a : b;
+}
 
 /* The image under test, its memory file and the expected disk. */
 typedef struct ops_state {
@@ -62,13 +77,74 @@ typedef struct ops_state {
     qed_limits lim;
 } ops_state;
 
-/* Backing callback: a fresh memory copy of the raw backing file. */
+/* The raw backing file: a read-only qed_io over the harness's buffer (a
+ * fresh copy per open cost more than the operations).  Its reads behave
+ * as a memory file's; libqed must never write or truncate it. */
+typedef struct backing_view {
+    qed_io io;                 /* must be first */
+    fuzz_bytes bytes;
+} backing_view;
+
+static fuzz_bytes view_of(qed_io *io)
+{
+    return ((backing_view *)io)->bytes;
+}
+
+static int v_read(qed_io *io, uint64_t off, void *buf, size_t len)
+{
+    fuzz_bytes b = view_of(io);
+
+    if (!fuzz_range_ok(b, off, len))
+        return QED_ERR_EOF;
+    if (len)
+        memcpy(buf, b.data + off, len);
+    return QED_OK;
+}
+
+static int v_write(qed_io *io, uint64_t off, const void *buf, size_t len)
+{
+    (void)io, (void)buf;
+    FUZZ_ASSERT(0, "wrote %zu bytes at %llu of the backing file", len,
+                (unsigned long long)off);
+}
+
+static int v_flush(qed_io *io)
+{
+    (void)io;
+    return QED_OK;
+}
+
+static int v_length(qed_io *io, uint64_t *len)
+{
+    *len = view_of(io).size;
+    return QED_OK;
+}
+
+static int v_truncate(qed_io *io, uint64_t len)
+{
+    (void)io;
+    FUZZ_ASSERT(0, "truncated the backing file to %llu",
+                (unsigned long long)len);
+}
+
+static void v_close(qed_io *io)
+{
+    free(io);
+}
+
+/* Backing callback: a read-only view of the raw backing file. */
 static int open_raw_backing(void *ctx, const char *path, qed_io **out)
 {
     const fuzz_bytes *b = ctx;
+    backing_view *v = calloc(1, sizeof *v);
 
     (void)path;
-    return qed_io_mem_new(b->size ? b->data : NULL, b->size, b->size, out);
+    if (!v)
+        return QED_ERR_NOMEM;
+    v->io = (qed_io){ v_read, v_write, v_flush, v_length, v_truncate, v_close };
+    v->bytes = *b;
+    *out = &v->io;
+    return QED_OK;
 }
 
 /* Open the image on io (flags: QED_OPEN_*) into *img. */
@@ -100,16 +176,16 @@ static void setup(ops_state *s, fuzz_cursor *c, uint8_t *backing_buf)
 
     s->cluster_size = QED_MIN_CLUSTER_SIZE << (g & 3);
     s->path = (g & 0x10) ? NULL : "fuzzdir/image.qed";
-    s->image_size = (uint64_t)QED_SECTOR_SIZE * (1 + 8u * sz);
+    s->image_size = (uint64_t)QED_SECTOR_SIZE * (1 + 2u * sz);
     blen = s->image_size * (bk >> 1) / 64;
-    fuzz_fill(backing_buf, (size_t)blen, 0, 7);
     memset(s->model, 0, (size_t)s->image_size);             /* BACK-3 */
-    if (bk & 1)
+    if (bk & 1) {
         memcpy(s->model, backing_buf,
                (size_t)(blen < s->image_size ? blen : s->image_size));
+    }
     co.image_size = s->image_size;
     co.cluster_size = s->cluster_size;
-    co.table_size = 1u << ((g >> 2) & 3);
+    co.table_size = 1u << min_unsigned((g >> 2) & 3, TABLE_BITS_MAX - (g & 3));
     if (bk & 1) {
         s->has_backing = 1;
         s->backing = (fuzz_bytes){ backing_buf, (size_t)blen };
@@ -483,18 +559,26 @@ static void finish(ops_state *s)
     check_closed_file(s);
 }
 
+/* The harness's buffers, reused by every input (setup initialises what an
+ * input uses; the backing file's pattern is the same for every input and
+ * written once): fresh megabytes per input cost more than the operations. */
+static uint8_t model_buf[MAX_IMAGE];
+static uint8_t backing_buf[2u * MAX_IMAGE];
+static uint8_t read_buf[BUF_LEN];
+static uint8_t lost_buf[BUF_LEN];
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_cursor c = { { data, size }, 0 };
     ops_state s = { 0 };
-    uint8_t *backing_buf = malloc(2u * MAX_IMAGE);
 
+    if (backing_buf[0] == 0)
+        fuzz_fill(backing_buf, sizeof backing_buf, 0, 7);   /* byte 0 is 7 */
     fuzz_limits(&s.lim);
-    s.model = malloc(MAX_IMAGE);
-    s.buf = malloc(BUF_LEN);
-    s.lost_new = malloc(BUF_LEN);
-    if (size < FUZZ_OPS_PREFIX || !backing_buf || !s.model || !s.buf ||
-        !s.lost_new ||
+    s.model = model_buf;
+    s.buf = read_buf;
+    s.lost_new = lost_buf;
+    if (size < FUZZ_OPS_PREFIX ||
         qed_io_mem_new(NULL, 0, FILE_MAX, &s.io) != QED_OK)
         goto out;
     setup(&s, &c, backing_buf);
@@ -505,9 +589,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 out:
     qed_close(s.img);
     qed_io_close(s.io);
-    free(s.buf);
-    free(s.lost_new);
-    free(s.model);
-    free(backing_buf);
     return 0;
 }

@@ -1,16 +1,22 @@
 /*
  * fuzz_tables - L1/L2 translation (qed_map, qed_read) on arbitrary tables.
  *
- * PROPERTY: walking the whole virtual disk extent by extent, qed_map and
+ * PROPERTY: walking the virtual disk extent by extent, qed_map and
  * qed_read agree with an independent translation written here from the
  * rules (XLT-1, TBL-2..TBL-6, ZERO-1): every extent starts where asked, has
- * exactly the length of the longest run of clusters in the same state, and
+ * exactly the length of the longest run of clusters in the same state (cut
+ * at the end of the request), and
  * a data extent points at the cluster the L2 entry names (cluster-aligned,
  * after the header, inside the file); reads return the file's bytes for
  * data, zeroes for zero clusters and unallocated ones (no backing file,
  * XLT-2).  A cluster behind an invalid entry makes map and read fail with
  * the QED_E_* of a rule the entry breaks, never with an environment error
- * or a crash; requests past image_size are refused (XLT-3).
+ * or a crash; requests past image_size are refused (XLT-3).  The walk
+ * covers the first HEAD_CLUSTERS clusters, the start of each of the first
+ * FUZZ_MAX_WINDOWS distinct L2 tables up to just past its last nonzero
+ * entry (at most WINDOW_CLUSTERS, into the next table's span) and the last
+ * TAIL_CLUSTERS, each window with map requests up to its end: the work per
+ * input is bounded, though the geometries reach 4 GiB.
  *
  * Input: byte 0 picks the geometry (bits 0-1, see GEOMETRIES) and sets
  * NEED_CHECK (bit 2); the rest is the file from offset 4096 on: the L1
@@ -26,6 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CS 4096u                       /* cluster size of every geometry */
 #define MAX_STEPS 8192u                /* map calls per input */
+#define HEAD_CLUSTERS 512u             /* walked from offset 0 */
+#define WINDOW_CLUSTERS 640u           /* walked from each picked table */
+#define TAIL_CLUSTERS 16u              /* walked up to image_size */
 #define MAX_READ (2u * CS)             /* bytes read per extent */
 
 static const struct { uint32_t table_size; uint64_t image_size; }
@@ -105,12 +114,14 @@ static int same_run(const cluster_info *first, uint64_t c0,
            next->offset == first->offset + (c - c0) * CS;
 }
 
-/* Bytes of the run starting at cluster c0 (cut at image_size); *bad_next
- * is set when the run ends at a cluster behind an invalid entry. */
+/* Bytes of the run starting at cluster c0, cut at byte end (<= image_size);
+ * *bad_next is set when the run ends at a cluster behind an invalid entry
+ * before end. */
 static uint64_t run_length(const tables *t, uint64_t c0,
-                           const cluster_info *first, int *bad_next)
+                           const cluster_info *first, uint64_t end,
+                           int *bad_next)
 {
-    uint64_t clusters = (t->image_size + CS - 1) / CS, c = c0 + 1;
+    uint64_t clusters = (end + CS - 1) / CS, c = c0 + 1;
     uint64_t l1e;
 
     *bad_next = 0;
@@ -129,7 +140,7 @@ static uint64_t run_length(const tables *t, uint64_t c0,
         c++;
     }
     if (c >= clusters)
-        return t->image_size - c0 * CS;
+        return end - c0 * CS;
     return (c - c0) * CS;
 }
 
@@ -205,8 +216,10 @@ static void check_read(qed_image *img, const tables *t, uint64_t off,
     check_content(t, ci, off, buf, n);
 }
 
-/* One step of the walk at cluster-aligned off; returns the next offset. */
-static uint64_t check_step(qed_image *img, const tables *t, uint64_t off)
+/* One step of the walk at cluster-aligned off, the map request ending at
+ * end (<= image_size); returns the next offset. */
+static uint64_t check_step(qed_image *img, const tables *t, uint64_t off,
+                           uint64_t end)
 {
     uint64_t c = off / CS, len;
     cluster_info ci = classify(t, c);
@@ -219,8 +232,8 @@ static uint64_t check_step(qed_image *img, const tables *t, uint64_t off)
             return (c / t->n + 1) * t->n * CS;
         return off + CS;
     }
-    len = run_length(t, c, &ci, &bad_next);
-    rc = qed_map(img, off, t->image_size - off, &ext);
+    len = run_length(t, c, &ci, end, &bad_next);
+    rc = qed_map(img, off, end - off, &ext);
     if (rc != QED_OK) {
         /* Looking past the run into a bad entry may fail the whole map. */
         FUZZ_ASSERT(bad_next && fuzz_is_format_error(rc),
@@ -275,6 +288,54 @@ static uint8_t *build_file(const uint8_t *data, size_t size, uint8_t sel,
     return file;
 }
 
+/* Walk the clusters [c, c + count) cut at image_size, while steps last. */
+static void walk_window(qed_image *img, const tables *t, uint64_t c,
+                        uint64_t count, unsigned *steps)
+{
+    uint64_t clusters = (t->image_size + CS - 1) / CS, off, end;
+
+    if (c >= clusters)
+        return;
+    off = c * CS;
+    end = count < clusters - c ? (c + count) * CS : t->image_size;
+    for (; off < end && *steps > 0; --*steps)
+        off = check_step(img, t, off, end);
+}
+
+/* Clusters to walk from the start of L1 entry i's span: up to 2 past the
+ * last nonzero L2 entry (the unallocated rest of the table then shows as
+ * one run, cut at the request's end), into the next table if that entry is
+ * the table's last, at most WINDOW_CLUSTERS. */
+static uint64_t window_clusters(const tables *t, uint64_t i)
+{
+    uint64_t l1e = 0, used = 0;
+
+    if (fuzz_get_le64(t->file, CS + 8 * i, &l1e) &&
+        !entry_breaks(t, l1e, t->table_bytes, QED_E_TABLE_RANGE))
+        used = fuzz_table_used(t->file, l1e, t->n);
+    else
+        used = 1;                       /* a bad L1 entry: one cluster */
+    return used + 2 < WINDOW_CLUSTERS ? used + 2 : WINDOW_CLUSTERS;
+}
+
+/* Walk the head of the disk, a window from the start of each of the first
+ * FUZZ_MAX_WINDOWS distinct tables the L1 table names (into the next
+ * table's span) and the tail up to image_size. */
+static void walk_disk(qed_image *img, const tables *t)
+{
+    uint64_t idx[FUZZ_MAX_WINDOWS], clusters = (t->image_size + CS - 1) / CS;
+    size_t n = fuzz_pick_tables(t->file, CS, t->n, idx, FUZZ_MAX_WINDOWS);
+    unsigned steps = MAX_STEPS;
+
+    walk_window(img, t, 0, HEAD_CLUSTERS, &steps);
+    for (size_t i = 0; i < n; i++)
+        if (idx[i] * t->n >= HEAD_CLUSTERS)
+            walk_window(img, t, idx[i] * t->n, window_clusters(t, idx[i]),
+                        &steps);
+    if (clusters > HEAD_CLUSTERS + TAIL_CLUSTERS)
+        walk_window(img, t, clusters - TAIL_CLUSTERS, TAIL_CLUSTERS, &steps);
+}
+
 /* Open the memory image read-only and walk the virtual disk. */
 static void walk_image(const tables *t)
 {
@@ -282,7 +343,6 @@ static void walk_image(const tables *t)
     qed_limits lim;
     qed_image *img = NULL;
     qed_io *io = NULL;
-    uint64_t off = 0;
     int rc;
 
     fuzz_limits(&lim);
@@ -292,11 +352,10 @@ static void walk_image(const tables *t)
     rc = qed_open(io, &opts, &img);
     FUZZ_ASSERT(rc == QED_OK || fuzz_is_format_error(rc) || rc == QED_ERR_LIMIT,
                 "open failed with %d (%s)", rc, qed_strerror(rc));
-    for (unsigned step = 0; img && off < t->image_size && step < MAX_STEPS;
-         step++)
-        off = check_step(img, t, off);
-    if (img)
+    if (img) {
+        walk_disk(img, t);
         check_past_end(img, t->image_size);
+    }
     qed_close(img);
     qed_io_close(io);
 }

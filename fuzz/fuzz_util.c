@@ -101,13 +101,24 @@ size_t fuzz_remaining(const fuzz_cursor *c)
     return c->pos < c->in.size ? c->in.size - c->pos : 0;
 }
 
-/* Offset of the first separator at or after from, or in.size if none. */
+/* Offset of the first separator at or after from, or in.size if none.
+ * memcmp runs only where memchr found the first byte: under libFuzzer
+ * every unequal memcmp goes through its comparison hook, and one call per
+ * input byte cost most of fuzz_open_read's time on large inputs. */
 static size_t find_separator(fuzz_bytes in, size_t from)
 {
-    for (size_t i = from; i < in.size && in.size - i >= FUZZ_SEPARATOR_LEN;
-         i++)
-        if (memcmp(in.data + i, FUZZ_SEPARATOR, FUZZ_SEPARATOR_LEN) == 0)
+    size_t i = from;
+
+    while (i < in.size && in.size - i >= FUZZ_SEPARATOR_LEN) {
+        const uint8_t *q = memchr(in.data + i, FUZZ_SEPARATOR[0],
+                                  in.size - i - (FUZZ_SEPARATOR_LEN - 1));
+        if (!q)
+            break;
+        i = (size_t)(q - in.data);
+        if (memcmp(q, FUZZ_SEPARATOR, FUZZ_SEPARATOR_LEN) == 0)
             return i;
+        i++;
+    }
     return in.size;
 }
 
@@ -140,4 +151,150 @@ int fuzz_open_backing(void *ctx, const char *path, qed_io **out)
     part = bc->parts[bc->next++];
     return qed_io_mem_new(part.size ? part.data : NULL, part.size, part.size,
                           out);
+}
+
+/* 1 if v is one of the n values in seen. */
+static int seen_before(const uint64_t *seen, size_t n, uint64_t v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (seen[i] == v)
+            return 1;
+    return 0;
+}
+
+size_t fuzz_pick_tables(fuzz_bytes file, uint64_t l1_offset,
+                        uint64_t nentries, uint64_t *idx, size_t max)
+{
+    uint64_t seen[FUZZ_MAX_WINDOWS], prev = 0, e;
+    size_t n = 0;
+
+    if (max > FUZZ_MAX_WINDOWS)
+        max = FUZZ_MAX_WINDOWS;
+    for (uint64_t i = 0; i < nentries && n < max; i++) {
+        if (l1_offset > UINT64_MAX - 8 * i ||
+            !fuzz_get_le64(file, l1_offset + 8 * i, &e))
+            break;                      /* the rest of the table is absent */
+        if (e != 0 && e != prev && !seen_before(seen, n, e)) {
+            seen[n] = e;
+            idx[n++] = i;
+        }
+        prev = e;
+    }
+    return n;
+}
+
+uint64_t fuzz_table_used(fuzz_bytes file, uint64_t table_offset,
+                         uint64_t nentries)
+{
+    uint64_t used = 0, e;
+
+    for (uint64_t i = 0; i < nentries; i++) {
+        if (table_offset > UINT64_MAX - 8 * i ||
+            !fuzz_get_le64(file, table_offset + 8 * i, &e))
+            break;
+        if (e != 0)
+            used = i + 1;
+    }
+    return used;
+}
+
+/* A memory file on a caller's buffer (see fuzz_util.h). */
+typedef struct fixed_io {
+    qed_io io;                 /* must be first */
+    uint8_t *data;
+    size_t len, cap;
+} fixed_io;
+
+static fixed_io *fixed_of(qed_io *io)
+{
+    return (fixed_io *)io;
+}
+
+static int fixed_read(qed_io *io, uint64_t off, void *buf, size_t len)
+{
+    fixed_io *f = fixed_of(io);
+
+    if (off > f->len || len > f->len - off)
+        return QED_ERR_EOF;
+    if (len)
+        memcpy(buf, f->data + off, len);
+    return QED_OK;
+}
+
+/* Set the length to len <= cap; bytes gained read as zeroes. */
+static void fixed_set_length(fixed_io *f, size_t len)
+{
+    if (len > f->len)
+        memset(f->data + f->len, 0, len - f->len);
+    f->len = len;
+}
+
+static int fixed_write(qed_io *io, uint64_t off, const void *buf, size_t len)
+{
+    fixed_io *f = fixed_of(io);
+
+    if (len == 0)
+        return QED_OK;
+    if (off > f->cap || len > f->cap - off)
+        return QED_ERR_NOSPC;
+    if (off + len > f->len)
+        fixed_set_length(f, (size_t)off);
+    memcpy(f->data + off, buf, len);
+    if (off + len > f->len)
+        f->len = (size_t)(off + len);
+    return QED_OK;
+}
+
+static int fixed_flush(qed_io *io)
+{
+    (void)io;
+    return QED_OK;
+}
+
+static int fixed_length(qed_io *io, uint64_t *len)
+{
+    *len = fixed_of(io)->len;
+    return QED_OK;
+}
+
+static int fixed_truncate(qed_io *io, uint64_t len)
+{
+    fixed_io *f = fixed_of(io);
+
+    if (len > f->cap)
+        return QED_ERR_NOSPC;
+    fixed_set_length(f, (size_t)len);
+    return QED_OK;
+}
+
+static void fixed_close(qed_io *io)
+{
+    free(io);
+}
+
+int fuzz_io_fixed_new(uint8_t *buf, size_t cap, const void *data, size_t len,
+                      qed_io **out)
+{
+    fixed_io *f;
+
+    if (len > cap)
+        return QED_ERR_INVAL;
+    f = calloc(1, sizeof *f);
+    if (!f)
+        return QED_ERR_NOMEM;
+    f->io = (qed_io){ fixed_read, fixed_write, fixed_flush, fixed_length,
+                      fixed_truncate, fixed_close };
+    f->data = buf;
+    f->cap = cap;
+    if (len)
+        memcpy(buf, data, len);
+    f->len = len;
+    *out = &f->io;
+    return QED_OK;
+}
+
+void fuzz_io_fixed_data(qed_io *io, const uint8_t **data, size_t *len)
+{
+    *data = fixed_of(io)->data;
+    *len = fixed_of(io)->len;
 }

@@ -61,6 +61,37 @@ int fuzz_get_le64(fuzz_bytes b, uint64_t off, uint64_t *out);
 /* 1 if [off, off+len) lies inside b (overflow-checked). */
 int fuzz_range_ok(fuzz_bytes b, uint64_t off, uint64_t len);
 
+/* The deep harnesses bound the virtual disk they walk per input: the first
+ * clusters, the last ones, and a window at each of the first few distinct
+ * L2 tables (the rest of the disk repeats what those show, or is
+ * unallocated).  FUZZ_MAX_WINDOWS bounds the tables picked. */
+#define FUZZ_MAX_WINDOWS 8u
+
+/* Pick up to max (<= FUZZ_MAX_WINDOWS) L1 indices whose entries are
+ * nonzero and differ from every entry picked before, reading the table of
+ * nentries little-endian u64 at l1_offset in file (entries past the end of
+ * file count as absent); returns how many were stored in idx. */
+size_t fuzz_pick_tables(fuzz_bytes file, uint64_t l1_offset,
+                        uint64_t nentries, uint64_t *idx, size_t max);
+
+/* 1 + the index of the last nonzero entry of the table of nentries
+ * little-endian u64 at table_offset in file (entries past its end count as
+ * 0); 0 if every entry is 0. */
+uint64_t fuzz_table_used(fuzz_bytes file, uint64_t table_offset,
+                         uint64_t nentries);
+
+/* A memory file on the caller's buffer of cap bytes (which must outlive
+ * it), holding a copy of data[0..len): reads, writes, length and truncate
+ * behave as qed_io_mem_new's file growable to cap (bytes gained read as
+ * zeroes, writes past cap fail with QED_ERR_NOSPC), but it never
+ * reallocates: a harness that reuses one buffer for every input spares
+ * the allocator's copies and fresh pages.  QED_ERR_INVAL if len > cap. */
+int fuzz_io_fixed_new(uint8_t *buf, size_t cap, const void *data, size_t len,
+                      qed_io **out);
+
+/* The current contents of a fuzz_io_fixed_new file. */
+void fuzz_io_fixed_data(qed_io *io, const uint8_t **data, size_t *len);
+
 /* Sequential reader over the fuzz input; reads past the end yield 0. */
 typedef struct fuzz_cursor {
     fuzz_bytes in;
