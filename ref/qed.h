@@ -166,6 +166,12 @@ enum qed_io_posix_flags {
 };
 int qed_io_posix_open(const char *path, unsigned flags, qed_io **out);
 int qed_io_posix_create(const char *path, qed_io **out);
+/* The descriptor under a qed_io made by qed_io_posix_open, or -1 for any
+ * other qed_io.  It stays the qed_io's: use it for what the interface
+ * lacks (lseek SEEK_DATA/SEEK_HOLE, copy_file_range), never close it.
+ * The qed_io itself only uses pread/pwrite, so moving the file offset
+ * changes nothing for it. */
+int qed_io_posix_fd(const qed_io *io);
 
 /* Memory buffer.  The initial contents are copied from data (may be NULL
  * when len is 0).  Writes may grow the buffer up to max_len bytes; beyond
