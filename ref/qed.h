@@ -388,7 +388,12 @@ typedef struct qed_check_result {
 } qed_check_result;
 /* Check the image and, when repair != 0 (image must be read-write), repair.
  * Returns QED_OK when the check ran to the end (whatever it found), else the
- * error that stopped it. */
+ * error that stopped it.  Cost: each L2 table the L1 table names is read
+ * once (tables back to back in the file in reads of up to 1 MiB), and
+ * only its allocated entries are looked at one by one.  Memory: one bit
+ * per cluster of the file (QED_ERR_LIMIT beyond max_check_clusters, 32 MiB
+ * of bits by default), one byte per L1 entry, two table buffers (one of
+ * at most 1 MiB), and the list of repairs. */
 int qed_check(qed_image *img, unsigned repair, qed_check_result *res);
 
 /* Create a fresh image on io (which must be empty or will be overwritten):
