@@ -9,6 +9,17 @@
 #   alloc writes       WRITES random 4 KiB writes, each into a different
 #                      unallocated 64 KiB cluster of a fresh 1 GiB image,
 #                      as `io -c 'write -P 0xNN OFF 4k' ...`
+#   sparse converts    raw->qed and qed->raw of a SPARSE_MIB (4096) MiB
+#                      image with 1% data (164 runs of 256 KiB), against
+#                      qemu-img and against `cp --sparse=always` of the raw
+#                      file followed by `sync -d` (the same durability)
+#   tables             check of TABLES (1024) hole-only L2 tables of 1 MiB
+#                      (64 KiB clusters, table_size 16, 8 TiB virtual) and
+#                      check and map of as many of 256 KiB (table_size 4,
+#                      2 TiB): QEMU 7.2's map fails an assertion on any
+#                      table_size 16 image with an L2 table
+#   full image         check and map of a fully written FULL_MIB (4096) MiB
+#                      image (64 KiB clusters, table_size 4)
 #
 # Runs alternate between the tools (qedtool first on even runs, QEMU first on
 # odd ones), after one untimed warm-up run of each,
@@ -18,11 +29,14 @@
 # bench/README.md.
 #
 # Environment: BENCH_DIR (scratch directory, default build/bench; needs about
-# 3 GiB), RUNS (timed runs per tool, default 5), CONVERT_RUNS (for the two
-# 512 MiB converts, default 5), WRITES (default 3000), SEED (default 1),
+# 6 GiB), RUNS (timed runs per tool, default 5), CONVERT_RUNS (for the two
+# 512 MiB converts, default 5), SCALE_RUNS (for the sparse, tables and full
+# image rows, default 5), WRITES (default 3000), SEED (default 1),
 # SIZE_MIB (convert image size, default 512), QEMU_CACHE (qemu-img convert's
 # -t, default writeback: flush at the end like qedtool; `unsafe` is its own
-# default, no flush), BENCH_KEEP=1 keeps the files.
+# default, no flush), SPARSE_MIB, TABLES, FULL_MIB (above), CASES (the
+# groups to run, default "converts writes sparse tables"), BENCH_KEEP=1
+# keeps the files.
 #
 # Exit status: 0 when every output checked out, 1 when one did not, 2 when
 # a tool is missing.
@@ -36,6 +50,11 @@ CONVERT_RUNS=${CONVERT_RUNS:-5}
 WRITES=${WRITES:-3000}
 SEED=${SEED:-1}
 SIZE_MIB=${SIZE_MIB:-512}
+SPARSE_MIB=${SPARSE_MIB:-4096}   # sparse converts: virtual size
+FULL_MIB=${FULL_MIB:-4096}       # check/map of a fully written image
+TABLES=${TABLES:-1024}           # check/map of hole-only L2 tables
+SCALE_RUNS=${SCALE_RUNS:-5}      # timed runs of the sparse and table rows
+CASES=${CASES:-converts writes sparse tables}
 # qedtool flushes its output before it exits; qemu-img convert's default
 # cache mode does not, so it gets -t writeback (flush on close) too.
 QEMU_CACHE=${QEMU_CACHE:-writeback}
@@ -220,6 +239,121 @@ bench_writes() {
 	rm -f "$W/q.img" "$W/e.img" "$W"/writes.cmd*
 }
 
+# --- sparse converts --------------------------------------------------------
+
+# make_sparse FILE MIB: a raw file of MIB MiB holding 1% data: 256 KiB runs
+# of non-zero bytes at distinct 1 MiB-aligned offsets (a fixed odd stride
+# modulo the MiB count), holes elsewhere.
+make_sparse() {
+	local mib=$2 runs=$(($2 * 4 / 100)) i
+	make_raw "$W/runs.bin" $(((runs + 3) / 4))
+	rm -f "$1"
+	truncate -s "${mib}M" "$1"
+	for ((i = 0; i < runs; i++)); do
+		dd if="$W/runs.bin" of="$1" bs=256k count=1 skip="$i" \
+			seek=$(((i * 2654435761 % mib) * 4)) conv=notrunc status=none
+	done
+	rm -f "$W/runs.bin"
+}
+
+# sparse_ok FILE: FILE's allocated bytes are at most twice the source's.
+sparse_ok() {
+	(($(stat -c %b "$1") <= 2 * $(stat -c %b "$W/sp.raw")))
+}
+
+sp_to_qed_qedtool() { rm -f "$W/q.qed"; "$QEDTOOL" convert -O qed "$W/sp.raw" "$W/q.qed"; }
+sp_to_qed_qemu()    { rm -f "$W/e.qed"; qemu-img convert -t "$QEMU_CACHE" -f raw -O qed "$W/sp.raw" "$W/e.qed"; }
+sp_to_raw_qedtool() { rm -f "$W/q.raw"; "$QEDTOOL" convert -O raw "$W/sp.qed" "$W/q.raw"; }
+sp_to_raw_qemu()    { rm -f "$W/e.raw"; qemu-img convert -t "$QEMU_CACHE" -f qed -O raw "$W/sp.qed" "$W/e.raw"; }
+sp_cp()             { rm -f "$W/c.raw"; cp --sparse=always "$W/sp.raw" "$W/c.raw" && sync -d "$W/c.raw"; }
+
+# bench_sparse: both sparse converts, against qemu-img and against cp.
+bench_sparse() {
+	local mib=$SPARSE_MIB
+	echo "bench: preparing a ${mib} MiB raw file with 1% data in $W" >&2
+	make_sparse "$W/sp.raw" "$mib"
+	qemu-img convert -f raw -O qed "$W/sp.raw" "$W/sp.qed"
+
+	bench_pair "sparse raw->qed ${mib} MiB" "$SCALE_RUNS" 1.0 \
+		sp_to_qed_qedtool sp_to_qed_qemu
+	bench_pair "  same, against cp" "$SCALE_RUNS" 1.1 sp_to_qed_qedtool sp_cp
+	check_ok "qedtool sparse qed output = source" \
+		qemu-img compare -f qed -F raw "$W/q.qed" "$W/sp.raw"
+	check_ok "qemu-img check of qedtool's sparse output" qemu-img check -f qed "$W/q.qed"
+	bench_pair "sparse qed->raw ${mib} MiB" "$SCALE_RUNS" 1.0 \
+		sp_to_raw_qedtool sp_to_raw_qemu
+	bench_pair "  same, against cp" "$SCALE_RUNS" 1.1 sp_to_raw_qedtool sp_cp
+	check_ok "qedtool sparse raw output = source" \
+		qemu-img compare -f raw -F raw "$W/q.raw" "$W/sp.raw"
+	check_ok "qedtool's raw output is sparse" sparse_ok "$W/q.raw"
+	check_ok "cp's output = source" qemu-img compare -f raw -F raw "$W/c.raw" "$W/sp.raw"
+	rm -f "$W"/sp.* "$W"/[qec].raw "$W"/[qe].qed
+}
+
+# --- check and map at scale -------------------------------------------------
+
+# make_tables FILE TABLE_SIZE: a QED image (64 KiB clusters) with TABLES
+# L2 tables that map nothing: a zero cluster is written at the start of
+# each table's range (which allocates the table), then its entry is
+# cleared in place.  qedtool create puts the L1 table at 64 KiB.
+make_tables() {
+	local span=$(($2 * 8192 * 65536)) i args=() off
+	rm -f "$1"
+	"$QEDTOOL" create -q -o "cluster_size=64k,table_size=$2" "$1" $((TABLES * span))
+	for ((i = 0; i < TABLES; i++)); do args+=(-c "write -z $((i * span)) 64k"); done
+	"$QEDTOOL" io "$1" "${args[@]}" >/dev/null
+	for off in $(od -An -v -t u8 -j 65536 -N $((TABLES * 8)) "$1"); do
+		dd if=/dev/zero of="$1" bs=8 count=1 seek=$((off / 8)) conv=notrunc status=none
+	done
+}
+
+# make_full FILE MIB: a fully written QED image of MIB MiB, by qemu-io.
+make_full() {
+	local i
+	rm -f "$1"
+	qemu-img create -q -f qed "$1" "${2}M"
+	for ((i = 0; i < $2; i += 1024)); do
+		qemu-io -f qed -c "write -q -P 0x5a ${i}M $(($2 - i < 1024 ? $2 - i : 1024))M" "$1" >/dev/null
+	done
+}
+
+# same_map FILE: qedtool map and qemu-img map print the same JSON.
+same_map() {
+	cmp <("$QEDTOOL" map --output=json "$1") <(qemu-img map -f qed --output=json "$1")
+}
+
+# (the bench images have no leaks, but QEMU counts one on images of its own)
+check_qedtool() { "$QEDTOOL" check "$IMG" || [[ $? -eq 3 ]]; }
+check_qemu()    { qemu-img check -f qed "$IMG" || [[ $? -eq 3 ]]; }
+map_qedtool()   { "$QEDTOOL" map "$IMG"; }
+map_qemu()      { qemu-img map -f qed "$IMG"; }
+
+# bench_tables: check (and map where QEMU can) of many hole-only tables
+# and of a fully written image.
+bench_tables() {
+	echo "bench: preparing $TABLES hole-only L2 tables of 1 MiB and of 256 KiB" >&2
+	make_tables "$W/t16.qed" 16
+	make_tables "$W/t4.qed" 4
+	check_ok "qedtool check of the 1 MiB tables" "$QEDTOOL" check "$W/t16.qed"
+	check_ok "qemu-img check of the 1 MiB tables" qemu-img check -f qed "$W/t16.qed"
+	check_ok "qedtool map = qemu-img map, 256 KiB tables" same_map "$W/t4.qed"
+	IMG=$W/t16.qed
+	bench_pair "check $TABLES L2 tables of 1M" "$SCALE_RUNS" 1.0 check_qedtool check_qemu
+	IMG=$W/t4.qed
+	bench_pair "check $TABLES L2 tables of 256K" "$SCALE_RUNS" 1.0 check_qedtool check_qemu
+	bench_pair "map $TABLES L2 tables of 256K" "$SCALE_RUNS" 1.0 map_qedtool map_qemu
+	rm -f "$W/t16.qed" "$W/t4.qed"
+
+	echo "bench: preparing a fully written ${FULL_MIB} MiB QED image" >&2
+	make_full "$W/full.qed" "$FULL_MIB"
+	check_ok "qedtool check of the full image" "$QEDTOOL" check "$W/full.qed"
+	check_ok "qedtool map = qemu-img map, full image" same_map "$W/full.qed"
+	IMG=$W/full.qed
+	bench_pair "check full ${FULL_MIB} MiB" "$SCALE_RUNS" 1.0 check_qedtool check_qemu
+	bench_pair "map full ${FULL_MIB} MiB" "$SCALE_RUNS" 1.0 map_qedtool map_qemu
+	rm -f "$W/full.qed"
+}
+
 # --- report -----------------------------------------------------------------
 
 # print_table: the results, one row per case: median wall and CPU seconds
@@ -253,8 +387,13 @@ main() {
 	echo "bench: qedtool=$QEDTOOL vs $(qemu-img --version | head -1)" >&2
 	echo "bench: runs=$RUNS (converts $CONVERT_RUNS), medians in seconds;" \
 		"qemu-img convert -t $QEMU_CACHE, qemu-io -t writeback" >&2
-	bench_converts
-	bench_writes
+	local c
+	for c in $CASES; do
+		case $c in
+		converts|writes|sparse|tables) "bench_$c" ;;
+		*) die "unknown case '$c' in CASES (converts writes sparse tables)" ;;
+		esac
+	done
 	print_table
 	if [[ $SANITY_FAILED -ne 0 ]]; then
 		echo "bench: some outputs did not check out: the times above are not valid" >&2

@@ -171,6 +171,14 @@ static const qed_io posix_ops = {
     posix_read, posix_write, posix_flush, posix_length, posix_truncate, posix_close
 };
 
+/* The descriptor of a POSIX qed_io (known by its close), else -1. */
+int qed_io_posix_fd(const qed_io *io)
+{
+    if (!io || io->close != posix_close)
+        return -1;
+    return ((const posix_io *)io)->fd;
+}
+
 /* Wrap an open descriptor, whose status stat_fn gives; closes it on
  * failure. */
 static int posix_wrap(int fd, io_stat_fn stat_fn, qed_io **out)

@@ -100,6 +100,7 @@
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define COPY_CHUNK (1u << 20)   /* bounce buffer for cluster copies */
+#define CHECK_RUN_BYTES (1u << 20) /* check reads adjacent L2 tables this much at a time */
 
 /* ================================================================== */
 /* Status texts                                                       */
@@ -511,17 +512,24 @@ static int load_backing_name(qed_image *img)
     return QED_OK;
 }
 
+/* Turn a table's little-endian bytes, read into table, into host-order
+ * entries in place (TBL-1). */
+static void decode_table(const qed_image *img, uint64_t *table)
+{
+    const uint8_t *raw = (const uint8_t *)table;
+
+    for (uint64_t i = 0; i < img->nentries; i++)
+        table[i] = get_le64(raw + 8 * i);
+}
+
 /* Read a whole table at offset into host-order entries (TBL-1). */
 static int read_table(qed_image *img, uint64_t offset, uint64_t *table)
 {
-    uint8_t *raw = (uint8_t *)table;
-    int ret = img->io->read(img->io, offset, raw, (size_t)table_bytes(&img->h));
+    int ret = img->io->read(img->io, offset, table, (size_t)table_bytes(&img->h));
 
-    if (ret != QED_OK)
-        return ret;
-    for (uint64_t i = 0; i < img->nentries; i++)
-        table[i] = get_le64(raw + 8 * i);
-    return QED_OK;
+    if (ret == QED_OK)
+        decode_table(img, table);
+    return ret;
 }
 
 /* Allocate one table's worth of entries (bounded by load_header). */
@@ -1784,11 +1792,45 @@ static int check_data_entry(check_state *chk, uint64_t l1_idx, uint64_t l2_idx,
     return add_fix(chk, l1_idx, l2_idx, fixed);
 }
 
-/* Pass 2 for one L2 table: check its entries, recording repairs. */
+/* The index of the first non-zero 8-byte entry of raw in [from, n), or n;
+ * eight entries at a time while they are all zero (the byte order does
+ * not matter to "zero"). */
+static uint64_t next_nonzero_entry(const uint8_t *raw, uint64_t from, uint64_t n)
+{
+    while (from + 8 <= n) {
+        uint64_t w[8];
+        memcpy(w, raw + 8 * from, sizeof(w));
+        if ((w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) != 0)
+            break;
+        from += 8;
+    }
+    while (from < n && get_le64(raw + 8 * from) == 0)
+        from++;
+    return from;
+}
+
+/* Pass 2 for one L2 table, its bytes read into raw already: check its
+ * entries (TBL-1: little-endian), recording repairs.  Unallocated
+ * entries, most of a sparse table, are skipped eight at a time (TBL-5). */
+static int check_l2_entries(check_state *chk, uint64_t idx, const uint8_t *raw)
+{
+    uint64_t n = chk->img->nentries, i = next_nonzero_entry(raw, 0, n);
+    int ret = QED_OK;
+
+    while (i < n && ret == QED_OK) {
+        ret = check_data_entry(chk, idx, i, get_le64(raw + 8 * i));
+        i = next_nonzero_entry(raw, i + 1, n);
+    }
+    return ret;
+}
+
+/* Pass 2 for one L2 table: read it, check its entries.  A table that
+ * cannot be read is counted (check_errors), and the walk goes on. */
 static int check_l2(check_state *chk, uint64_t idx, uint64_t *table)
 {
     qed_image *img = chk->img;
-    int ret = read_table(img, img->l1[idx], table);
+    int ret = img->io->read(img->io, img->l1[idx], table,
+                            (size_t)table_bytes(&img->h));
 
     if (ret != QED_OK) {
         chk->res->check_errors++;
@@ -1796,8 +1838,78 @@ static int check_l2(check_state *chk, uint64_t idx, uint64_t *table)
             chk->read_error = ret;
         return QED_OK;                            /* keep checking */
     }
-    for (uint64_t i = 0; i < img->nentries && ret == QED_OK; i++)
-        ret = check_data_entry(chk, idx, i, table[i]);
+    return check_l2_entries(chk, idx, (const uint8_t *)table);
+}
+
+/* The walked L1 entries from idx on (in L1 order, at most max of them)
+ * whose tables lie back to back in the file: how many, and in *next the
+ * L1 index after the last. */
+static uint64_t adjacent_tables(const check_state *chk, uint64_t idx,
+                                uint64_t max, uint64_t *next)
+{
+    const qed_image *img = chk->img;
+    uint64_t tb = table_bytes(&img->h), n = 1, i = idx + 1;
+
+    for (; i < img->nentries && n < max; i++) {
+        if (!chk->walk[i])
+            continue;
+        if (img->l1[i] != img->l1[idx] + n * tb)
+            break;
+        n++;
+    }
+    *next = i;
+    return n;
+}
+
+/* Pass 2 over n tables from L1 entry idx (adjacent_tables): one read of
+ * all of them into buf, then each is checked from there in L1 order; when
+ * that read fails, each table is read alone (into buf), so that exactly
+ * the tables that cannot be read are counted. */
+static int check_l2_run(check_state *chk, uint64_t idx, uint64_t n,
+                        uint8_t *buf)
+{
+    qed_image *img = chk->img;
+    uint64_t tb = table_bytes(&img->h), k = 0;
+    int ret = img->io->read(img->io, img->l1[idx], buf, (size_t)(n * tb));
+    int whole = ret == QED_OK;
+
+    ret = QED_OK;
+    for (uint64_t i = idx; k < n && ret == QED_OK; i++) {
+        if (!chk->walk[i])
+            continue;
+        if (whole)
+            ret = check_l2_entries(chk, i, buf + k * tb);
+        else
+            ret = check_l2(chk, i, (uint64_t *)(void *)buf);
+        k++;
+    }
+    return ret;
+}
+
+/* Pass 2 over every walked table, in L1 order (the order fixes, duplicates
+ * and fragmentation are counted in), each read once: tables that lie back
+ * to back in the file are read together, up to CHECK_RUN_BYTES at a time
+ * (a table that size or larger is one read); larger reads would only
+ * push the bytes out of the cache before they are looked at.  Memory:
+ * that buffer (none without such runs to read), on top of table. */
+static int check_l2_tables(check_state *chk, uint64_t *table)
+{
+    qed_image *img = chk->img;
+    uint64_t tb = table_bytes(&img->h), per_run = CHECK_RUN_BYTES / tb;
+    uint8_t *buf = per_run > 1 ? malloc((size_t)(per_run * tb)) : NULL;
+    uint64_t i = 0, next, n;
+    int ret = QED_OK;
+
+    while (i < img->nentries && ret == QED_OK) {
+        if (!chk->walk[i]) {
+            i++;
+            continue;
+        }
+        n = buf ? adjacent_tables(chk, i, per_run, &next) : 1;
+        ret = n > 1 ? check_l2_run(chk, i, n, buf) : check_l2(chk, i, table);
+        i = n > 1 ? next : i + 1;
+    }
+    free(buf);
     return ret;
 }
 
@@ -1873,9 +1985,8 @@ static int check_tables(check_state *chk, uint64_t *table)
     claim_clusters(chk, 0, img->h.header_size);
     claim_clusters(chk, img->h.l1_table_offset, img->h.table_size);
     ret = check_l1(chk);
-    for (uint64_t i = 0; i < img->nentries && ret == QED_OK; i++)
-        if (chk->walk[i])
-            ret = check_l2(chk, i, table);
+    if (ret == QED_OK)
+        ret = check_l2_tables(chk, table);
     return ret;
 }
 

@@ -184,6 +184,12 @@ int qed_io_posix_identity(qed_io *io, uint64_t *dev, uint64_t *ino);
  * out is too small. */
 int qed_resolve_backing_confined(const char *dir, const char *base_path,
                                  const char *name, char *out, size_t out_len);
+/* The descriptor under a qed_io made by qed_io_posix_open, or -1 for any
+ * other qed_io.  It stays the qed_io's: use it for what the interface
+ * lacks (lseek SEEK_DATA/SEEK_HOLE, copy_file_range), never close it.
+ * The qed_io itself only uses pread/pwrite, so moving the file offset
+ * changes nothing for it. */
+int qed_io_posix_fd(const qed_io *io);
 
 /* Memory buffer.  The initial contents are copied from data (may be NULL
  * when len is 0).  Writes may grow the buffer up to max_len bytes; beyond
@@ -465,7 +471,12 @@ typedef struct qed_check_result {
  * budget (qed_limits.max_repair_bytes); over it, the repair is refused with
  * QED_ERR_REPAIR_BUDGET and nothing is written (the session is not failed).
  * A repair that fails part-way (an I/O error) leaves at most the
- * corruptions it found, and perhaps more leaks. */
+ * corruptions it found, and perhaps more leaks.  Cost: each L2 table the
+ * L1 table names is read once (tables back to back in the file in reads of
+ * up to 1 MiB), and only its allocated entries are looked at one by one.  Memory: one bit
+ * per cluster of the file (QED_ERR_LIMIT beyond max_check_clusters, 32 MiB
+ * of bits by default), one byte per L1 entry, two table buffers (one of
+ * at most 1 MiB), and the list of repairs. */
 int qed_check(qed_image *img, unsigned repair, qed_check_result *res);
 
 /* Create a fresh image on io (which must be empty or will be overwritten):

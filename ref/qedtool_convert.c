@@ -2,9 +2,18 @@
  * qedtool_convert.c - convert and compare: whole-image copies and
  * comparisons between raw files and QED images.
  *
- * Both read in large chunks.  Runs a QED source maps as zero (unallocated
- * without a backing file, or zero clusters) are skipped without reading.
+ * Both cost what the sources hold, not their virtual size: a source is
+ * walked as runs that read as zeroes (a raw file's holes, found with
+ * SEEK_DATA/SEEK_HOLE; what qed_map reports as zero: unallocated without
+ * a backing file, zero clusters, past the backing file's end) and runs
+ * that may hold data.  Only the latter are read, in large chunks, and in
+ * them convert skips all-zero blocks as qemu-img does by default (-S 4k):
+ * a raw destination gets holes (it is created with ftruncate), a QED one
+ * unallocated clusters.  The content is the same either way.
  */
+#define _GNU_SOURCE     /* SEEK_DATA, SEEK_HOLE, sync_file_range (Linux) */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +37,9 @@ typedef struct qt_source {
     qed_image *img;     /* NULL: the file is read as raw */
     uint64_t size;      /* logical size in bytes */
     qt_files files;     /* the file and, for QED, its backing chain */
+    int fd;             /* raw: the file's descriptor for SEEK_DATA, or -1 */
+    uint64_t run_start, run_end;    /* the last run found (source_run) */
+    int run_zero;       /* 1 if that run reads as zeroes */
 } qt_source;
 
 /* Open path as fmt ("raw", "qed", or NULL to probe, BACK-2 style). */
@@ -39,6 +51,7 @@ static int source_open(const char *path, const char *fmt, qt_source *s)
 
     memset(s, 0, sizeof(*s));
     s->path = path;
+    s->fd = -1;
     if (is_qed < 0)
         return -1;
     if (is_qed) {
@@ -53,6 +66,7 @@ static int source_open(const char *path, const char *fmt, qt_source *s)
     if (qt_open_file(path, 0, 0, &s->io) != QED_OK)
         return -1;
     qt_files_add(&s->files, path);
+    s->fd = qed_io_posix_fd(s->io);
     rc = s->io->length(s->io, &s->size);
     if (rc != QED_OK) {
         qt_err_status(path, rc);
@@ -82,17 +96,68 @@ static int source_read(qt_source *s, uint64_t off, void *buf, size_t len)
     return rc;
 }
 
-/* Bytes from off (< size) that are known to read as zeroes without
- * reading them: a QED extent with QED_MAP_ZERO; 0 when not known. */
-static uint64_t source_zero_run(qt_source *s, uint64_t off, uint64_t max)
+/* The run of a raw source at off: a hole (SEEK_DATA finds data only
+ * further on, or none) or data up to the next hole.  Where the file
+ * cannot say (no descriptor, a block device, a file system without
+ * SEEK_DATA), everything is data. */
+static void raw_run(qt_source *s, uint64_t off)
+{
+    off_t data, hole;
+
+    s->run_end = s->size;
+#ifdef SEEK_DATA
+    if (s->fd < 0 || off > (uint64_t)INT64_MAX)
+        return;
+    data = lseek(s->fd, (off_t)off, SEEK_DATA);
+    if (data < 0) {
+        s->run_zero = errno == ENXIO;         /* no data from off on */
+        return;
+    }
+    if ((uint64_t)data > off) {
+        s->run_zero = 1;
+        s->run_end = (uint64_t)data < s->size ? (uint64_t)data : s->size;
+        return;
+    }
+    hole = lseek(s->fd, (off_t)off, SEEK_HOLE);
+    if (hole > (off_t)off && (uint64_t)hole < s->size)
+        s->run_end = (uint64_t)hole;
+#else
+    (void)off;
+#endif
+}
+
+/* The run of a QED source at off: the longest extent qed_map reports.
+ * Where the map fails, a chunk of "data", whose read reports the error. */
+static void qed_run(qt_source *s, uint64_t off)
 {
     qed_extent e;
+    uint64_t left = s->size - off;
 
-    if (!s->img || qed_map(s->img, off, max, &e) != QED_OK)
-        return 0;
-    if (!(e.flags & QED_MAP_ZERO) || e.length > max)
-        return 0;
-    return e.length;
+    if (qed_map(s->img, off, left, &e) != QED_OK || e.start != off ||
+        e.length == 0 || e.length > left) {
+        s->run_end = off + (left < CHUNK_BYTES ? left : CHUNK_BYTES);
+        return;
+    }
+    s->run_zero = (e.flags & QED_MAP_ZERO) != 0;
+    s->run_end = off + e.length;
+}
+
+/* The run of s at off (< size): sets *end to where it ends (> off) and
+ * returns 1 if it reads as zeroes without being read, 0 if it must be
+ * read.  The run is kept, so walking a run chunk by chunk asks the file
+ * or the map once. */
+static int source_run(qt_source *s, uint64_t off, uint64_t *end)
+{
+    if (off < s->run_start || off >= s->run_end) {
+        s->run_start = off;
+        s->run_zero = 0;
+        if (s->img)
+            qed_run(s, off);
+        else
+            raw_run(s, off);
+    }
+    *end = s->run_end;
+    return s->run_zero;
 }
 
 /* 1 if all len bytes of buf are zero. */
@@ -140,12 +205,25 @@ static int sink_create_qed(qt_sink *k, qed_create_opts *co, uint64_t size)
     return rc;
 }
 
-/* Write buf (len bytes at off) to the sink. */
+/* Write buf (len bytes at off) to the sink.  A raw file's writeback is
+ * started at once (sync_file_range, no wait), so that it overlaps the
+ * reads still to come instead of all waiting for the final flush. */
 static int sink_write(qt_sink *k, uint64_t off, const uint8_t *buf,
                       size_t len)
 {
-    return k->img ? qed_write(k->img, off, buf, len)
-                  : k->io->write(k->io, off, buf, len);
+    int rc, fd;
+
+    if (k->img)
+        return qed_write(k->img, off, buf, len);
+    rc = k->io->write(k->io, off, buf, len);
+#ifdef SYNC_FILE_RANGE_WRITE
+    fd = qed_io_posix_fd(k->io);
+    if (rc == QED_OK && fd >= 0)
+        (void)sync_file_range(fd, (off_t)off, (off_t)len, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd;
+#endif
+    return rc;
 }
 
 /* Write the chunk at off, skipping blocks of zero_block bytes (aligned to
@@ -279,13 +357,14 @@ static int copy_image(qt_source *src, qt_sink *k, uint8_t *buf, int progress)
     int rc = QED_OK;
 
     while (off < src->size && rc == QED_OK) {
-        uint64_t left = src->size - off;
-        size_t n = left < CHUNK_BYTES ? (size_t)left : CHUNK_BYTES;
-        uint64_t zero = source_zero_run(src, off, left);
+        uint64_t end, left;
+        size_t n;
 
-        if (zero) {
-            off += zero;                     /* the sink reads zero there */
+        if (source_run(src, off, &end)) {
+            off = end;                       /* the sink reads zero there */
         } else {
+            left = end - off;
+            n = left < CHUNK_BYTES ? (size_t)left : CHUNK_BYTES;
             rc = source_read(src, off, buf, n);
             if (rc == QED_OK && (rc = sink_write_sparse(k, off, buf, n)) != 0)
                 qt_err("%s: write at offset %" PRIu64 " failed: %s", k->path,
@@ -387,23 +466,37 @@ static int mismatch(uint64_t off, int quiet)
     return CMP_DIFFERENT;
 }
 
-/* Compare [0, end) of both sources; CMP_* result. */
+/* Fill buf with n bytes of s at off: zeroes where its run is known to
+ * read as zeroes (zero != 0), else read. */
+static int source_fill(qt_source *s, int zero, uint64_t off, uint8_t *buf,
+                       size_t n)
+{
+    if (!zero)
+        return source_read(s, off, buf, n);
+    memset(buf, 0, n);
+    return QED_OK;
+}
+
+/* Compare [0, end) of both sources, reading only the runs either side may
+ * hold data in; CMP_* result. */
 static int compare_common(qt_source *s1, qt_source *s2, uint64_t end,
                           uint8_t *b1, uint8_t *b2, int quiet)
 {
     uint64_t off = 0;
 
     while (off < end) {
-        uint64_t left = end - off;
-        size_t n = left < CHUNK_BYTES ? (size_t)left : CHUNK_BYTES, d;
-        uint64_t z1 = source_zero_run(s1, off, left);
-        uint64_t z2 = z1 ? source_zero_run(s2, off, left) : 0;
+        uint64_t e1, e2, stop;
+        int z1 = source_run(s1, off, &e1), z2 = source_run(s2, off, &e2);
+        size_t n, d;
 
+        stop = e1 < e2 ? e1 : e2;
+        stop = stop < end ? stop : end;
         if (z1 && z2) {                      /* zero in both: agree */
-            off += z1 < z2 ? z1 : z2;
+            off = stop;
             continue;
         }
-        if (source_read(s1, off, b1, n) || source_read(s2, off, b2, n))
+        n = stop - off < CHUNK_BYTES ? (size_t)(stop - off) : CHUNK_BYTES;
+        if (source_fill(s1, z1, off, b1, n) || source_fill(s2, z2, off, b2, n))
             return CMP_ERROR;
         d = first_diff_sector(b1, b2, n);
         if (d < n)
@@ -419,13 +512,14 @@ static int compare_tail(qt_source *s, uint64_t from, uint8_t *buf, int quiet)
     uint64_t off = from;
 
     while (off < s->size) {
-        uint64_t left = s->size - off, zero = source_zero_run(s, off, left);
-        size_t n = left < CHUNK_BYTES ? (size_t)left : CHUNK_BYTES, pos;
+        uint64_t end;
+        size_t n, pos;
 
-        if (zero) {
-            off += zero;
+        if (source_run(s, off, &end)) {
+            off = end;
             continue;
         }
+        n = end - off < CHUNK_BYTES ? (size_t)(end - off) : CHUNK_BYTES;
         if (source_read(s, off, buf, n))
             return CMP_ERROR;
         for (pos = 0; pos < n; pos += QED_SECTOR_SIZE) {

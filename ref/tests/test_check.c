@@ -414,6 +414,84 @@ static void test_check_limit(void)
     raw_free(&r);
 }
 
+/* 256 L2 tables (4 KiB each) in the file in L1 order, or in the reverse
+ * order with reversed != 0; a data cluster in every 16th table. */
+static void build_many_tables(rawimg *r, int reversed)
+{
+    uint64_t tables[256];
+
+    raw_init(r, CS, 1, 256u << 21);         /* 256 L1 slots of 2 MiB */
+    for (int i = 0; i < 256; i++)
+        tables[i] = raw_add_table(r);
+    for (int i = 0; i < 256; i++)
+        raw_set_l1(r, (uint64_t)i, tables[reversed ? 255 - i : i]);
+    for (uint64_t i = 0; i < 256; i += 16)
+        raw_map(r, i * 512 + 7, raw_add_cluster(r, 0x40));
+}
+
+/* Check r's bytes read-only through a fault io that fails every call from
+ * the check's fail_from-th on (0: none); *calls gets the check's io calls. */
+static qed_check_result check_counted(const rawimg *r, uint64_t fail_from,
+                                      uint64_t *calls)
+{
+    qed_check_result res;
+    qed_io *io = NULL;
+    qed_image *img = NULL;
+    uint64_t base;
+
+    CU_ASSERT_EQUAL_FATAL(qed_io_fault_new(mem_io(r->buf, r->len), 0, QED_ERR_IO, 0, &io), QED_OK);
+    CU_ASSERT_EQUAL_FATAL(open_img(io, 0, NULL, &img), QED_OK);
+    base = qed_io_fault_calls(io);
+    if (fail_from) {                         /* the same open, failing later */
+        qed_close(img);
+        qed_io_close(io);
+        CU_ASSERT_EQUAL_FATAL(qed_io_fault_new(mem_io(r->buf, r->len), base + fail_from,
+                                               QED_ERR_IO, 1, &io), QED_OK);
+        CU_ASSERT_EQUAL_FATAL(open_img(io, 0, NULL, &img), QED_OK);
+    }
+    CU_ASSERT_EQUAL(qed_check(img, QED_REPAIR_NONE, &res), QED_OK);
+    *calls = qed_io_fault_calls(io) - base;
+    qed_close(img);
+    qed_io_close(io);
+    return res;
+}
+
+/* Tables back to back are read in runs: 256 tables of 4 KiB in one read,
+ * each table once, with the counts of a table-by-table walk. */
+static void test_check_reads_runs(void)
+{
+    rawimg r;
+    uint64_t calls;
+    build_many_tables(&r, 0);
+    qed_check_result res = check_counted(&r, 0, &calls);
+    EXPECT_COUNTS(res, 0, 0);
+    CU_ASSERT_EQUAL(res.allocated_clusters, 16);
+    CU_ASSERT_EQUAL(res.fragmented_clusters, 0);
+    CU_ASSERT(calls <= 2);                    /* was 256: one read per table */
+    raw_free(&r);
+    /* tables in the reverse order: one read each, still the same counts */
+    build_many_tables(&r, 1);
+    res = check_counted(&r, 0, &calls);
+    EXPECT_COUNTS(res, 0, 0);
+    CU_ASSERT_EQUAL(res.allocated_clusters, 16);
+    CU_ASSERT_EQUAL(res.fragmented_clusters, 0);
+    CU_ASSERT_EQUAL(calls, 256);
+    raw_free(&r);
+}
+
+/* A run that cannot be read is read table by table: each unreadable
+ * table is one check error. */
+static void test_check_run_read_fails(void)
+{
+    rawimg r;
+    uint64_t calls;
+    build_many_tables(&r, 0);
+    qed_check_result res = check_counted(&r, 1, &calls);
+    CU_ASSERT_EQUAL(res.check_errors, 256);
+    CU_ASSERT_EQUAL(res.allocated_clusters, 0);
+    raw_free(&r);
+}
+
 int suite_check(void)
 {
     static const test_case cases[] = {
@@ -434,6 +512,8 @@ int suite_check(void)
         { "WR-5 NEED_CHECK read-write", test_need_check_read_write },
         { "NO_CHECK flag", test_need_check_no_check },
         { "check limit", test_check_limit },
+        { "adjacent tables read in runs", test_check_reads_runs },
+        { "a run that fails is read per table", test_check_run_read_fails },
     };
     return ADD_SUITE("check", cases);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -51,6 +52,12 @@ static void test_posix(void)
     qed_io_close(io);
     /* read-only: reads work, writes fail with an environment error */
     CU_ASSERT_EQUAL_FATAL(qed_io_posix_open(path, 0, &io), QED_OK);
+    /* the descriptor under it is the file's */
+    struct stat st_fd, st_path;
+    CU_ASSERT_FATAL(qed_io_posix_fd(io) >= 0);
+    CU_ASSERT_EQUAL_FATAL(fstat(qed_io_posix_fd(io), &st_fd), 0);
+    CU_ASSERT_EQUAL_FATAL(stat(path, &st_path), 0);
+    CU_ASSERT_EQUAL(st_fd.st_ino, st_path.st_ino);
     uint8_t b[3];
     CU_ASSERT_EQUAL(io->read(io, 1000, b, 3), QED_OK);
     CU_ASSERT_EQUAL(memcmp(b, "abc", 3), 0);
@@ -67,6 +74,8 @@ static void test_mem(void)
     qed_io *io = NULL;
     CU_ASSERT_EQUAL_FATAL(qed_io_mem_new(NULL, 0, 1 << 20, &io), QED_OK);
     exercise_io(io);
+    CU_ASSERT_EQUAL(qed_io_posix_fd(io), -1);     /* not a POSIX file */
+    CU_ASSERT_EQUAL(qed_io_posix_fd(NULL), -1);
     qed_io_close(io);
     /* the initial contents are copied, max_len is enforced */
     uint8_t src[16] = "0123456789abcde";

@@ -10,9 +10,12 @@
 #                            (ref/tests/test_reliability.sh)
 #   make test-unit-mutants   every conformance mutant must fail the unit tests
 #   make test-wr-tags        each write rule tagged once, where qed.c's list says
+#   make test-sparse         convert/compare cost what the images hold: sparse
+#                            content, sparse outputs, 4 TiB with 1 MiB of data
+#                            (ref/tests/test_sparse.sh)
 #
-# test-interop, test-cli-errors, test-reliability and test-wr-tags are in
-# TEST_TARGETS.  The
+# test-interop, test-cli-errors, test-reliability, test-wr-tags and
+# test-sparse are in TEST_TARGETS.  The
 # sanitizer and valgrind runs of the unit tests are ci/build.mk's test-asan
 # and test-valgrind (one definition each).
 
@@ -32,5 +35,10 @@ test-wr-tags:
 	$(Q)mkdir -p $(BUILDDIR) && ref/tests/wr-tags.sh >$(BUILDDIR)/wr-tags.log || \
 	    { cat $(BUILDDIR)/wr-tags.log; exit 1; }
 
+test-sparse: $(BUILDDIR)/qedtool
+	$(Q)ci/count-skips.sh test-sparse ref/tests/test_sparse.sh $(BUILDDIR)/qedtool
+
 TEST_TARGETS += test-interop test-cli-errors test-reliability test-wr-tags
+TEST_TARGETS += test-sparse
 .PHONY: test-interop test-cli-errors test-reliability test-unit-mutants test-wr-tags
+.PHONY: test-sparse
