@@ -1350,12 +1350,35 @@ static int check_write_request(const qed_image *img, uint64_t off, uint64_t len)
     return ret != QED_OK ? ret : check_request(img, off, len);
 }
 
+/* A write whose new clusters would take fill bytes from a backing file
+ * this open did not open (QED_BACKING_NONE, QED_OPEN_NO_BACKING) is
+ * refused before it writes anything, not even NEED_CHECK: QED_ERR_BACKING,
+ * the image as it was and the session still usable.  Only then is the
+ * request walked a second time. */
+static int check_fill_available(qed_image *img, uint64_t off, uint64_t len)
+{
+    while (img->backing_name && !img->backing_io && len > 0) {
+        run r;
+        int ret = find_run(img, off, len, &r);
+        if (ret != QED_OK)
+            return ret;
+        if (r.kind == K_UNALLOC && (cluster_offset_in(img, off) != 0 ||
+                                    cluster_offset_in(img, off + r.len) != 0))
+            return QED_ERR_BACKING;               /* WR-7's fill is unreadable */
+        off += r.len;
+        len -= r.len;
+    }
+    return QED_OK;
+}
+
 /* Write len bytes at logical offset off. */
 int qed_write(qed_image *img, uint64_t off, const void *buf, size_t len)
 {
     const uint8_t *src = buf;
     int ret = check_write_request(img, off, len);
 
+    if (ret == QED_OK)
+        ret = check_fill_available(img, off, len);
     if (ret != QED_OK || len == 0)
         return ret;
     note_unflushed(img);

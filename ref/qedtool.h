@@ -182,6 +182,12 @@ int qt_chain_files(const char *path, const char *fmt, qt_files *f);
  * backing chain; refusing to overwrite it" and return -1; else 0. */
 int qt_refuse_overwrite(const char *cmd, const char *dst, const qt_files *f,
                         const char *what, const char *src);
+/* Under --no-backing a chain below the files opened is unknown: if dst
+ * exists, print "qedtool: CMD: DST exists and --no-backing does not open
+ * the backing chain of SRC, so ..." and return -1 (dst might be a file of
+ * that chain); else 0.  Call it only when SRC names a backing file. */
+int qt_refuse_unknown_chain_overwrite(const char *cmd, const char *dst,
+                                      const char *src);
 /* create -b NAME FILE: refuse (as qt_refuse_overwrite) when FILE is the
  * backing file NAME names (resolved against FILE, BACK-1) or a file of its
  * chain; fmt as for qt_chain_files.  0, or -1 after printing why. */

@@ -75,6 +75,14 @@ static int source_open(const char *path, const char *fmt, qt_source *s)
     return 0;
 }
 
+/* 1 when s is a QED image naming a backing file that --no-backing left
+ * unopened: its chain's files are then not in s->files. */
+static int source_chain_unopened(const qt_source *s)
+{
+    return s->img && qt_backing_policy() == QED_BACKING_NONE &&
+           (qed_get_header(s->img)->features & QED_F_BACKING_FILE);
+}
+
 /* Close whatever source_open opened (safe after a failed open). */
 static void source_close(qt_source *s)
 {
@@ -412,7 +420,9 @@ int qt_cmd_convert(int argc, char **argv)
         return status;
     if (source_open(ca.src, ca.src_fmt, &src) != 0 ||
         qt_refuse_overwrite("convert", ca.dst, &src.files, "the source",
-                            ca.src) != 0) {
+                            ca.src) != 0 ||
+        (source_chain_unopened(&src) &&
+         qt_refuse_unknown_chain_overwrite("convert", ca.dst, ca.src) != 0)) {
         source_close(&src);
         return QT_EXIT_FAIL;
     }

@@ -129,7 +129,8 @@ static int inspect_backing(const char *file, const char *name,
 
 /* create -b: BACKING's size and format (inspect_backing), and FILE must
  * not be BACKING or a file of its chain.  With --no-backing BACKING is not
- * opened: only FILE against BACKING itself (device and inode).  0 or -1
+ * opened: FILE is checked against BACKING itself (device and inode), and
+ * an existing FILE is refused (it might lie deeper in the chain).  0 or -1
  * after printing why. */
 static int check_backing(create_args *ca, uint64_t *backing_size)
 {
@@ -154,7 +155,9 @@ static int check_backing(create_args *ca, uint64_t *backing_size)
     memset(&f, 0, sizeof(f));
     qt_files_add(&f, path);
     return qt_refuse_overwrite("create", ca->file, &f, "the backing file",
-                               path);
+                               path) != 0 ||
+           qt_refuse_unknown_chain_overwrite("create", ca->file, path) != 0
+           ? -1 : 0;
 }
 
 /* Decide the image size: SIZE if given, else the backing file's; then

@@ -773,6 +773,20 @@ int qt_refuse_overwrite(const char *cmd, const char *dst, const qt_files *f,
     return 0;
 }
 
+/* The guard when the chain is not opened (see qedtool.h). */
+int qt_refuse_unknown_chain_overwrite(const char *cmd, const char *dst,
+                                      const char *src)
+{
+    struct stat st;
+
+    if (stat(dst, &st) != 0)
+        return 0;                      /* nothing there: nothing lost */
+    qt_err("%s: %s exists and --no-backing does not open the backing chain "
+           "of %s, so it cannot be shown not to be a file of it; refusing to "
+           "overwrite it (remove it first)", cmd, dst, src);
+    return -1;
+}
+
 /* create's guard: FILE must not be its own backing file or in its chain. */
 int qt_refuse_backing_overwrite(const char *cmd, const char *file,
                                 const char *name, const char *fmt)

@@ -22,7 +22,8 @@
 #             image on a loop device opens; needs root and losetup
 #   untrusted a backing loop is refused at its first repeat (under
 #             ulimit -v), the chain's tables bounded; --backing-dir and
-#             --no-backing; rebase -u with the old base gone; JSON names;
+#             --no-backing (which never overwrites what it did not open);
+#             rebase -u with the old base gone; JSON names;
 #             create refuses what open would; qed-conform passes the
 #             ref adapter --no-backing where a case needs no backing file
 #
@@ -37,7 +38,7 @@
 set -u
 
 if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
-    sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 here=$(cd "$(dirname "$0")" && pwd)
@@ -583,6 +584,30 @@ case_untrusted_names() {
     done
 }
 
+# --no-backing never costs a byte elsewhere: convert into the unopened
+# backing file, or create over a file deeper in BACKING's chain, is
+# refused before anything is written; a write that would need the unopened
+# backing file's bytes is refused and leaves the image as it was.
+case_no_backing_destroys_nothing() {
+    printf 'base-bytes' > base.raw
+    truncate -s 1M base.raw
+    cp base.raw base.orig
+    Q create -q -b base.raw -F raw top.qed 1M
+    Q create -q -b base.raw -F raw mid.qed 1M
+    fails 1 "convert: base.raw exists and --no-backing does not open the backing chain of top.qed" \
+        Q convert --no-backing -O raw top.qed base.raw
+    cmp base.raw base.orig
+    fails 1 "create: base.raw exists and --no-backing does not open the backing chain" \
+        Q create -q --no-backing -f qed -b mid.qed -F qed base.raw 1M
+    cmp base.raw base.orig
+    cp top.qed top.orig
+    fails 1 "--no-backing opens no backing file" \
+        Q io --no-backing top.qed -c 'write -P 0x11 100 10'
+    cmp top.qed top.orig                      # not even NEED_CHECK set
+    Q io --no-backing top.qed -c 'write -P 0x11 0 64k' > /dev/null  # whole clusters
+    Q check top.qed > /dev/null
+}
+
 # rebase -u repoints an overlay whose base has moved (it opens no backing
 # file); a missing backing file is named, in quotes, with the system's text.
 case_rebase_moved_base() {
@@ -692,6 +717,7 @@ run_case "check -r all: refused over its budget"     case_repair_budget
 run_case "block devices: length from the device"    case_block_devices loop
 run_case "a backing loop is cheap, the chain bounded" case_backing_loop
 run_case "--backing-dir and --no-backing"            case_untrusted_names
+run_case "--no-backing destroys nothing elsewhere"   case_no_backing_destroys_nothing
 run_case "rebase -u when the old base is gone"       case_rebase_moved_base
 run_case "--output=json is valid for any name"       case_json_names
 run_case "create refuses what open would refuse"     case_create_open_limits
