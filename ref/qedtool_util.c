@@ -633,16 +633,19 @@ static void stored_backing_name(const char *path, char *out, size_t size)
 static void report_confined(const char *path, int rc, int err,
                             const backing_ctx *bc)
 {
-    char name[4200];
+    char name[4200], where[4300] = "";
+    const char *holder = bc->last[0] ? bc->last : path;
 
-    stored_backing_name(bc->last[0] ? bc->last : path, name, sizeof(name));
+    stored_backing_name(holder, name, sizeof(name));
+    if (strcmp(holder, path) != 0)     /* deeper in the chain: say where */
+        snprintf(where, sizeof(where), " (the name is stored in %s)", holder);
     if (rc == QED_ERR_CONFINED)
         qt_err("%s: backing file name '%s' refused: --backing-dir %s takes "
                "only relative names that stay inside it after links are "
-               "followed", path, name, backing_dir);
+               "followed%s", path, name, backing_dir, where);
     else
-        qt_err("%s: backing file '%s' (in --backing-dir %s): %s", path, name,
-               backing_dir, err ? strerror(err) : qed_strerror(rc));
+        qt_err("%s: backing file '%s' (in --backing-dir %s): %s%s", path, name,
+               backing_dir, err ? strerror(err) : qed_strerror(rc), where);
 }
 
 /* Print why qed_open failed on path: the backing file's own reason, the

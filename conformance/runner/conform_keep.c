@@ -79,7 +79,9 @@ static int copy_range(const keep_budget *b, int in, int out, off_t start, off_t 
         ssize_t n = pread(in, buf, want, start);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0 || pwrite(out, buf, (size_t)n, start) != n)
+        if (n == 0)
+            return 0;        /* the file shrank while kept: the rest is a hole */
+        if (n < 0 || pwrite(out, buf, (size_t)n, start) != n)
             return -1;
         start += n;
         if (cp_now() > b->deadline)

@@ -562,6 +562,11 @@ case_untrusted_names() {
     fails 1 "backing file name 'etc/hostname' refused" Q convert --backing-dir dir -O raw link.qed out/link.raw
     fails 1 "backing file name '/etc/hostname' refused" Q map --backing-dir dir abs.qed
     fails 2 "backing file name '/etc/hostname' refused" Q compare --backing-dir dir abs.qed abs.qed
+    # a name deeper in the chain: the message says which image holds it
+    Q create -q --no-backing -b ../../out/secret.raw -F raw dir/sub/mid.qed 64k
+    Q create -q --no-backing -b sub/mid.qed -F qed dir/top2.qed 64k
+    fails 1 "'../../out/secret.raw' refused: --backing-dir dir takes only relative names that stay inside it after links are followed (the name is stored in " \
+        Q info --backing-dir dir dir/top2.qed
     [ -z "$(ls out | grep -v followed.raw)" ] || { echo "a refused convert wrote: $(ls out)"; return 1; }
     # a chain inside DIR is followed: the top's name resolves in DIR
     Q create -q dir/base.qed 64k
