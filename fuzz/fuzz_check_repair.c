@@ -9,7 +9,10 @@
  * before the repair reads the same bytes afterwards (CHK-6); the repaired
  * image closes, reopens and checks clean.  Check either runs to the end or
  * stops on a configured limit or on the memory file's size limit; a repair
- * refused over its budget (REPAIR_BUDGET, below GROWTH) changes no byte.
+ * refused over its budget (REPAIR_BUDGET, below GROWTH, for even-sized
+ * inputs) changes no byte; one that fills the file part-way (odd-sized
+ * inputs, whose budget is above GROWTH) leaves no more corruptions than
+ * it found.
  *
  * Input: the image file.  It is opened with QED_OPEN_NO_CHECK (as check -r
  * does) and QED_OPEN_NO_BACKING: only this image's clusters are compared.
@@ -123,8 +126,30 @@ static void check_repair_counts(const qed_check_result *before,
                 (unsigned long long)fix->corruptions);
 }
 
+/* A repair that ran out of space part-way (the file full at GROWTH) left
+ * in the file no more corruptions than the check found before it: the file
+ * as a fresh read-only open sees it (the failed session's own tables in
+ * memory are not what a later user gets). */
+static void check_partial_repair(qed_io *io, const qed_limits *lim,
+                                 const qed_check_result *before)
+{
+    qed_open_opts opts = { .flags = QED_OPEN_NO_BACKING, .limits = lim };
+    qed_check_result now;
+    qed_image *fresh = NULL;
+
+    if (qed_open(io, &opts, &fresh) != QED_OK)
+        return;                   /* a limit: nothing to compare */
+    if (qed_check(fresh, QED_REPAIR_NONE, &now) == QED_OK)
+        FUZZ_ASSERT(now.corruptions <= before->corruptions,
+                    "a repair that failed part-way left %llu corruptions in "
+                    "the file, %llu before",
+                    (unsigned long long)now.corruptions,
+                    (unsigned long long)before->corruptions);
+    qed_close(fresh);
+}
+
 /* Check, repair, check; returns 1 if the repaired image should reopen. */
-static int check_and_repair(qed_image *img, qed_io *io)
+static int check_and_repair(qed_image *img, qed_io *io, const qed_limits *lim)
 {
     qed_check_result before, fix, after;
     uint64_t h0 = file_hash(io);
@@ -142,6 +167,8 @@ static int check_and_repair(qed_image *img, qed_io *io)
                 "under it (%llu of %llu bytes)",
                 (unsigned long long)fix.repair_bytes,
                 (unsigned long long)fix.repair_budget);
+    if (rc == QED_ERR_NOSPC)
+        check_partial_repair(io, lim, &before);
     if (!check_ended_ok(rc, 1))
         return 0;
     check_repair_counts(&before, &fix);
@@ -197,7 +224,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc, reopen = 0;
 
     fuzz_limits(&lim);
-    lim.max_repair_bytes = REPAIR_BUDGET;
+    /* Both ends of a large repair stay reachable: an even-sized input gets
+     * a budget below GROWTH (refused up front), an odd-sized one a budget
+     * above it (the file fills part-way: check_partial_repair). */
+    lim.max_repair_bytes = size % 2 ? 2 * (uint64_t)GROWTH : REPAIR_BUDGET;
     opts.limits = &lim;
     if (!rs || !buf || size > MAX_INPUT ||
         fuzz_io_fixed_new(file_buf, size + GROWTH, data, size, &io) != QED_OK)
@@ -208,7 +238,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc != QED_OK)
         goto out;
     record_mappings(img, buf, rs);
-    if (check_and_repair(img, io)) {
+    if (check_and_repair(img, io, &lim)) {
         verify_mappings(img, buf, rs);
         reopen = 1;
     }

@@ -193,8 +193,9 @@ static void walk_disk(walk *w)
                                 idx, FUZZ_MAX_WINDOWS);
 
     walk_window(w, 0, HEAD_CLUSTERS);
-    for (size_t i = 0; i < n; i++)
-        if (idx[i] * table_span >= HEAD_CLUSTERS * w->cluster_size)
+    for (size_t i = 0; i < n; i++)   /* an entry past image_size maps nothing */
+        if (idx[i] <= (w->image_size - 1) / table_span &&   /* no overflow below */
+            idx[i] * table_span >= HEAD_CLUSTERS * w->cluster_size)
             walk_window(w, idx[i] * table_span, WINDOW_CLUSTERS);
     last = (w->image_size - 1) / w->cluster_size;
     if (last >= HEAD_CLUSTERS + TAIL_CLUSTERS)
