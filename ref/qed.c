@@ -512,12 +512,26 @@ static int load_backing_name(qed_image *img)
     return QED_OK;
 }
 
+/* 1 if the host stores a uint64_t in the file's byte order (TBL-1), so
+ * that a table's bytes are its host-order entries as they stand (the
+ * compiler folds this to a constant). */
+static int host_is_le(void)
+{
+    const uint32_t one = 1;
+    uint8_t first;
+
+    memcpy(&first, &one, 1);
+    return first == 1;
+}
+
 /* Turn a table's little-endian bytes, read into table, into host-order
- * entries in place (TBL-1). */
+ * entries in place (TBL-1): nothing to do on a little-endian host. */
 static void decode_table(const qed_image *img, uint64_t *table)
 {
     const uint8_t *raw = (const uint8_t *)table;
 
+    if (host_is_le())
+        return;
     for (uint64_t i = 0; i < img->nentries; i++)
         table[i] = get_le64(raw + 8 * i);
 }
@@ -1208,13 +1222,18 @@ static int alloc_clusters(qed_image *img, uint64_t n, uint64_t *offset)
     return QED_OK;
 }
 
-/* Write count host-order entries of a table, starting at entry first. */
+/* Write count host-order entries of a table, starting at entry first
+ * (TBL-1: as they stand on a little-endian host, else through a copy). */
 static int write_entries(qed_image *img, uint64_t table_off, const uint64_t *t,
                          uint64_t first, uint64_t count)
 {
-    uint8_t *raw = malloc((size_t)count * 8);
+    uint8_t *raw;
     int ret;
 
+    if (host_is_le())
+        return img->io->write(img->io, table_off + first * 8, t + first,
+                              (size_t)count * 8);
+    raw = malloc((size_t)count * 8);
     if (!raw)
         return QED_ERR_NOMEM;
     for (uint64_t i = 0; i < count; i++)
@@ -1714,17 +1733,22 @@ static int fix_entry(check_state *chk, uint64_t *entry, int duplicate, uint64_t 
     return copy_clusters(chk, *entry, n, entry);  /* CHK-6 */
 }
 
-/* Pass 1: validate every L1 entry and claim its L2 table (CHK-1, CHK-3). */
+static uint64_t next_nonzero_entry(const uint8_t *raw, uint64_t from, uint64_t n);
+
+/* Pass 1: validate every L1 entry and claim its L2 table (CHK-1, CHK-3);
+ * unallocated entries (TBL-5) are skipped eight at a time (zero in either
+ * byte order). */
 static int check_l1(check_state *chk)
 {
     qed_image *img = chk->img;
+    const uint8_t *l1 = (const uint8_t *)img->l1;
+    uint64_t n = img->nentries;
     int ret = QED_OK;
 
-    for (uint64_t i = 0; i < img->nentries && ret == QED_OK; i++) {
+    for (uint64_t i = next_nonzero_entry(l1, 0, n); i < n && ret == QED_OK;
+         i = next_nonzero_entry(l1, i + 1, n)) {
         uint64_t e = img->l1[i];
         int dup = 0;
-        if (e == 0)
-            continue;                             /* TBL-5 */
         if (qed_check_l1_entry(&img->h, e, chk->file_len) == QED_OK) {
             if (claim_clusters(chk, e, img->h.table_size)) {
                 chk->walk[i] = 1;
@@ -1886,6 +1910,16 @@ static int check_l2_run(check_state *chk, uint64_t idx, uint64_t n,
     return ret;
 }
 
+/* The first walked L1 entry from idx on, or nentries (a memchr over the
+ * walk bytes: an L1 table is mostly unallocated). */
+static uint64_t next_walked(const check_state *chk, uint64_t idx)
+{
+    uint64_t n = chk->img->nentries;
+    const uint8_t *p = idx < n ? memchr(chk->walk + idx, 1, (size_t)(n - idx)) : NULL;
+
+    return p ? (uint64_t)(p - chk->walk) : n;
+}
+
 /* Pass 2 over every walked table, in L1 order (the order fixes, duplicates
  * and fragmentation are counted in), each read once: tables that lie back
  * to back in the file are read together, up to CHECK_RUN_BYTES at a time
@@ -1896,16 +1930,14 @@ static int check_l2_tables(check_state *chk, uint64_t *table)
 {
     qed_image *img = chk->img;
     uint64_t tb = table_bytes(&img->h), per_run = CHECK_RUN_BYTES / tb;
-    uint8_t *buf = per_run > 1 ? malloc((size_t)(per_run * tb)) : NULL;
-    uint64_t i = 0, next, n;
+    uint8_t *buf = NULL;
+    uint64_t i = next_walked(chk, 0), next, n;
     int ret = QED_OK;
 
-    while (i < img->nentries && ret == QED_OK) {
-        if (!chk->walk[i]) {
-            i++;
-            continue;
-        }
-        n = buf ? adjacent_tables(chk, i, per_run, &next) : 1;
+    for (; i < img->nentries && ret == QED_OK; i = next_walked(chk, i)) {
+        n = per_run > 1 ? adjacent_tables(chk, i, per_run, &next) : 1;
+        if (n > 1 && !buf && !(buf = malloc((size_t)(per_run * tb))))
+            per_run = n = 1;                      /* no memory: one at a time */
         ret = n > 1 ? check_l2_run(chk, i, n, buf) : check_l2(chk, i, table);
         i = n > 1 ? next : i + 1;
     }
@@ -2024,18 +2056,19 @@ static int check_init(check_state *chk, qed_image *img, unsigned repair,
 
 /* One walk over the image (see above), repairing what repair asks for;
  * res receives this walk's own findings, *read_error the first error that
- * made an L2 table unreadable (QED_OK if none). */
+ * made an L2 table unreadable (QED_OK if none).  The walk's table buffer
+ * is the L2 cache's (emptied first: nothing reads through the cache
+ * during a walk). */
 static int check_walk(qed_image *img, unsigned repair, qed_check_result *res,
                       int *read_error)
 {
     check_state chk = { 0 };
-    uint64_t *table = NULL;
+    uint64_t *table = img->l2;
     int ret;
 
     memset(res, 0, sizeof(*res));
+    img->l2_offset = 0;
     ret = check_init(&chk, img, repair, res);
-    if (ret == QED_OK && !(table = alloc_table(img)))
-        ret = QED_ERR_NOMEM;
     if (ret == QED_OK)
         ret = check_tables(&chk, table);
     if (ret == QED_OK && !res->check_errors)
@@ -2045,7 +2078,6 @@ static int check_walk(qed_image *img, unsigned repair, qed_check_result *res,
                                                      missed a table (CHK-5) */
     img->l2_offset = 0;                           /* cache may be stale */
     *read_error = chk.read_error;
-    free(table);
     free(chk.used);
     free(chk.walk);
     free(chk.fixes);
