@@ -950,8 +950,8 @@ static int classify_entry(const qed_image *img, uint64_t entry,
         *kind = K_ZERO;                           /* ZERO-1 */
         return QED_OK;
     }
-    *kind = K_DATA;
-    return qed_check_l2_entry(&img->h, entry, img->alloc_end);  /* TBL-2/3/6, XLT-4 */
+    *kind = K_DATA;                               /* geometry valid since open */
+    return check_data_offset(&img->h, entry, img->alloc_end);  /* TBL-2/3/6, XLT-4 */
 }
 
 /* A run of clusters that read the same way. */
@@ -1650,6 +1650,8 @@ typedef struct check_state {
     int plan;             /* a planning walk: writes nothing, changes no entry */
     uint64_t budget;      /* planning: the most bytes the copies may take */
     uint64_t last_data;   /* for fragmentation */
+    uint8_t *bounce;      /* copy_clusters' buffer, kept for the walk */
+    size_t bounce_len;
 } check_state;
 
 static int bit_test(const uint8_t *map, uint64_t n)
@@ -1677,12 +1679,28 @@ static int claim_clusters(check_state *chk, uint64_t offset, uint64_t n)
     return 1;
 }
 
+/* The walk's bounce buffer, at least len bytes (grown as needed: a repair
+ * may copy one cluster after another); NULL if there is no memory. */
+static uint8_t *bounce_buffer(check_state *chk, size_t len)
+{
+    uint8_t *p;
+
+    if (len <= chk->bounce_len)
+        return chk->bounce;
+    p = realloc(chk->bounce, len);
+    if (!p)
+        return NULL;
+    chk->bounce = p;
+    chk->bounce_len = len;
+    return p;
+}
+
 /* CHK-5: copy n clusters at src to fresh clusters at the end of the file. */
 static int copy_clusters(check_state *chk, uint64_t src, uint64_t n, uint64_t *dst)
 {
     qed_image *img = chk->img;
     uint64_t bytes = n * img->h.cluster_size, done = 0;
-    uint8_t *buf = malloc(MIN(bytes, (uint64_t)COPY_CHUNK));
+    uint8_t *buf = bounce_buffer(chk, (size_t)MIN(bytes, (uint64_t)COPY_CHUNK));
     int ret = buf ? alloc_clusters(img, n, dst) : QED_ERR_NOMEM;
 
     while (ret == QED_OK && done < bytes) {
@@ -1692,7 +1710,6 @@ static int copy_clusters(check_state *chk, uint64_t src, uint64_t n, uint64_t *d
             ret = img->io->write(img->io, *dst + done, buf, k);
         done += k;
     }
-    free(buf);
     chk->relocated = 1;
     return ret;
 }
@@ -1803,7 +1820,7 @@ static int check_data_entry(check_state *chk, uint64_t l1_idx, uint64_t l2_idx,
 
     if (e == 0 || e == QED_ZERO_CLUSTER)
         return QED_OK;                            /* TBL-5, ZERO-1 */
-    if (qed_check_l2_entry(&chk->img->h, e, chk->file_len) == QED_OK) {
+    if (check_data_offset(&chk->img->h, e, chk->file_len) == QED_OK) {  /* TBL-2/3/6 */
         if (claim_data(chk, e))
             return QED_OK;
         dup = 1;                                  /* CHK-1 */
@@ -1920,24 +1937,41 @@ static uint64_t next_walked(const check_state *chk, uint64_t idx)
     return p ? (uint64_t)(p - chk->walk) : n;
 }
 
+/* Make *buf hold at least n tables of tb bytes (*cap: how many it holds,
+ * n * tb at most CHECK_RUN_BYTES); 0 if there is no memory for that. */
+static int run_buffer(uint8_t **buf, uint64_t *cap, uint64_t n, uint64_t tb)
+{
+    uint8_t *p;
+
+    if (n <= *cap)
+        return 1;
+    p = realloc(*buf, (size_t)(n * tb));
+    if (!p)
+        return 0;
+    *buf = p;
+    *cap = n;
+    return 1;
+}
+
 /* Pass 2 over every walked table, in L1 order (the order fixes, duplicates
  * and fragmentation are counted in), each read once: tables that lie back
  * to back in the file are read together, up to CHECK_RUN_BYTES at a time
  * (a table that size or larger is one read); larger reads would only
  * push the bytes out of the cache before they are looked at.  Memory:
- * that buffer (none without such runs to read), on top of table. */
+ * that buffer, as large as the longest run so far (none without runs),
+ * on top of table. */
 static int check_l2_tables(check_state *chk, uint64_t *table)
 {
     qed_image *img = chk->img;
     uint64_t tb = table_bytes(&img->h), per_run = CHECK_RUN_BYTES / tb;
     uint8_t *buf = NULL;
-    uint64_t i = next_walked(chk, 0), next, n;
+    uint64_t i = next_walked(chk, 0), next, n, cap = 0;
     int ret = QED_OK;
 
     for (; i < img->nentries && ret == QED_OK; i = next_walked(chk, i)) {
         n = per_run > 1 ? adjacent_tables(chk, i, per_run, &next) : 1;
-        if (n > 1 && !buf && !(buf = malloc((size_t)(per_run * tb))))
-            per_run = n = 1;                      /* no memory: one at a time */
+        if (n > 1 && !run_buffer(&buf, &cap, n, tb))
+            n = 1;                                /* no memory: one at a time */
         ret = n > 1 ? check_l2_run(chk, i, n, buf) : check_l2(chk, i, table);
         i = n > 1 ? next : i + 1;
     }
@@ -2081,6 +2115,7 @@ static int check_walk(qed_image *img, unsigned repair, qed_check_result *res,
     free(chk.used);
     free(chk.walk);
     free(chk.fixes);
+    free(chk.bounce);
     return ret;
 }
 
