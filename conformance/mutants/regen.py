@@ -76,7 +76,7 @@ muts = [
   "    return check_data_offset(&img->h, entry, img->alloc_end);  /* TBL-2/3/6, XLT-4 */\n",
   "    (void)img;\n    return QED_OK;\n"),
  ("l1-entry-unchecked-on-read", "XLT-4/TBL-4: a read loads the L2 table an L1 entry names without validating the entry",
-  "    ret = qed_check_l1_entry(&img->h, offset, img->alloc_end);  /* TBL-2/3/4, XLT-4 */\n    if (ret != QED_OK)\n        return ret;\n",
+  "    ret = check_table_offset(&img->h, offset, img->alloc_end);  /* TBL-2/3/4, XLT-4 */\n    if (ret != QED_OK)\n        return ret;\n",
   ""),
  ("invalid-entry-reads-unallocated", "XLT-4: an invalid L2 entry reads as unallocated (zeroes or the backing file) instead of failing",
   "    ret = classify_entry(img, first, &r->kind);\n    if (ret != QED_OK)\n        return ret;\n",
