@@ -1842,6 +1842,8 @@ static int check_data_entry(check_state *chk, uint64_t l1_idx, uint64_t l2_idx,
  * than the scan itself. */
 static uint64_t next_nonzero_entry(const uint8_t *raw, uint64_t from, uint64_t n)
 {
+    if (from < n && get_le64(raw + 8 * from) != 0)
+        return from;                              /* a dense table: no scan */
     while (from + 32 <= n) {
         uint64_t w[32];
         memcpy(w, raw + 8 * from, sizeof(w));
