@@ -46,7 +46,10 @@ int fuzz_all_zero(const uint8_t *buf, size_t len);
  * with sectors or clusters): buf[i] = seed + (start + i) % 251. */
 void fuzz_fill(uint8_t *buf, size_t len, uint64_t start, uint8_t seed);
 
-/* FNV-1a 64 of len bytes. */
+/* A 64-bit hash of len bytes, to tell whether bytes changed: eight bytes a
+ * step, each multiplied (odd: a bijection) and folded (h ^= h >> 32), so
+ * that two buffers differing in one word always differ in hash; the tail
+ * FNV-1a.  Host byte order: compare only within one run. */
 uint64_t fuzz_hash(const uint8_t *buf, size_t len);
 
 /* A read-only byte range of untrusted data. */

@@ -512,12 +512,26 @@ static int load_backing_name(qed_image *img)
     return QED_OK;
 }
 
+/* 1 if the host stores a uint64_t in the file's byte order (TBL-1), so
+ * that a table's bytes are its host-order entries as they stand (the
+ * compiler folds this to a constant). */
+static int host_is_le(void)
+{
+    const uint32_t one = 1;
+    uint8_t first;
+
+    memcpy(&first, &one, 1);
+    return first == 1;
+}
+
 /* Turn a table's little-endian bytes, read into table, into host-order
- * entries in place (TBL-1). */
+ * entries in place (TBL-1): nothing to do on a little-endian host. */
 static void decode_table(const qed_image *img, uint64_t *table)
 {
     const uint8_t *raw = (const uint8_t *)table;
 
+    if (host_is_le())
+        return;
     for (uint64_t i = 0; i < img->nentries; i++)
         table[i] = get_le64(raw + 8 * i);
 }
@@ -903,7 +917,8 @@ static uint64_t cluster_offset_in(const qed_image *img, uint64_t off)
     return off & (img->h.cluster_size - 1);
 }
 
-/* Load the L2 table named by L1 entry idx into the cache (TBL-4). */
+/* Load the L2 table named by L1 entry idx (not 0) into the cache (TBL-4;
+ * the geometry was validated at open). */
 static int load_l2(qed_image *img, uint64_t idx)
 {
     uint64_t offset = img->l1[idx];
@@ -911,7 +926,7 @@ static int load_l2(qed_image *img, uint64_t idx)
 
     if (img->l2_offset == offset)
         return QED_OK;
-    ret = qed_check_l1_entry(&img->h, offset, img->alloc_end);  /* TBL-2/3/4, XLT-4 */
+    ret = check_table_offset(&img->h, offset, img->alloc_end);  /* TBL-2/3/4, XLT-4 */
     if (ret != QED_OK)
         return ret;
     img->l2_offset = 0;
@@ -936,8 +951,8 @@ static int classify_entry(const qed_image *img, uint64_t entry,
         *kind = K_ZERO;                           /* ZERO-1 */
         return QED_OK;
     }
-    *kind = K_DATA;
-    return qed_check_l2_entry(&img->h, entry, img->alloc_end);  /* TBL-2/3/6, XLT-4 */
+    *kind = K_DATA;                               /* geometry valid since open */
+    return check_data_offset(&img->h, entry, img->alloc_end);  /* TBL-2/3/6, XLT-4 */
 }
 
 /* A run of clusters that read the same way. */
@@ -1208,13 +1223,18 @@ static int alloc_clusters(qed_image *img, uint64_t n, uint64_t *offset)
     return QED_OK;
 }
 
-/* Write count host-order entries of a table, starting at entry first. */
+/* Write count host-order entries of a table, starting at entry first
+ * (TBL-1: as they stand on a little-endian host, else through a copy). */
 static int write_entries(qed_image *img, uint64_t table_off, const uint64_t *t,
                          uint64_t first, uint64_t count)
 {
-    uint8_t *raw = malloc((size_t)count * 8);
+    uint8_t *raw;
     int ret;
 
+    if (host_is_le())
+        return img->io->write(img->io, table_off + first * 8, t + first,
+                              (size_t)count * 8);
+    raw = malloc((size_t)count * 8);
     if (!raw)
         return QED_ERR_NOMEM;
     for (uint64_t i = 0; i < count; i++)
@@ -1654,6 +1674,8 @@ typedef struct check_state {
     int plan;             /* a planning walk: writes nothing, changes no entry */
     uint64_t budget;      /* planning: the most bytes the copies may take */
     uint64_t last_data;   /* for fragmentation */
+    uint8_t *bounce;      /* copy_clusters' buffer, kept for the walk */
+    size_t bounce_len;
 } check_state;
 
 static int bit_test(const uint8_t *map, uint64_t n)
@@ -1681,12 +1703,28 @@ static int claim_clusters(check_state *chk, uint64_t offset, uint64_t n)
     return 1;
 }
 
+/* The walk's bounce buffer, at least len bytes (grown as needed: a repair
+ * may copy one cluster after another); NULL if there is no memory. */
+static uint8_t *bounce_buffer(check_state *chk, size_t len)
+{
+    uint8_t *p;
+
+    if (len <= chk->bounce_len)
+        return chk->bounce;
+    p = realloc(chk->bounce, len);
+    if (!p)
+        return NULL;
+    chk->bounce = p;
+    chk->bounce_len = len;
+    return p;
+}
+
 /* CHK-5: copy n clusters at src to fresh clusters at the end of the file. */
 static int copy_clusters(check_state *chk, uint64_t src, uint64_t n, uint64_t *dst)
 {
     qed_image *img = chk->img;
     uint64_t bytes = n * img->h.cluster_size, done = 0;
-    uint8_t *buf = malloc(MIN(bytes, (uint64_t)COPY_CHUNK));
+    uint8_t *buf = bounce_buffer(chk, (size_t)MIN(bytes, (uint64_t)COPY_CHUNK));
     int ret = buf ? alloc_clusters(img, n, dst) : QED_ERR_NOMEM;
 
     while (ret == QED_OK && done < bytes) {
@@ -1696,7 +1734,6 @@ static int copy_clusters(check_state *chk, uint64_t src, uint64_t n, uint64_t *d
             ret = img->io->write(img->io, *dst + done, buf, k);
         done += k;
     }
-    free(buf);
     chk->relocated = 1;
     return ret;
 }
@@ -1737,18 +1774,23 @@ static int fix_entry(check_state *chk, uint64_t *entry, int duplicate, uint64_t 
     return copy_clusters(chk, *entry, n, entry);  /* CHK-6 */
 }
 
-/* Pass 1: validate every L1 entry and claim its L2 table (CHK-1, CHK-3). */
+static uint64_t next_nonzero_entry(const uint8_t *raw, uint64_t from, uint64_t n);
+
+/* Pass 1: validate every L1 entry and claim its L2 table (CHK-1, CHK-3);
+ * unallocated entries (TBL-5) are skipped eight at a time (zero in either
+ * byte order). */
 static int check_l1(check_state *chk)
 {
     qed_image *img = chk->img;
+    const uint8_t *l1 = (const uint8_t *)img->l1;
+    uint64_t n = img->nentries;
     int ret = QED_OK;
 
-    for (uint64_t i = 0; i < img->nentries && ret == QED_OK; i++) {
+    for (uint64_t i = next_nonzero_entry(l1, 0, n); i < n && ret == QED_OK;
+         i = next_nonzero_entry(l1, i + 1, n)) {
         uint64_t e = img->l1[i];
         int dup = 0;
-        if (e == 0)
-            continue;                             /* TBL-5 */
-        if (qed_check_l1_entry(&img->h, e, chk->file_len) == QED_OK) {
+        if (check_table_offset(&img->h, e, chk->file_len) == QED_OK) {  /* TBL-2/3/4 */
             if (claim_clusters(chk, e, img->h.table_size)) {
                 chk->walk[i] = 1;
                 continue;
@@ -1802,7 +1844,7 @@ static int check_data_entry(check_state *chk, uint64_t l1_idx, uint64_t l2_idx,
 
     if (e == 0 || e == QED_ZERO_CLUSTER)
         return QED_OK;                            /* TBL-5, ZERO-1 */
-    if (qed_check_l2_entry(&chk->img->h, e, chk->file_len) == QED_OK) {
+    if (check_data_offset(&chk->img->h, e, chk->file_len) == QED_OK) {  /* TBL-2/3/6 */
         if (claim_data(chk, e))
             return QED_OK;
         dup = 1;                                  /* CHK-1 */
@@ -1816,10 +1858,25 @@ static int check_data_entry(check_state *chk, uint64_t l1_idx, uint64_t l2_idx,
 }
 
 /* The index of the first non-zero 8-byte entry of raw in [from, n), or n;
- * eight entries at a time while they are all zero (the byte order does
- * not matter to "zero"). */
+ * 32, then eight entries at a time while they are all zero (the byte
+ * order does not matter to "zero").  Few steps, each one memcpy and ORs
+ * at constant indices: a sanitizer build checks each load through a
+ * pointer or a variable index and traces each comparison, which cost more
+ * than the scan itself. */
 static uint64_t next_nonzero_entry(const uint8_t *raw, uint64_t from, uint64_t n)
 {
+    if (from < n && get_le64(raw + 8 * from) != 0)
+        return from;                              /* a dense table: no scan */
+    while (from + 32 <= n) {
+        uint64_t w[32];
+        memcpy(w, raw + 8 * from, sizeof(w));
+        if ((w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7] |
+             w[8] | w[9] | w[10] | w[11] | w[12] | w[13] | w[14] | w[15] |
+             w[16] | w[17] | w[18] | w[19] | w[20] | w[21] | w[22] | w[23] |
+             w[24] | w[25] | w[26] | w[27] | w[28] | w[29] | w[30] | w[31]) != 0)
+            break;
+        from += 32;
+    }
     while (from + 8 <= n) {
         uint64_t w[8];
         memcpy(w, raw + 8 * from, sizeof(w));
@@ -1834,7 +1891,7 @@ static uint64_t next_nonzero_entry(const uint8_t *raw, uint64_t from, uint64_t n
 
 /* Pass 2 for one L2 table, its bytes read into raw already: check its
  * entries (TBL-1: little-endian), recording repairs.  Unallocated
- * entries, most of a sparse table, are skipped eight at a time (TBL-5). */
+ * entries, most of a sparse table, are skipped 32 at a time (TBL-5). */
 static int check_l2_entries(check_state *chk, uint64_t idx, const uint8_t *raw)
 {
     uint64_t n = chk->img->nentries, i = next_nonzero_entry(raw, 0, n);
@@ -1909,26 +1966,51 @@ static int check_l2_run(check_state *chk, uint64_t idx, uint64_t n,
     return ret;
 }
 
+/* The first walked L1 entry from idx on, or nentries (a memchr over the
+ * walk bytes: an L1 table is mostly unallocated). */
+static uint64_t next_walked(const check_state *chk, uint64_t idx)
+{
+    uint64_t n = chk->img->nentries;
+    const uint8_t *p = idx < n ? memchr(chk->walk + idx, 1, (size_t)(n - idx)) : NULL;
+
+    return p ? (uint64_t)(p - chk->walk) : n;
+}
+
+/* Make *buf hold at least n tables of tb bytes (*cap: how many it holds,
+ * n * tb at most CHECK_RUN_BYTES); 0 if there is no memory for that. */
+static int run_buffer(uint8_t **buf, uint64_t *cap, uint64_t n, uint64_t tb)
+{
+    uint8_t *p;
+
+    if (n <= *cap)
+        return 1;
+    p = realloc(*buf, (size_t)(n * tb));
+    if (!p)
+        return 0;
+    *buf = p;
+    *cap = n;
+    return 1;
+}
+
 /* Pass 2 over every walked table, in L1 order (the order fixes, duplicates
  * and fragmentation are counted in), each read once: tables that lie back
  * to back in the file are read together, up to CHECK_RUN_BYTES at a time
  * (a table that size or larger is one read); larger reads would only
  * push the bytes out of the cache before they are looked at.  Memory:
- * that buffer (none without such runs to read), on top of table. */
+ * that buffer, as large as the longest run so far (none without runs),
+ * on top of table. */
 static int check_l2_tables(check_state *chk, uint64_t *table)
 {
     qed_image *img = chk->img;
     uint64_t tb = table_bytes(&img->h), per_run = CHECK_RUN_BYTES / tb;
-    uint8_t *buf = per_run > 1 ? malloc((size_t)(per_run * tb)) : NULL;
-    uint64_t i = 0, next, n;
+    uint8_t *buf = NULL;
+    uint64_t i = next_walked(chk, 0), next, n, cap = 0;
     int ret = QED_OK;
 
-    while (i < img->nentries && ret == QED_OK) {
-        if (!chk->walk[i]) {
-            i++;
-            continue;
-        }
-        n = buf ? adjacent_tables(chk, i, per_run, &next) : 1;
+    for (; i < img->nentries && ret == QED_OK; i = next_walked(chk, i)) {
+        n = per_run > 1 ? adjacent_tables(chk, i, per_run, &next) : 1;
+        if (n > 1 && !run_buffer(&buf, &cap, n, tb))
+            n = 1;                                /* no memory: one at a time */
         ret = n > 1 ? check_l2_run(chk, i, n, buf) : check_l2(chk, i, table);
         i = n > 1 ? next : i + 1;
     }
@@ -2047,18 +2129,19 @@ static int check_init(check_state *chk, qed_image *img, unsigned repair,
 
 /* One walk over the image (see above), repairing what repair asks for;
  * res receives this walk's own findings, *read_error the first error that
- * made an L2 table unreadable (QED_OK if none). */
+ * made an L2 table unreadable (QED_OK if none).  The walk's table buffer
+ * is the L2 cache's (emptied first: nothing reads through the cache
+ * during a walk). */
 static int check_walk(qed_image *img, unsigned repair, qed_check_result *res,
                       int *read_error)
 {
     check_state chk = { 0 };
-    uint64_t *table = NULL;
+    uint64_t *table = img->l2;
     int ret;
 
     memset(res, 0, sizeof(*res));
+    img->l2_offset = 0;
     ret = check_init(&chk, img, repair, res);
-    if (ret == QED_OK && !(table = alloc_table(img)))
-        ret = QED_ERR_NOMEM;
     if (ret == QED_OK)
         ret = check_tables(&chk, table);
     if (ret == QED_OK && !res->check_errors)
@@ -2068,10 +2151,10 @@ static int check_walk(qed_image *img, unsigned repair, qed_check_result *res,
                                                      missed a table (CHK-5) */
     img->l2_offset = 0;                           /* cache may be stale */
     *read_error = chk.read_error;
-    free(table);
     free(chk.used);
     free(chk.walk);
     free(chk.fixes);
+    free(chk.bounce);
     return ret;
 }
 

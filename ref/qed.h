@@ -475,8 +475,9 @@ typedef struct qed_check_result {
  * L1 table names is read once (tables back to back in the file in reads of
  * up to 1 MiB), and only its allocated entries are looked at one by one.  Memory: one bit
  * per cluster of the file (QED_ERR_LIMIT beyond max_check_clusters, 32 MiB
- * of bits by default), one byte per L1 entry, two table buffers (one of
- * at most 1 MiB), and the list of repairs. */
+ * of bits by default), one byte per L1 entry, the image's L2 cache buffer,
+ * one more buffer of at most 1 MiB when tables lie back to back, and the
+ * list of repairs. */
 int qed_check(qed_image *img, unsigned repair, qed_check_result *res);
 
 /* Create a fresh image on io (which must be empty or will be overwritten):

@@ -73,10 +73,10 @@ muts = [
  # Reading (XLT-4, issue 9): each is killed by the read-error family or the
  # sizes over 2 TiB, and survives the corpus without them.
  ("l2-entry-unchecked-on-read", "XLT-4/TBL-6: a read follows an L2 entry without validating it (into the header, past the end, misaligned)",
-  "    return qed_check_l2_entry(&img->h, entry, img->alloc_end);  /* TBL-2/3/6, XLT-4 */\n",
+  "    return check_data_offset(&img->h, entry, img->alloc_end);  /* TBL-2/3/6, XLT-4 */\n",
   "    (void)img;\n    return QED_OK;\n"),
  ("l1-entry-unchecked-on-read", "XLT-4/TBL-4: a read loads the L2 table an L1 entry names without validating the entry",
-  "    ret = qed_check_l1_entry(&img->h, offset, img->alloc_end);  /* TBL-2/3/4, XLT-4 */\n    if (ret != QED_OK)\n        return ret;\n",
+  "    ret = check_table_offset(&img->h, offset, img->alloc_end);  /* TBL-2/3/4, XLT-4 */\n    if (ret != QED_OK)\n        return ret;\n",
   ""),
  ("invalid-entry-reads-unallocated", "XLT-4: an invalid L2 entry reads as unallocated (zeroes or the backing file) instead of failing",
   "    ret = classify_entry(img, first, &r->kind);\n    if (ret != QED_OK)\n        return ret;\n",
