@@ -42,16 +42,6 @@ logs=$build/fuzz-logs
 mkdir -p "$arts" "$logs"
 failed=0
 
-# The value of KEY in fuzz/NAME.options ([libfuzzer] section), or "".
-option() {
-    sed -n "s/^[ \t]*$2[ \t]*=[ \t]*//p" "fuzz/$1.options" 2>/dev/null | head -n 1
-}
-
-# The value of libFuzzer's final statistic $2 in log $1.
-stat() {
-    sed -n "s/^stat::$2:[ \t]*//p" "$1" | tail -n 1
-}
-
 # The number after "$2:" on the last status line of log $1.
 status() {
     grep -E '^#[0-9]+' "$1" | tail -n 1 |

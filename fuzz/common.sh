@@ -23,3 +23,14 @@ all_harnesses() {
         [ "$n" = fuzz_util ] || echo "$n"
     done
 }
+
+# option NAME KEY: the value of KEY in fuzz/NAME.options ([libfuzzer]
+# section), or "".
+option() {
+    sed -n "s/^[ \t]*$2[ \t]*=[ \t]*//p" "fuzz/$1.options" 2>/dev/null | head -n 1
+}
+
+# stat LOG NAME: the value of libFuzzer's final statistic NAME in LOG.
+stat() {
+    sed -n "s/^stat::$2:[ \t]*//p" "$1" | tail -n 1
+}

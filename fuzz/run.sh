@@ -26,16 +26,6 @@ mkdir -p "$arts" "$logs"
 passed=0
 failed=0
 
-# The value of KEY in fuzz/NAME.options ([libfuzzer] section), or "".
-option() {
-    sed -n "s/^[ \t]*$2[ \t]*=[ \t]*//p" "fuzz/$1.options" 2>/dev/null | head -n 1
-}
-
-# The value of libFuzzer's final statistic $2 in log $1.
-stat() {
-    sed -n "s/^stat::$2:[ \t]*//p" "$1" | tail -n 1
-}
-
 # (The for list is expanded once, so reusing "$@" for the flags is safe.)
 for n in "$@"; do
     work=$build/fuzz-corpus/$n
