@@ -10,9 +10,9 @@
  * image closes, reopens and checks clean.  Check either runs to the end or
  * stops on a configured limit or on the memory file's size limit; a repair
  * refused over its budget (REPAIR_BUDGET, below GROWTH) changes no byte;
- * built with FUZZ_PARTIAL_REPAIR=1, odd-sized inputs get a budget above
- * GROWTH and a repair that fills the file part-way must leave no more
- * corruptions than it found (a known defect breaks it today).
+ * odd-sized inputs get a budget above GROWTH instead, and a repair that
+ * fills the file part-way must leave no more corruptions in it than it
+ * found (CHK-5's note on repair's budget).
  *
  * Input: the image file.  It is opened with QED_OPEN_NO_CHECK (as check -r
  * does) and QED_OPEN_NO_BACKING: only this image's clusters are compared.
@@ -224,15 +224,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc, reopen = 0;
 
     fuzz_limits(&lim);
-    /* A budget below GROWTH: a large repair is refused up front.  A budget
-     * above it (the file filling part-way, check_partial_repair) finds a
-     * known defect within seconds (corpus/known-defects/README.md); set
-     * FUZZ_PARTIAL_REPAIR=1 at build time to fuzz that path. */
-#ifndef FUZZ_PARTIAL_REPAIR
-#define FUZZ_PARTIAL_REPAIR 0
-#endif
-    lim.max_repair_bytes = FUZZ_PARTIAL_REPAIR && size % 2 ? 2 * (uint64_t)GROWTH
-                                                           : REPAIR_BUDGET;
+    /* Even sizes: a budget below GROWTH, so a large repair is refused up
+     * front.  Odd sizes: one above it, so a large repair fills the file
+     * part-way (check_partial_repair). */
+    lim.max_repair_bytes = size % 2 ? 2 * (uint64_t)GROWTH : REPAIR_BUDGET;
     opts.limits = &lim;
     if (!rs || !buf || size > MAX_INPUT ||
         fuzz_io_fixed_new(file_buf, size + GROWTH, data, size, &io) != QED_OK)

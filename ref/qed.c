@@ -50,8 +50,10 @@
  *   WR-11 Changing the backing file rewrites header and name in one write,
  *         then flushes.                             -> write_rebase()
  *   CHK-5 Repair writes its copies before the entries that point to them,
- *         and its L2 tables before the L1 table, with a flush between.
- *                                                   -> write_repairs()
+ *         and its L2 tables before the L1 table, with a flush between;
+ *         invalid entries are reset, written and flushed before the
+ *         first copy grows the file.                -> write_repairs(),
+ *                                                      check_and_repair()
  *
  * SESSION STATES.  A session runs from a read-write open to its close.
  * img->state (enum session_state) says what the session has done to the
@@ -1647,8 +1649,34 @@ int qed_close(qed_image *img)
  * they pass the budget (CHK-5's note on repair's budget).
  */
 
-/* The internal repair bit of a planning walk (see above). */
+/* The internal repair bits: a planning walk (see above), and a walk that
+ * resets invalid entries only, leaving duplicates as they are (the first
+ * of two repairing walks, check_and_repair). */
 #define REPAIR_PLAN (1u << 8)
+#define REPAIR_INVALID_ONLY (1u << 9)
+
+/* What one walk found beyond the counts it reports: the corruptions it
+ * counted split into invalid entries (CHK-2, CHK-3) and duplicates
+ * (CHK-1), and the first error that made an L2 table unreadable (QED_OK
+ * if none). */
+typedef struct walk_found {
+    uint64_t invalid, duplicates;
+    int read_error;
+} walk_found;
+
+/* The entries a REPAIR_INVALID_ONLY walk reset: where each lies in the
+ * file and what it held (host order), sorted by offset once that walk's
+ * writes are done.  The second repairing walk puts them back into every
+ * copy it takes of bytes that held them, so that the copy holds what its
+ * reference saw in the damaged image (CHK-6). */
+typedef struct entry_reset {
+    uint64_t off, old;
+} entry_reset;
+
+typedef struct reset_list {
+    entry_reset *r;
+    size_t n, cap;
+} reset_list;
 
 typedef struct table_fix {
     uint64_t l1_idx;      /* table: the one L1 entry idx points at */
@@ -1669,9 +1697,12 @@ typedef struct check_state {
     table_fix *fixes;     /* pass 2 repairs, in L1 order */
     size_t nfixes, fixes_cap;
     int l1_changed;
-    int read_error;       /* the first error reading an L2 table, or QED_OK */
     int relocated;        /* repair appended clusters */
     int plan;             /* a planning walk: writes nothing, changes no entry */
+    int invalid_only;     /* REPAIR_INVALID_ONLY: duplicates are only counted */
+    reset_list *resets;   /* invalid_only: records its resets; a second
+                             repairing walk: undoes them in its copies */
+    walk_found found;
     uint64_t budget;      /* planning: the most bytes the copies may take */
     uint64_t last_data;   /* for fragmentation */
     uint8_t *bounce;      /* copy_clusters' buffer, kept for the walk */
@@ -1719,7 +1750,26 @@ static uint8_t *bounce_buffer(check_state *chk, size_t len)
     return p;
 }
 
-/* CHK-5: copy n clusters at src to fresh clusters at the end of the file. */
+/* Put back, into buf holding the k bytes at file offset off, the old
+ * value of every entry the first repairing walk reset there (an entry is
+ * 8 bytes at an 8-aligned offset, and off and k are multiples of 8). */
+static void undo_resets(const reset_list *rl, uint64_t off, uint8_t *buf, size_t k)
+{
+    size_t lo = 0, hi = rl ? rl->n : 0;
+
+    while (lo < hi) {                             /* first r[i].off >= off */
+        size_t mid = lo + (hi - lo) / 2;
+        if (rl->r[mid].off < off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; rl && lo < rl->n && rl->r[lo].off - off < k; lo++)
+        put_le64(buf + (rl->r[lo].off - off), rl->r[lo].old);
+}
+
+/* CHK-5: copy n clusters at src to fresh clusters at the end of the file,
+ * as they were before the first repairing walk's resets (CHK-6). */
 static int copy_clusters(check_state *chk, uint64_t src, uint64_t n, uint64_t *dst)
 {
     qed_image *img = chk->img;
@@ -1730,6 +1780,7 @@ static int copy_clusters(check_state *chk, uint64_t src, uint64_t n, uint64_t *d
     while (ret == QED_OK && done < bytes) {
         size_t k = (size_t)MIN(bytes - done, (uint64_t)COPY_CHUNK);
         ret = img->io->read(img->io, src + done, buf, k);
+        undo_resets(chk->resets, src + done, buf, k);
         if (ret == QED_OK)
             ret = img->io->write(img->io, *dst + done, buf, k);
         done += k;
@@ -1750,17 +1801,43 @@ static int charge_copy(check_state *chk, uint64_t n)
     return chk->plan && *total > chk->budget ? QED_ERR_REPAIR_BUDGET : QED_OK;
 }
 
-/* Count and, with repair, compute the fix for one bad entry: invalid
- * entries become 0, duplicates get a copy of their n clusters (CHK-2,
- * CHK-5).  *entry is left alone without repair, and when planning, which
- * only charges the copy. */
-static int fix_entry(check_state *chk, uint64_t *entry, int duplicate, uint64_t n)
+/* Record that the entry at file offset off, holding old, is reset. */
+static int record_reset(check_state *chk, uint64_t off, uint64_t old)
+{
+    reset_list *rl = chk->resets;
+
+    if (rl->n == rl->cap) {
+        size_t cap = rl->cap ? rl->cap * 2 : 64;
+        entry_reset *r = cap > SIZE_MAX / sizeof(*r) ? NULL
+                                                     : realloc(rl->r, cap * sizeof(*r));
+        if (!r)
+            return QED_ERR_NOMEM;
+        rl->r = r;
+        rl->cap = cap;
+    }
+    rl->r[rl->n++] = (entry_reset){ off, old };
+    return QED_OK;
+}
+
+/* Count and, with repair, compute the fix for one bad entry, which lies
+ * at file offset off: invalid entries become 0, duplicates get a copy of
+ * their n clusters (CHK-2, CHK-5).  *entry is left alone without repair,
+ * when planning (which only charges the copy) and for a duplicate in an
+ * invalid-only walk; that walk records each entry it resets. */
+static int fix_entry(check_state *chk, uint64_t *entry, uint64_t off,
+                     int duplicate, uint64_t n)
 {
     int ret;
 
     chk->res->corruptions++;
+    if (duplicate)
+        chk->found.duplicates++;
+    else
+        chk->found.invalid++;
     if (!(chk->repair & QED_REPAIR_CORRUPT) && !chk->plan)
         return QED_OK;
+    if (duplicate && chk->invalid_only)
+        return QED_OK;                            /* the second walk's */
     ret = duplicate ? charge_copy(chk, n) : QED_OK;
     if (ret != QED_OK || chk->plan)
         return ret;
@@ -1768,8 +1845,9 @@ static int fix_entry(check_state *chk, uint64_t *entry, int duplicate, uint64_t 
     if (ret != QED_OK)
         return ret;
     if (!duplicate) {
+        ret = chk->invalid_only ? record_reset(chk, off, *entry) : QED_OK;
         *entry = 0;                               /* invalid -> unallocated */
-        return QED_OK;
+        return ret;
     }
     return copy_clusters(chk, *entry, n, entry);  /* CHK-6 */
 }
@@ -1797,7 +1875,8 @@ static int check_l1(check_state *chk)
             }
             dup = 1;                              /* CHK-1: not walked */
         }
-        ret = fix_entry(chk, &img->l1[i], dup, img->h.table_size);  /* CHK-3 */
+        ret = fix_entry(chk, &img->l1[i], img->h.l1_table_offset + 8 * i, dup,
+                        img->h.table_size);                         /* CHK-3 */
         chk->l1_changed |= img->l1[i] != e;
         chk->walk[i] = dup && (img->l1[i] != e || chk->plan);  /* repair: walk
                                        the copy; planning: what it copies */
@@ -1849,7 +1928,7 @@ static int check_data_entry(check_state *chk, uint64_t l1_idx, uint64_t l2_idx,
             return QED_OK;
         dup = 1;                                  /* CHK-1 */
     }
-    ret = fix_entry(chk, &fixed, dup, 1);          /* CHK-2 */
+    ret = fix_entry(chk, &fixed, chk->img->l1[l1_idx] + 8 * l2_idx, dup, 1);  /* CHK-2 */
     if (ret != QED_OK || fixed == e)
         return ret;
     if (dup)
@@ -1914,8 +1993,8 @@ static int check_l2(check_state *chk, uint64_t idx, uint64_t *table)
 
     if (ret != QED_OK) {
         chk->res->check_errors++;
-        if (chk->read_error == QED_OK)
-            chk->read_error = ret;
+        if (chk->found.read_error == QED_OK)
+            chk->found.read_error = ret;
         return QED_OK;                            /* keep checking */
     }
     return check_l2_entries(chk, idx, (const uint8_t *)table);
@@ -2114,8 +2193,9 @@ static int check_init(check_state *chk, qed_image *img, unsigned repair,
                       qed_check_result *res)
 {
     chk->img = img;
-    chk->repair = repair & ~REPAIR_PLAN;
+    chk->repair = repair & ~(REPAIR_PLAN | REPAIR_INVALID_ONLY);
     chk->plan = (repair & REPAIR_PLAN) != 0;
+    chk->invalid_only = (repair & REPAIR_INVALID_ONLY) != 0;
     chk->res = res;
     chk->file_len = img->alloc_end;
     chk->budget = repair_budget(img, img->alloc_end);
@@ -2128,14 +2208,15 @@ static int check_init(check_state *chk, qed_image *img, unsigned repair,
 }
 
 /* One walk over the image (see above), repairing what repair asks for;
- * res receives this walk's own findings, *read_error the first error that
- * made an L2 table unreadable (QED_OK if none).  The walk's table buffer
- * is the L2 cache's (emptied first: nothing reads through the cache
- * during a walk). */
+ * res receives this walk's own counts, *found the rest of its findings;
+ * resets (NULL for a walk that neither resets first nor copies after) is
+ * the list of check_state.resets.  The walk's table buffer is the L2
+ * cache's (emptied first: nothing reads through the cache during a
+ * walk). */
 static int check_walk(qed_image *img, unsigned repair, qed_check_result *res,
-                      int *read_error)
+                      walk_found *found, reset_list *resets)
 {
-    check_state chk = { 0 };
+    check_state chk = { .resets = resets };
     uint64_t *table = img->l2;
     int ret;
 
@@ -2150,7 +2231,7 @@ static int check_walk(qed_image *img, unsigned repair, qed_check_result *res,
         ret = write_repairs(&chk, table);         /* never from a walk that
                                                      missed a table (CHK-5) */
     img->l2_offset = 0;                           /* cache may be stale */
-    *read_error = chk.read_error;
+    *found = chk.found;
     free(chk.used);
     free(chk.walk);
     free(chk.fixes);
@@ -2177,47 +2258,92 @@ static void adopt_repair(qed_check_result *res, const qed_check_result *fixed,
 }
 
 /* Before the first write of a corruption repair of an image with
- * corruptions, the planning walk: res->repair_bytes and repair_budget say
- * what the copies would take and may; QED_ERR_REPAIR_BUDGET when over. */
-static int plan_repair(qed_image *img, unsigned repair, qed_check_result *res)
+ * duplicates (the only corruptions that cost copies), the planning walk:
+ * res->repair_bytes and res->repair_budget say what the copies would take
+ * and may; QED_ERR_REPAIR_BUDGET when over. */
+static int plan_repair(qed_image *img, unsigned repair, const walk_found *found,
+                       qed_check_result *res)
 {
     qed_check_result plan;
-    int read_error = QED_OK, ret;
+    walk_found planned;
+    int ret;
 
     if (!(repair & QED_REPAIR_CORRUPT) || !res->corruptions)
         return QED_OK;
-    ret = check_walk(img, REPAIR_PLAN, &plan, &read_error);
-    res->repair_bytes = plan.repair_bytes;
     res->repair_budget = repair_budget(img, img->alloc_end);
+    if (!found->duplicates)
+        return QED_OK;                            /* nothing to copy */
+    ret = check_walk(img, REPAIR_PLAN, &plan, &planned, NULL);
+    res->repair_bytes = plan.repair_bytes;
     if (ret == QED_OK && plan.check_errors)
-        ret = read_error;
+        ret = planned.read_error;
     return ret;
 }
 
-/* The walks of qed_check: the counts, and when repair != 0 the plan and a
- * repairing walk; corruption repair ends by clearing NEED_CHECK (the last
- * step of WR-5).  A table that cannot be read is counted in check_errors;
- * it stops a repair, whose result is then that error. */
+/* One repairing walk: its status, a table it could not read included;
+ * *fixed receives its own counts (resets: as for check_walk). */
+static int repair_walk(qed_image *img, unsigned repair, qed_check_result *fixed,
+                       reset_list *resets)
+{
+    walk_found found;
+    int ret = check_walk(img, repair, fixed, &found, resets);
+
+    return ret == QED_OK && fixed->check_errors ? found.read_error : ret;
+}
+
+static int compare_reset(const void *a, const void *b)
+{
+    uint64_t x = ((const entry_reset *)a)->off, y = ((const entry_reset *)b)->off;
+
+    return (x > y) - (x < y);
+}
+
+/* The first of two repairing walks (see check_and_repair): reset the
+ * invalid entries, write and flush them, and leave in *rl where they were
+ * and what they held, sorted by offset. */
+static int reset_invalid_entries(qed_image *img, reset_list *rl)
+{
+    qed_check_result fixed;
+    int ret = repair_walk(img, QED_REPAIR_CORRUPT | REPAIR_INVALID_ONLY, &fixed, rl);
+
+    if (rl->n > 1)
+        qsort(rl->r, rl->n, sizeof(rl->r[0]), compare_reset);
+    return ret;
+}
+
+/* The walks of qed_check: the counts, and when repair != 0 the plan and
+ * the repairing walks; corruption repair ends by clearing NEED_CHECK (the
+ * last step of WR-5).  A table that cannot be read is counted in
+ * check_errors; it stops a repair, whose result is then that error.
+ * When there are both invalid entries and duplicates, a first repairing
+ * walk resets the invalid entries, writes and flushes them, before the
+ * second makes any copy: an entry pointing past the end of the file would
+ * otherwise point into a copy once the file has grown, and a repair that
+ * failed or crashed after its first copy would have added corruptions
+ * (CHK-5). */
 static int check_and_repair(qed_image *img, unsigned repair,
                             qed_check_result *res)
 {
     qed_check_result fixed;
-    int read_error = QED_OK;
-    int ret = check_walk(img, QED_REPAIR_NONE, res, &read_error);
+    walk_found found;
+    reset_list resets = { 0 };
+    int ret = check_walk(img, QED_REPAIR_NONE, res, &found, NULL);
 
     if (ret == QED_OK && repair && res->check_errors)
-        ret = read_error;
+        ret = found.read_error;
     if (ret == QED_OK && needs_repair(res, repair))
-        ret = plan_repair(img, repair, res);      /* CHK-5: the budget */
+        ret = plan_repair(img, repair, &found, res);   /* CHK-5: the budget */
+    if (ret == QED_OK && (repair & QED_REPAIR_CORRUPT) && found.invalid &&
+        found.duplicates)
+        ret = reset_invalid_entries(img, &resets);
     if (ret == QED_OK && needs_repair(res, repair)) {
-        ret = check_walk(img, repair, &fixed, &read_error);
-        if (ret == QED_OK && fixed.check_errors)
-            ret = read_error;
+        ret = repair_walk(img, repair, &fixed, &resets);
         if (ret == QED_OK)
             adopt_repair(res, &fixed, repair);
     }
     if (ret == QED_OK && (repair & QED_REPAIR_CORRUPT))
         ret = clear_need_check(img);
+    free(resets.r);
     return ret;
 }
 

@@ -565,9 +565,17 @@ static void test_repair_budget_on_open(void)
  * again (a duplicate: its copy is walked), entry 3 breaks TBL-2; A maps
  * logical clusters 0..3, its entry 4 repeats entry 0's cluster, 5 breaks
  * TBL-2, 6 TBL-6; B's entry 0 repeats A's entry 1, its entry 1 is its
- * own; a leaked cluster in the middle and one at the end.  6 corruptions;
- * the repair copies 8 clusters: A's copy, A's entry 4, B's entry 0, and
+ * own, its entry 2 names table A as data (whose copy must hold A's bytes
+ * as found, entry 7 included, although repair resets that entry in A
+ * before it copies: CHK-6); a leaked cluster in the middle and one at
+ * the end.  L1 entry 4
+ * and A's entry 7 point just past the end of the file, where the
+ * repair's first two copies land (TBL-4, TBL-6): a repair that grew the
+ * file before resetting them would turn them into a table and a data
+ * cluster holding copies.  9 corruptions (NCORRUPT); the repair copies 9
+ * clusters (NCOPIES): A's copy, A's entry 4, B's entries 0 and 2, and
  * the copy's 5 entries that reach clusters owned already. */
+enum { NCORRUPT = 9, NCOPIES = 9 };
 static void mixed_image(rawimg *r)
 {
     uint64_t a, b, d[5];
@@ -590,14 +598,32 @@ static void mixed_image(rawimg *r)
     raw_set_l2(r, a, 6, (uint64_t)1 << 40);
     raw_set_l2(r, b, 0, d[1]);
     raw_set_l2(r, b, 1, d[4]);
+    raw_set_l2(r, b, 2, a);
     raw_add_cluster(r, 0xef);                     /* a leak at the end */
+    raw_set_l1(r, 4, r->len);                     /* the first copy's place */
+    raw_set_l2(r, a, 7, r->len + RCS);            /* the second copy's */
 }
 
 /* The logical clusters of mixed_image reached through valid entries
- * (CHK-6: they read the same after any repair, complete or not). */
+ * (CHK-6: they read the same after any repair, complete or not), but
+ * TABLE_AS_DATA_LC, B's entry 2: it reads table A's bytes, the same after
+ * a complete repair (its copy holds A as found), but a repair stopped
+ * part-way may have reset A's invalid entries already (spec section 8,
+ * the note on a repair that fails part-way). */
 static const uint64_t valid_lc[] = { 0, 1, 2, 3, 4, 512, 513,
                                      1024, 1025, 1026, 1027, 1028 };
 #define NVALID (sizeof(valid_lc) / sizeof(valid_lc[0]))
+#define TABLE_AS_DATA_LC 514u
+
+/* Read logical cluster lc of the image on io into out (read-only). */
+static void read_lc(qed_io *io, uint64_t lc, uint8_t out[RCS])
+{
+    qed_image *img = NULL;
+
+    CU_ASSERT_EQUAL_FATAL(open_img(io, 0, NULL, &img), QED_OK);
+    CU_ASSERT_EQUAL(qed_read(img, lc * RCS, out, RCS), QED_OK);
+    CU_ASSERT_EQUAL(qed_close(img), QED_OK);
+}
 
 /* Read the valid_lc clusters of the image on io into out (read-only). */
 static void read_valid(qed_io *io, uint8_t out[NVALID][RCS])
@@ -624,7 +650,7 @@ static int repair_with(qed_io *io, const qed_limits *lim, qed_check_result *res)
     return ret;
 }
 
-/* The plan is exact: the repair adds what it said (8 clusters), a budget
+/* The plan is exact: the repair adds what it said (NCOPIES clusters), a budget
  * of exactly that lets it run, one byte less refuses it untouched. */
 static void test_repair_budget_exact(void)
 {
@@ -637,19 +663,19 @@ static void test_repair_budget_exact(void)
 
     mixed_image(&r);
     qed_limits_default(&lim);
-    lim.max_repair_bytes = 8 * RCS - 1;
+    lim.max_repair_bytes = NCOPIES * RCS - 1;
     io = mem_io(r.buf, r.len);
     CU_ASSERT_EQUAL(repair_with(io, &lim, &res), QED_ERR_REPAIR_BUDGET);
-    CU_ASSERT_EQUAL(res.repair_bytes, 8 * RCS);
-    CU_ASSERT_EQUAL(res.repair_budget, 8 * RCS - 1);
+    CU_ASSERT_EQUAL(res.repair_bytes, NCOPIES * RCS);
+    CU_ASSERT_EQUAL(res.repair_budget, NCOPIES * RCS - 1);
     CU_ASSERT(holds(io, &r));
-    lim.max_repair_bytes = 8 * RCS;
+    lim.max_repair_bytes = NCOPIES * RCS;
     CU_ASSERT_EQUAL(repair_with(io, &lim, &res), QED_OK);
-    CU_ASSERT_EQUAL(res.corruptions, 6);
-    CU_ASSERT_EQUAL(res.corruptions_fixed, 6);
-    CU_ASSERT_EQUAL(res.repair_bytes, 8 * RCS);
+    CU_ASSERT_EQUAL(res.corruptions, NCORRUPT);
+    CU_ASSERT_EQUAL(res.corruptions_fixed, NCORRUPT);
+    CU_ASSERT_EQUAL(res.repair_bytes, NCOPIES * RCS);
     qed_io_mem_data(io, &data, &len);
-    CU_ASSERT_EQUAL(len, r.len + 8 * RCS);        /* copies, no truncation */
+    CU_ASSERT_EQUAL(len, r.len + NCOPIES * RCS);  /* copies, no truncation */
     qed_io_close(io);
     raw_free(&r);
 }
@@ -670,7 +696,7 @@ static uint64_t corruptions_of(qed_io *io)
 /* One run of the sweep: check -r all on a fresh copy of r whose call
  * fail_at fails with err (sticky or not); afterwards the image has at
  * most the corruptions it had, reads what its valid entries read, and a
- * new repair leaves none. */
+ * new repair leaves none and still reads the same. */
 static void repair_failing_at(const rawimg *r, uint64_t fail_at, int err,
                               int sticky, uint8_t want[NVALID][RCS])
 {
@@ -684,23 +710,29 @@ static void repair_failing_at(const rawimg *r, uint64_t fail_at, int err,
     repair_with(fault, NULL, &res);
     qed_io_close(fault);
     found = corruptions_of(mem);
-    if (found > 6)
-        printf("\n    call %llu failing (sticky %d): %llu corruptions after, 6 before ",
-               (unsigned long long)fail_at, sticky, (unsigned long long)found);
-    CU_ASSERT(found <= 6);
+    if (found > NCORRUPT)
+        printf("\n    call %llu failing (sticky %d): %llu corruptions after, %d before ",
+               (unsigned long long)fail_at, sticky, (unsigned long long)found,
+               NCORRUPT);
+    CU_ASSERT(found <= NCORRUPT);
     read_valid(mem, got);
     CU_ASSERT_EQUAL(memcmp(got, want, sizeof(got)), 0);
     CU_ASSERT_EQUAL(repair_with(mem, NULL, &res), QED_OK);
     CU_ASSERT_EQUAL(corruptions_of(mem), 0);
+    read_valid(mem, got);
+    CU_ASSERT_EQUAL(memcmp(got, want, sizeof(got)), 0);
     qed_io_close(mem);
 }
 
 /* A repair that fails part-way, at every call of it in turn (ENOSPC, and
  * EIO that stays), never leaves more corruptions than it found, nor
- * changes what a valid entry reads. */
+ * changes what a valid entry reads.  The complete repair (counting the
+ * calls) changes nothing a valid entry reads either, TABLE_AS_DATA_LC
+ * included. */
 static void test_repair_failure_sweep(void)
 {
-    static uint8_t want[NVALID][RCS];
+    static uint8_t want[NVALID][RCS], got[NVALID][RCS];
+    uint8_t table_before[RCS], table_after[RCS];
     rawimg r;
     qed_io *mem, *fault = NULL;
     qed_check_result res;
@@ -708,13 +740,20 @@ static void test_repair_failure_sweep(void)
 
     mixed_image(&r);
     mem = mem_io(r.buf, r.len);
-    CU_ASSERT_EQUAL(corruptions_of(mem), 6);
+    CU_ASSERT_EQUAL(corruptions_of(mem), NCORRUPT);
     read_valid(mem, want);
-    CU_ASSERT_EQUAL_FATAL(qed_io_fault_new(mem, 0, QED_ERR_NOSPC, 0, &fault),
-                          QED_OK);
+    read_lc(mem, TABLE_AS_DATA_LC, table_before);
+    CU_ASSERT_EQUAL_FATAL(qed_io_fault_new(io_borrow(mem), 0, QED_ERR_NOSPC, 0,
+                                           &fault), QED_OK);
     CU_ASSERT_EQUAL(repair_with(fault, NULL, &res), QED_OK);
     calls = qed_io_fault_calls(fault);
     qed_io_close(fault);
+    CU_ASSERT_EQUAL(corruptions_of(mem), 0);
+    read_valid(mem, got);
+    CU_ASSERT_EQUAL(memcmp(got, want, sizeof(got)), 0);
+    read_lc(mem, TABLE_AS_DATA_LC, table_after);
+    CU_ASSERT_EQUAL(memcmp(table_before, table_after, RCS), 0);   /* CHK-6 */
+    qed_io_close(mem);
     printf("[%llu calls x 2] ", (unsigned long long)calls);
     for (uint64_t k = 1; k <= calls; k++) {
         repair_failing_at(&r, k, QED_ERR_NOSPC, 0, want);
