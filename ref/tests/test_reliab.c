@@ -762,6 +762,63 @@ static void test_repair_failure_sweep(void)
     raw_free(&r);
 }
 
+/* The session of a repair that failed at call fail_at (once, ENOSPC):
+ * each valid_lc cluster it reads afterwards reads as before, or fails;
+ * it never returns other bytes.  1 if so, 0 if not, -1 if the call was
+ * not one of the repair's (the open failed, or the repair did not). */
+static int reads_after_failed_repair(const rawimg *r, uint64_t fail_at,
+                                     uint8_t want[NVALID][RCS])
+{
+    qed_open_opts o = { .flags = QED_OPEN_RDWR | QED_OPEN_NO_CHECK };
+    qed_io *mem = mem_io(r->buf, r->len), *fault = NULL;
+    qed_image *img = NULL;
+    qed_check_result res;
+    uint8_t got[RCS];
+    int same = -1;
+
+    CU_ASSERT_EQUAL_FATAL(qed_io_fault_new(mem, fail_at, QED_ERR_NOSPC, 0,
+                                           &fault), QED_OK);
+    if (qed_open(fault, &o, &img) == QED_OK &&
+        qed_check(img, QED_REPAIR_ALL, &res) != QED_OK) {
+        same = 1;
+        for (size_t i = 0; i < NVALID; i++)
+            if (qed_read(img, valid_lc[i] * RCS, got, RCS) == QED_OK &&
+                memcmp(got, want[i], RCS) != 0)
+                same = 0;
+    }
+    qed_close(img);
+    qed_io_close(fault);
+    return same;
+}
+
+/* After a repair fails part-way, the session's own reads are those of
+ * the image as found (or errors): its tables in memory are not left
+ * pointing at copies that may not have reached the file. */
+static void test_repair_failed_session_reads(void)
+{
+    static uint8_t want[NVALID][RCS];
+    rawimg r;
+    qed_io *mem;
+    int bad = 0, tried = 0, same;
+
+    mixed_image(&r);
+    mem = mem_io(r.buf, r.len);
+    read_valid(mem, want);
+    qed_io_close(mem);
+    for (uint64_t k = 1; k <= 80; k++) {
+        same = reads_after_failed_repair(&r, k, want);
+        tried += same >= 0;
+        if (same == 0) {
+            printf("\n    call %llu failing: the session reads other bytes ",
+                   (unsigned long long)k);
+            bad++;
+        }
+    }
+    CU_ASSERT(tried >= 30);                       /* the repair's calls */
+    CU_ASSERT_EQUAL(bad, 0);
+    raw_free(&r);
+}
+
 int suite_reliab(void)
 {
     static const test_case cases[] = {
@@ -778,6 +835,7 @@ int suite_reliab(void)
         { "repair budget: WR-5 on open refused too", test_repair_budget_on_open },
         { "repair budget: the plan is exact", test_repair_budget_exact },
         { "repair failing at every call: no new corruption", test_repair_failure_sweep },
+        { "repair failing: the session reads what it read", test_repair_failed_session_reads },
     };
     return ADD_SUITE("reliability", cases);
 }
