@@ -202,7 +202,7 @@ int crash_workload_ops(crash_workload *w, const char *letters)
 
 static const char ALPHABET[] = "AUXNZPF";
 static const char *const BACKING_NAMES[] = { "none", "raw", "qed" };
-static const char *const INITIAL_NAMES[] = { "fresh", "tables", "needcheck" };
+static const char *const INITIAL_NAMES[] = { "fresh", "tables", "needcheck", "needcheck-dup" };
 
 typedef struct geometry {
     uint32_t cs, ts;
@@ -252,7 +252,7 @@ static void workload_rules(const char *letters, int backing, int initial, sbuf *
     sb_printf(b, "\"WR-1\",\"WR-2\",\"WR-4\",\"WR-6\",\"WR-7\"");
     if (backing != CB_NONE)
         sb_printf(b, ",\"WR-3\"");
-    if (initial == CI_NEEDCHECK)
+    if (initial == CI_NEEDCHECK || initial == CI_NEEDCHECK_DUP)
         sb_printf(b, ",\"WR-5\",\"CHK-5\"");
     if (initial != CI_FRESH)
         sb_printf(b, ",\"WR-10\"");
@@ -305,7 +305,9 @@ static void emit_config(sbuf *b, size_t *count, const geometry *g, int backing, 
 }
 
 /* Sequences of three ops on the first geometry without a backing file and
- * with a raw one, on fresh images; two ops everywhere else. */
+ * with a raw one, on fresh images; two ops everywhere else; and on the
+ * needcheck-dup image, whose repair copies, one op on the 4 KiB
+ * geometries without a backing file. */
 char *crash_manifest_json(size_t *len, size_t *count)
 {
     sbuf b = { 0 };
@@ -318,6 +320,8 @@ char *crash_manifest_json(size_t *len, size_t *count)
             for (int in = CI_FRESH; in <= CI_NEEDCHECK; in++)
                 emit_config(&b, count, &GEOMETRIES[g], bk, in,
                             g == 0 && bk != CB_QED && in == CI_FRESH ? 3 : 2);
+    for (size_t g = 0; g < 2; g++)
+        emit_config(&b, count, &GEOMETRIES[g], CB_NONE, CI_NEEDCHECK_DUP, 1);
     sb_printf(&b, "]}],\"numberOfTests\":%zu}\n", *count);
     if (b.oom) {
         free(b.s);
@@ -349,7 +353,7 @@ int crash_workload_from_fields(crash_workload *w, const char *id, uint64_t clust
     w->table_size = (uint32_t)table_size;
     w->size = size;
     w->backing = name_index(backing, BACKING_NAMES, 3);
-    w->initial = name_index(initial, INITIAL_NAMES, 3);
+    w->initial = name_index(initial, INITIAL_NAMES, 4);
     if (w->backing < 0 || w->initial < 0 || !letters)
         return -1;
     return crash_workload_ops(w, letters);
@@ -436,11 +440,16 @@ static int write_initial_data(qed_image *img, const crash_workload *w)
 
 /* The state a crashed writer leaves: NEED_CHECK set and the L2 entry of
  * cluster 7 pointing past the end of the file (TBL-6), which the next
- * read-write open must repair (WR-5). */
+ * read-write open must repair (WR-5).  needcheck-dup adds a duplicate
+ * (cluster 8's entry names cluster 0's data, CHK-1), so the repair
+ * copies, and points cluster 7 just past the end, where that copy lands:
+ * a repair that made its copy before it reset cluster 7's entry would,
+ * crashed in between, leave cluster 7 reading the copy (CHK-5). */
 static void break_image(crash_buf *b, const crash_workload *w)
 {
     qed_header h;
     uint64_t l1, l2, bad;
+    int dup = w->initial == CI_NEEDCHECK_DUP;
 
     qed_header_decode(b->data, &h);
     h.features |= QED_F_NEED_CHECK;
@@ -451,9 +460,13 @@ static void break_image(crash_buf *b, const crash_workload *w)
     l2 = l1 + 7 * 8;
     if (l1 == 0 || l2 > b->len - 8)
         return;                                       /* no table: nothing to break */
-    bad = (b->len / w->cluster_size + 8) * w->cluster_size;
+    bad = (b->len / w->cluster_size + (dup ? 0 : 8)) * w->cluster_size;
+    if (dup && b->len % w->cluster_size)
+        bad += w->cluster_size;
     for (int i = 0; i < 8; i++)
         b->data[l2 + (unsigned)i] = (uint8_t)(bad >> (8 * i));
+    if (dup && l2 + 16 <= b->len)
+        memcpy(b->data + l2 + 8, b->data + l2 - 7 * 8, 8);   /* 8 := 0 */
 }
 
 /* The image: created, with data for "tables" and "needcheck". */
@@ -475,7 +488,7 @@ static int build_image(const crash_workload *w, crash_owned_disk *d, crash_buf *
         ret = write_initial_data(img, w);
     ret = ret == QED_OK ? qed_close(img) : (qed_close(img), ret);
     qed_io_close(io);
-    if (ret == QED_OK && w->initial == CI_NEEDCHECK)
+    if (ret == QED_OK && w->initial >= CI_NEEDCHECK)
         break_image(out, w);
     return ret;
 }

@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 enum crash_backing { CB_NONE, CB_RAW, CB_QED };
-enum crash_initial { CI_FRESH, CI_TABLES, CI_NEEDCHECK };
+enum crash_initial { CI_FRESH, CI_TABLES, CI_NEEDCHECK, CI_NEEDCHECK_DUP };
 
 #define CRASH_MAX_OPS 4
 
