@@ -51,8 +51,8 @@
  *         then flushes.                             -> write_rebase()
  *   CHK-5 Repair writes its copies before the entries that point to them,
  *         and its L2 tables before the L1 table, with a flush between;
- *         invalid entries are reset, written and flushed before the
- *         first copy grows the file.                -> write_repairs(),
+ *         entries past the end of the file are reset, written and
+ *         flushed before the first copy grows it.   -> write_repairs(),
  *                                                      check_and_repair()
  *
  * SESSION STATES.  A session runs from a read-write open to its close.
@@ -1630,8 +1630,8 @@ int qed_close(qed_image *img)
 
 /*
  * qed_check walks the image once to count what is wrong with it as found
- * (CHK-1..4), and, when asked to repair, walks it a second time to repair
- * it; the second walk's own counts are not reported, so a check and a
+ * (CHK-1..4), and, when asked to repair, walks it again to repair it; the
+ * repairing walks' own counts are not reported, so a check and a
  * repairing check always report the same counts.  One walk is:
  *   pass 1   L1 entries: validate, claim each L2 table's clusters; when
  *            repairing, a duplicate table is copied and the copy walked;
@@ -1646,25 +1646,34 @@ int qed_close(qed_image *img)
  * follows the repair's steps without writing (a duplicate L2 table's
  * copy is walked as the table it would copy, which holds the same
  * bytes), adding up the bytes its copies would take and stopping once
- * they pass the budget (CHK-5's note on repair's budget).
+ * they pass the budget (CHK-5's note on repair's budget).  When the image
+ * has both entries past the end of the file and duplicates, a first
+ * repairing walk resets the entries past the end, and writes and flushes
+ * them, before the copying walk grows the file (check_and_repair).
  */
 
 /* The internal repair bits: a planning walk (see above), and a walk that
- * resets invalid entries only, leaving duplicates as they are (the first
- * of two repairing walks, check_and_repair). */
+ * resets only the invalid entries that point past the end of the file,
+ * leaving the other corruptions as they are (the first of two repairing
+ * walks, check_and_repair). */
 #define REPAIR_PLAN (1u << 8)
-#define REPAIR_INVALID_ONLY (1u << 9)
+#define REPAIR_PAST_END_ONLY (1u << 9)
 
-/* What one walk found beyond the counts it reports: the corruptions it
- * counted split into invalid entries (CHK-2, CHK-3) and duplicates
- * (CHK-1), and the first error that made an L2 table unreadable (QED_OK
- * if none). */
+/* How an entry is bad: invalid for good (TBL-2, TBL-3, or naming the
+ * header), invalid because it points past the end of the file (TBL-4,
+ * TBL-6: a copy appended there would make it valid), or a duplicate
+ * reference (CHK-1). */
+enum bad_entry { BAD_INVALID, BAD_PAST_END, BAD_DUPLICATE };
+
+/* What one walk found beyond the counts it reports: of the corruptions it
+ * counted, the entries past the end of the file and the duplicates, and
+ * the first error that made an L2 table unreadable (QED_OK if none). */
 typedef struct walk_found {
-    uint64_t invalid, duplicates;
+    uint64_t past_end, duplicates;
     int read_error;
 } walk_found;
 
-/* The entries a REPAIR_INVALID_ONLY walk reset: where each lies in the
+/* The entries a REPAIR_PAST_END_ONLY walk reset: where each lies in the
  * file and what it held (host order), sorted by offset once that walk's
  * writes are done.  The second repairing walk puts them back into every
  * copy it takes of bytes that held them, so that the copy holds what its
@@ -1699,8 +1708,9 @@ typedef struct check_state {
     int l1_changed;
     int relocated;        /* repair appended clusters */
     int plan;             /* a planning walk: writes nothing, changes no entry */
-    int invalid_only;     /* REPAIR_INVALID_ONLY: duplicates are only counted */
-    reset_list *resets;   /* invalid_only: records its resets; a second
+    int past_end_only;    /* REPAIR_PAST_END_ONLY: other corruptions are
+                             only counted */
+    reset_list *resets;   /* past_end_only: records its resets; a second
                              repairing walk: undoes them in its copies */
     walk_found found;
     uint64_t budget;      /* planning: the most bytes the copies may take */
@@ -1819,24 +1829,32 @@ static int record_reset(check_state *chk, uint64_t off, uint64_t old)
     return QED_OK;
 }
 
+/* The kind of an invalid entry e, which its offset check refused with
+ * why (TBL-4, TBL-6 past the end of the file: BAD_PAST_END). */
+static enum bad_entry invalid_kind(const qed_header *h, uint64_t e, int why)
+{
+    return (why == QED_E_TABLE_RANGE || why == QED_E_DATA_RANGE) &&
+           e >= header_bytes(h) ? BAD_PAST_END : BAD_INVALID;
+}
+
 /* Count and, with repair, compute the fix for one bad entry, which lies
  * at file offset off: invalid entries become 0, duplicates get a copy of
  * their n clusters (CHK-2, CHK-5).  *entry is left alone without repair,
- * when planning (which only charges the copy) and for a duplicate in an
- * invalid-only walk; that walk records each entry it resets. */
+ * when planning (which only charges the copy) and in a past-end-only
+ * walk for any other kind; that walk records each entry it resets. */
 static int fix_entry(check_state *chk, uint64_t *entry, uint64_t off,
-                     int duplicate, uint64_t n)
+                     enum bad_entry kind, uint64_t n)
 {
-    int ret;
+    int duplicate = kind == BAD_DUPLICATE, ret;
 
     chk->res->corruptions++;
     if (duplicate)
         chk->found.duplicates++;
-    else
-        chk->found.invalid++;
+    else if (kind == BAD_PAST_END)
+        chk->found.past_end++;
     if (!(chk->repair & QED_REPAIR_CORRUPT) && !chk->plan)
         return QED_OK;
-    if (duplicate && chk->invalid_only)
+    if (chk->past_end_only && kind != BAD_PAST_END)
         return QED_OK;                            /* the second walk's */
     ret = duplicate ? charge_copy(chk, n) : QED_OK;
     if (ret != QED_OK || chk->plan)
@@ -1845,7 +1863,7 @@ static int fix_entry(check_state *chk, uint64_t *entry, uint64_t off,
     if (ret != QED_OK)
         return ret;
     if (!duplicate) {
-        ret = chk->invalid_only ? record_reset(chk, off, *entry) : QED_OK;
+        ret = chk->past_end_only ? record_reset(chk, off, *entry) : QED_OK;
         *entry = 0;                               /* invalid -> unallocated */
         return ret;
     }
@@ -1867,19 +1885,21 @@ static int check_l1(check_state *chk)
     for (uint64_t i = next_nonzero_entry(l1, 0, n); i < n && ret == QED_OK;
          i = next_nonzero_entry(l1, i + 1, n)) {
         uint64_t e = img->l1[i];
-        int dup = 0;
-        if (check_table_offset(&img->h, e, chk->file_len) == QED_OK) {  /* TBL-2/3/4 */
+        int why = check_table_offset(&img->h, e, chk->file_len);  /* TBL-2/3/4 */
+        enum bad_entry kind = invalid_kind(&img->h, e, why);
+        if (why == QED_OK) {
             if (claim_clusters(chk, e, img->h.table_size)) {
                 chk->walk[i] = 1;
                 continue;
             }
-            dup = 1;                              /* CHK-1: not walked */
+            kind = BAD_DUPLICATE;                 /* CHK-1: not walked */
         }
-        ret = fix_entry(chk, &img->l1[i], img->h.l1_table_offset + 8 * i, dup,
+        ret = fix_entry(chk, &img->l1[i], img->h.l1_table_offset + 8 * i, kind,
                         img->h.table_size);                         /* CHK-3 */
         chk->l1_changed |= img->l1[i] != e;
-        chk->walk[i] = dup && (img->l1[i] != e || chk->plan);  /* repair: walk
-                                       the copy; planning: what it copies */
+        chk->walk[i] = kind == BAD_DUPLICATE &&
+                       (img->l1[i] != e || chk->plan);  /* repair: walk the
+                                           copy; planning: what it copies */
     }
     return ret;
 }
@@ -1919,19 +1939,22 @@ static int check_data_entry(check_state *chk, uint64_t l1_idx, uint64_t l2_idx,
                             uint64_t e)
 {
     uint64_t fixed = e;
-    int ret, dup = 0;
+    int ret, why;
+    enum bad_entry kind;
 
     if (e == 0 || e == QED_ZERO_CLUSTER)
         return QED_OK;                            /* TBL-5, ZERO-1 */
-    if (check_data_offset(&chk->img->h, e, chk->file_len) == QED_OK) {  /* TBL-2/3/6 */
+    why = check_data_offset(&chk->img->h, e, chk->file_len);  /* TBL-2/3/6 */
+    kind = invalid_kind(&chk->img->h, e, why);
+    if (why == QED_OK) {
         if (claim_data(chk, e))
             return QED_OK;
-        dup = 1;                                  /* CHK-1 */
+        kind = BAD_DUPLICATE;                     /* CHK-1 */
     }
-    ret = fix_entry(chk, &fixed, chk->img->l1[l1_idx] + 8 * l2_idx, dup, 1);  /* CHK-2 */
+    ret = fix_entry(chk, &fixed, chk->img->l1[l1_idx] + 8 * l2_idx, kind, 1);  /* CHK-2 */
     if (ret != QED_OK || fixed == e)
         return ret;
-    if (dup)
+    if (kind == BAD_DUPLICATE)
         chk->res->allocated_clusters++;
     return add_fix(chk, l1_idx, l2_idx, fixed);
 }
@@ -2193,9 +2216,9 @@ static int check_init(check_state *chk, qed_image *img, unsigned repair,
                       qed_check_result *res)
 {
     chk->img = img;
-    chk->repair = repair & ~(REPAIR_PLAN | REPAIR_INVALID_ONLY);
+    chk->repair = repair & ~(REPAIR_PLAN | REPAIR_PAST_END_ONLY);
     chk->plan = (repair & REPAIR_PLAN) != 0;
-    chk->invalid_only = (repair & REPAIR_INVALID_ONLY) != 0;
+    chk->past_end_only = (repair & REPAIR_PAST_END_ONLY) != 0;
     chk->res = res;
     chk->file_len = img->alloc_end;
     chk->budget = repair_budget(img, img->alloc_end);
@@ -2299,12 +2322,12 @@ static int compare_reset(const void *a, const void *b)
 }
 
 /* The first of two repairing walks (see check_and_repair): reset the
- * invalid entries, write and flush them, and leave in *rl where they were
- * and what they held, sorted by offset. */
-static int reset_invalid_entries(qed_image *img, reset_list *rl)
+ * entries that point past the end of the file, write and flush them, and
+ * leave in *rl where they were and what they held, sorted by offset. */
+static int reset_past_end_entries(qed_image *img, reset_list *rl)
 {
     qed_check_result fixed;
-    int ret = repair_walk(img, QED_REPAIR_CORRUPT | REPAIR_INVALID_ONLY, &fixed, rl);
+    int ret = repair_walk(img, QED_REPAIR_CORRUPT | REPAIR_PAST_END_ONLY, &fixed, rl);
 
     if (rl->n > 1)
         qsort(rl->r, rl->n, sizeof(rl->r[0]), compare_reset);
@@ -2315,12 +2338,14 @@ static int reset_invalid_entries(qed_image *img, reset_list *rl)
  * the repairing walks; corruption repair ends by clearing NEED_CHECK (the
  * last step of WR-5).  A table that cannot be read is counted in
  * check_errors; it stops a repair, whose result is then that error.
- * When there are both invalid entries and duplicates, a first repairing
- * walk resets the invalid entries, writes and flushes them, before the
- * second makes any copy: an entry pointing past the end of the file would
- * otherwise point into a copy once the file has grown, and a repair that
- * failed or crashed after its first copy would have added corruptions
- * (CHK-5). */
+ * When there are both entries pointing past the end of the file and
+ * duplicates, a first repairing walk resets those entries, writes and
+ * flushes them, before the second makes any copy: they would otherwise
+ * point into a copy once the file has grown, and a repair that failed or
+ * crashed after its first copy would have added corruptions (CHK-5).
+ * The other invalid entries, which no growth makes valid, are the second
+ * walk's, so that a repair stopped part-way changes no more than it must
+ * (what a duplicate reference into the L1 table reads through it). */
 static int check_and_repair(qed_image *img, unsigned repair,
                             qed_check_result *res)
 {
@@ -2333,9 +2358,9 @@ static int check_and_repair(qed_image *img, unsigned repair,
         ret = found.read_error;
     if (ret == QED_OK && needs_repair(res, repair))
         ret = plan_repair(img, repair, &found, res);   /* CHK-5: the budget */
-    if (ret == QED_OK && (repair & QED_REPAIR_CORRUPT) && found.invalid &&
+    if (ret == QED_OK && (repair & QED_REPAIR_CORRUPT) && found.past_end &&
         found.duplicates)
-        ret = reset_invalid_entries(img, &resets);
+        ret = reset_past_end_entries(img, &resets);
     if (ret == QED_OK && needs_repair(res, repair)) {
         ret = repair_walk(img, repair, &fixed, &resets);
         if (ret == QED_OK)

@@ -36,7 +36,7 @@ muts = [
  ("repair-drops-duplicate", "CHK-5/CHK-6: repair drops a duplicate reference instead of copying it",
   "    if (!duplicate) {\n", "    if (1) {\n"),
  ("repair-copies-before-reset", "CHK-5: repair makes its copies before it resets the entries that point past the end of the file",
-  "        ret = reset_invalid_entries(img, &resets);\n", "        ret = QED_OK;\n"),
+  "        ret = reset_past_end_entries(img, &resets);\n", "        ret = QED_OK;\n"),
  ("leaks-not-counted", "CHK-4: leaked clusters are not counted",
   "            chk->res->leaks++;                    /* CHK-4 */\n", ""),
  ("duplicates-not-detected", "CHK-1: a cluster referenced twice is not reported",

@@ -819,6 +819,124 @@ static void test_repair_failed_session_reads(void)
     raw_free(&r);
 }
 
+/* An image whose L1 entry 1 names the L1 table itself (a duplicate, CHK-1)
+ * so its "L2 table" is the L1 table: L1 entry 2 holds 1, which breaks
+ * TBL-3 as an L1 entry but is a zero cluster as an L2 entry (ZERO-1), so
+ * logical cluster L1_AS_L2_LC reads zeros through valid entries (CHK-6).
+ * L1 entry 0's table maps one data cluster and has an entry just past the
+ * end of the file, so repair resets it before its first copy (CHK-5).
+ * A backing name is set: opened with QED_OPEN_NO_BACKING, an unallocated
+ * cluster fails to read (zeros would hide a reset entry 2). */
+#define L1_AS_L2_LC 514u
+static void l1_as_l2_image(rawimg *r)
+{
+    uint64_t t, d;
+
+    raw_init(r, RCS, 1, 4u << 20);
+    raw_set_backing(r, "b", 1);
+    t = raw_add_table(r);
+    d = raw_add_cluster(r, 0x33);
+    raw_set_l1(r, 0, t);
+    raw_set_l1(r, 1, r->l1);
+    raw_set_l1(r, 2, 1);
+    raw_set_l2(r, t, 0, d);
+    raw_set_l2(r, t, 1, r->len);                  /* the first copy's place */
+}
+
+/* check -r all on io opened with QED_OPEN_NO_BACKING: the status. */
+static int repair_no_backing(qed_io *io)
+{
+    qed_open_opts o = { .flags = QED_OPEN_RDWR | QED_OPEN_NO_CHECK |
+                                 QED_OPEN_NO_BACKING };
+    qed_check_result res;
+    qed_image *img = NULL;
+    int ret = qed_open(io, &o, &img);
+
+    if (ret == QED_OK)
+        ret = qed_check(img, QED_REPAIR_ALL, &res);
+    if (img && qed_close(img) != QED_OK && ret == QED_OK)
+        ret = QED_ERR_IO;
+    return ret;
+}
+
+/* The corruptions a read-only check (QED_OPEN_NO_BACKING) finds on io. */
+static uint64_t corruptions_no_backing(qed_io *io)
+{
+    qed_image *img = NULL;
+    qed_check_result res;
+
+    CU_ASSERT_EQUAL_FATAL(open_img(io, QED_OPEN_NO_BACKING, NULL, &img), QED_OK);
+    CU_ASSERT_EQUAL(qed_check(img, QED_REPAIR_NONE, &res), QED_OK);
+    CU_ASSERT_EQUAL(qed_close(img), QED_OK);
+    return res.corruptions;
+}
+
+/* Whether L1_AS_L2_LC of the image on io still reads zeros. */
+static int l1_as_l2_reads_zeros(qed_io *io)
+{
+    qed_image *img = NULL;
+    uint8_t buf[RCS];
+    int ret;
+
+    CU_ASSERT_EQUAL_FATAL(open_img(io, QED_OPEN_NO_BACKING, NULL, &img), QED_OK);
+    ret = qed_read(img, (uint64_t)L1_AS_L2_LC * RCS, buf, RCS);
+    CU_ASSERT_EQUAL(qed_close(img), QED_OK);
+    return ret == QED_OK && all_zero(buf, RCS);
+}
+
+/* A repair of l1_as_l2_image failing at call fail_at (err, sticky or
+ * not), then a complete one: L1_AS_L2_LC reads zeros after each. */
+static void l1_as_l2_failing_at(const rawimg *r, uint64_t fail_at, int err,
+                                int sticky)
+{
+    qed_io *mem = mem_io(r->buf, r->len), *fault = NULL;
+
+    CU_ASSERT_EQUAL_FATAL(qed_io_fault_new(io_borrow(mem), fail_at, err,
+                                           sticky, &fault), QED_OK);
+    repair_no_backing(fault);
+    qed_io_close(fault);
+    if (!l1_as_l2_reads_zeros(mem))
+        printf("\n    call %llu failing (sticky %d): logical cluster %u no "
+               "longer reads zeros ", (unsigned long long)fail_at, sticky,
+               L1_AS_L2_LC);
+    CU_ASSERT(l1_as_l2_reads_zeros(mem));
+    CU_ASSERT_EQUAL(repair_no_backing(mem), QED_OK);
+    CU_ASSERT_EQUAL(corruptions_no_backing(mem), 0);
+    CU_ASSERT(l1_as_l2_reads_zeros(mem));
+    qed_io_close(mem);
+}
+
+/* A repair that fails part-way resets, before its first copy, only the
+ * invalid entries a copy could make valid (past the end of the file): an
+ * L1 entry of 1 is left for the copying walk, which copies the L1 table as
+ * found first, so what a duplicate L1 entry naming the L1 table reads
+ * through it never changes, at whichever call the repair fails (CHK-5,
+ * CHK-6). */
+static void test_repair_failure_keeps_l1_as_l2(void)
+{
+    rawimg r;
+    qed_io *mem, *fault = NULL;
+    uint64_t calls;
+
+    l1_as_l2_image(&r);
+    mem = mem_io(r.buf, r.len);
+    CU_ASSERT_EQUAL(corruptions_no_backing(mem), 3);      /* L1 1 and 2, the table's 1 */
+    CU_ASSERT(l1_as_l2_reads_zeros(mem));
+    CU_ASSERT_EQUAL_FATAL(qed_io_fault_new(io_borrow(mem), 0, QED_ERR_NOSPC, 0,
+                                           &fault), QED_OK);
+    CU_ASSERT_EQUAL(repair_no_backing(fault), QED_OK);
+    calls = qed_io_fault_calls(fault);
+    qed_io_close(fault);
+    CU_ASSERT_EQUAL(corruptions_no_backing(mem), 0);
+    CU_ASSERT(l1_as_l2_reads_zeros(mem));
+    qed_io_close(mem);
+    for (uint64_t k = 1; k <= calls; k++) {
+        l1_as_l2_failing_at(&r, k, QED_ERR_NOSPC, 0);
+        l1_as_l2_failing_at(&r, k, QED_ERR_IO, 1);
+    }
+    raw_free(&r);
+}
+
 int suite_reliab(void)
 {
     static const test_case cases[] = {
@@ -836,6 +954,7 @@ int suite_reliab(void)
         { "repair budget: the plan is exact", test_repair_budget_exact },
         { "repair failing at every call: no new corruption", test_repair_failure_sweep },
         { "repair failing: the session reads what it read", test_repair_failed_session_reads },
+        { "repair failing at every call: L1 table read as L2", test_repair_failure_keeps_l1_as_l2 },
     };
     return ADD_SUITE("reliability", cases);
 }
