@@ -23,6 +23,7 @@
 
 enum { CHUNK_BYTES = 2 * 1024 * 1024 };    /* read/compare granularity */
 enum { RAW_ZERO_BLOCK = 4096 };            /* sparse raw output granularity */
+enum { CHUNK_ALIGN = 4096 };               /* alignment of the chunk buffers */
 
 enum { OPT_FORMAT = 1, OPT_OUT_FORMAT, OPT_OPTIONS, OPT_PROGRESS, OPT_QUIET,
        OPT_FORMAT2, OPT_FORCE_SHARE };
@@ -166,6 +167,16 @@ static int source_run(qt_source *s, uint64_t off, uint64_t *end)
     }
     *end = s->run_end;
     return s->run_zero;
+}
+
+/* A chunk buffer of CHUNK_BYTES, page-aligned, or NULL; free() it.
+ * glibc's malloc puts a block this large 16 bytes past a page boundary,
+ * and the kernel's copies into and out of such a buffer (pread, pwrite)
+ * ran 4-5 times slower here (AMD EPYC) than with one aligned to 64 bytes
+ * or more: a third of convert's CPU time, two thirds of compare's. */
+static uint8_t *alloc_chunk(void)
+{
+    return aligned_alloc(CHUNK_ALIGN, CHUNK_BYTES);
 }
 
 /* 1 if all len bytes of buf are zero. */
@@ -426,7 +437,7 @@ int qt_cmd_convert(int argc, char **argv)
         source_close(&src);
         return QT_EXIT_FAIL;
     }
-    buf = malloc(CHUNK_BYTES);
+    buf = alloc_chunk();
     if (!buf) {
         qt_err_status("convert", QED_ERR_NOMEM);
         source_close(&src);
@@ -546,7 +557,7 @@ static int compare_tail(qt_source *s, uint64_t from, uint8_t *buf, int quiet)
 static int compare_sources(qt_source *s1, qt_source *s2, int quiet)
 {
     uint64_t common = s1->size < s2->size ? s1->size : s2->size;
-    uint8_t *b1 = malloc(CHUNK_BYTES), *b2 = malloc(CHUNK_BYTES);
+    uint8_t *b1 = alloc_chunk(), *b2 = alloc_chunk();
     int r = (b1 && b2) ? CMP_SAME : CMP_ERROR;
 
     if (r == CMP_ERROR)
