@@ -194,6 +194,7 @@ typedef struct qt_sink {
     qed_io *io;
     qed_image *img;     /* NULL: raw output */
     size_t zero_block;  /* runs of all-zero blocks this big are skipped */
+    uint64_t started;   /* QED: writeback started up to here (sink_write) */
 } qt_sink;
 
 /* Create a sparse raw file of size bytes (the file is open already). */
@@ -224,24 +225,51 @@ static int sink_create_qed(qt_sink *k, qed_create_opts *co, uint64_t size)
     return rc;
 }
 
-/* Write buf (len bytes at off) to the sink.  A raw file's writeback is
- * started at once (sync_file_range, no wait), so that it overlaps the
- * reads still to come instead of all waiting for the final flush. */
+/* Start the writeback of the file's bytes [off, off + len) without
+ * waiting (sync_file_range: no flush, no durability, no ordering; the
+ * flushes that the rules need are still issued where they are).  Where it
+ * is missing or fails, nothing happens: the next flush writes them. */
+static void start_writeback(qt_sink *k, uint64_t off, uint64_t len)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+    int fd = qed_io_posix_fd(k->io);
+
+    if (fd >= 0 && len > 0 && off <= (uint64_t)INT64_MAX &&
+        len <= (uint64_t)INT64_MAX - off)
+        (void)sync_file_range(fd, (off_t)off, (off_t)len,
+                              SYNC_FILE_RANGE_WRITE);
+#else
+    (void)k;
+    (void)off;
+    (void)len;
+#endif
+}
+
+/* Write buf (len bytes at off) to the sink, and start the writeback of
+ * what it wrote, so that the disk works while the reads still to come
+ * run instead of all waiting for the next flush: in a raw file the range
+ * itself; in a QED image the clusters the write appended (WR-6: new
+ * clusters are taken from the end of the file, so they lie between the
+ * previous end and the new one; rewritten table entries are left to the
+ * flush that follows). */
 static int sink_write(qt_sink *k, uint64_t off, const uint8_t *buf,
                       size_t len)
 {
-    int rc, fd;
+    uint64_t end;
+    int rc;
 
-    if (k->img)
-        return qed_write(k->img, off, buf, len);
-    rc = k->io->write(k->io, off, buf, len);
-#ifdef SYNC_FILE_RANGE_WRITE
-    fd = qed_io_posix_fd(k->io);
-    if (rc == QED_OK && fd >= 0)
-        (void)sync_file_range(fd, (off_t)off, (off_t)len, SYNC_FILE_RANGE_WRITE);
-#else
-    (void)fd;
-#endif
+    if (!k->img) {
+        rc = k->io->write(k->io, off, buf, len);
+        if (rc == QED_OK)
+            start_writeback(k, off, len);
+        return rc;
+    }
+    rc = qed_write(k->img, off, buf, len);
+    if (rc == QED_OK && k->io->length(k->io, &end) == QED_OK &&
+        end > k->started) {
+        start_writeback(k, k->started, end - k->started);
+        k->started = end;
+    }
     return rc;
 }
 
