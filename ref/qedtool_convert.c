@@ -302,11 +302,14 @@ static int sink_write_sparse(qt_sink *k, uint64_t off, const uint8_t *buf,
     return rc;
 }
 
-/* Finish the sink: close the image (WR-4) and flush the file. */
+/* Finish the sink: close the image (its close flushes what the session
+ * wrote, WR-4; qed_create flushed an image never written) or flush the
+ * raw file (its data and its length).  A QED sink that failed to open
+ * gets the raw flush, harmlessly. */
 static int sink_close(qt_sink *k)
 {
     int rc = k->img ? qed_close(k->img) : QED_OK;
-    int rc2 = k->io ? k->io->flush(k->io) : QED_OK;
+    int rc2 = k->io && !k->img ? k->io->flush(k->io) : QED_OK;
 
     qed_io_close(k->io);
     k->img = NULL;
