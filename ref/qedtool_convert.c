@@ -23,6 +23,7 @@
 
 enum { CHUNK_BYTES = 2 * 1024 * 1024 };    /* read/compare granularity */
 enum { RAW_ZERO_BLOCK = 4096 };            /* sparse raw output granularity */
+enum { CHUNK_ALIGN = 4096 };               /* alignment of the chunk buffers */
 
 enum { OPT_FORMAT = 1, OPT_OUT_FORMAT, OPT_OPTIONS, OPT_PROGRESS, OPT_QUIET,
        OPT_FORMAT2, OPT_FORCE_SHARE };
@@ -168,6 +169,16 @@ static int source_run(qt_source *s, uint64_t off, uint64_t *end)
     return s->run_zero;
 }
 
+/* A chunk buffer of CHUNK_BYTES, page-aligned, or NULL; free() it.
+ * glibc's malloc puts a block this large 16 bytes past a page boundary,
+ * and the kernel's copies into and out of such a buffer (pread, pwrite)
+ * ran 4-5 times slower here (AMD EPYC) than with one aligned to 64 bytes
+ * or more: a third of convert's CPU time, two thirds of compare's. */
+static uint8_t *alloc_chunk(void)
+{
+    return aligned_alloc(CHUNK_ALIGN, CHUNK_BYTES);
+}
+
 /* 1 if all len bytes of buf are zero. */
 static int is_zero(const uint8_t *buf, size_t len)
 {
@@ -183,6 +194,7 @@ typedef struct qt_sink {
     qed_io *io;
     qed_image *img;     /* NULL: raw output */
     size_t zero_block;  /* runs of all-zero blocks this big are skipped */
+    uint64_t started;   /* QED: writeback started up to here (sink_write) */
 } qt_sink;
 
 /* Create a sparse raw file of size bytes (the file is open already). */
@@ -213,24 +225,51 @@ static int sink_create_qed(qt_sink *k, qed_create_opts *co, uint64_t size)
     return rc;
 }
 
-/* Write buf (len bytes at off) to the sink.  A raw file's writeback is
- * started at once (sync_file_range, no wait), so that it overlaps the
- * reads still to come instead of all waiting for the final flush. */
+/* Start the writeback of the file's bytes [off, off + len) without
+ * waiting (sync_file_range: no flush, no durability, no ordering; the
+ * flushes that the rules need are still issued where they are).  Where it
+ * is missing or fails, nothing happens: the next flush writes them. */
+static void start_writeback(qt_sink *k, uint64_t off, uint64_t len)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+    int fd = qed_io_posix_fd(k->io);
+
+    if (fd >= 0 && len > 0 && off <= (uint64_t)INT64_MAX &&
+        len <= (uint64_t)INT64_MAX - off)
+        (void)sync_file_range(fd, (off_t)off, (off_t)len,
+                              SYNC_FILE_RANGE_WRITE);
+#else
+    (void)k;
+    (void)off;
+    (void)len;
+#endif
+}
+
+/* Write buf (len bytes at off) to the sink, and start the writeback of
+ * what it wrote, so that the disk works while the reads still to come
+ * run instead of all waiting for the next flush: in a raw file the range
+ * itself; in a QED image the clusters the write appended (WR-6: new
+ * clusters are taken from the end of the file, so they lie between the
+ * previous end and the new one; rewritten table entries are left to the
+ * flush that follows). */
 static int sink_write(qt_sink *k, uint64_t off, const uint8_t *buf,
                       size_t len)
 {
-    int rc, fd;
+    uint64_t end;
+    int rc;
 
-    if (k->img)
-        return qed_write(k->img, off, buf, len);
-    rc = k->io->write(k->io, off, buf, len);
-#ifdef SYNC_FILE_RANGE_WRITE
-    fd = qed_io_posix_fd(k->io);
-    if (rc == QED_OK && fd >= 0)
-        (void)sync_file_range(fd, (off_t)off, (off_t)len, SYNC_FILE_RANGE_WRITE);
-#else
-    (void)fd;
-#endif
+    if (!k->img) {
+        rc = k->io->write(k->io, off, buf, len);
+        if (rc == QED_OK)
+            start_writeback(k, off, len);
+        return rc;
+    }
+    rc = qed_write(k->img, off, buf, len);
+    if (rc == QED_OK && k->io->length(k->io, &end) == QED_OK &&
+        end > k->started) {
+        start_writeback(k, k->started, end - k->started);
+        k->started = end;
+    }
     return rc;
 }
 
@@ -263,11 +302,14 @@ static int sink_write_sparse(qt_sink *k, uint64_t off, const uint8_t *buf,
     return rc;
 }
 
-/* Finish the sink: close the image (WR-4) and flush the file. */
+/* Finish the sink: close the image (its close flushes what the session
+ * wrote, WR-4; qed_create flushed an image never written) or flush the
+ * raw file (its data and its length).  A QED sink that failed to open
+ * gets the raw flush, harmlessly. */
 static int sink_close(qt_sink *k)
 {
     int rc = k->img ? qed_close(k->img) : QED_OK;
-    int rc2 = k->io ? k->io->flush(k->io) : QED_OK;
+    int rc2 = k->io && !k->img ? k->io->flush(k->io) : QED_OK;
 
     qed_io_close(k->io);
     k->img = NULL;
@@ -426,7 +468,7 @@ int qt_cmd_convert(int argc, char **argv)
         source_close(&src);
         return QT_EXIT_FAIL;
     }
-    buf = malloc(CHUNK_BYTES);
+    buf = alloc_chunk();
     if (!buf) {
         qt_err_status("convert", QED_ERR_NOMEM);
         source_close(&src);
@@ -546,7 +588,7 @@ static int compare_tail(qt_source *s, uint64_t from, uint8_t *buf, int quiet)
 static int compare_sources(qt_source *s1, qt_source *s2, int quiet)
 {
     uint64_t common = s1->size < s2->size ? s1->size : s2->size;
-    uint8_t *b1 = malloc(CHUNK_BYTES), *b2 = malloc(CHUNK_BYTES);
+    uint8_t *b1 = alloc_chunk(), *b2 = alloc_chunk();
     int r = (b1 && b2) ? CMP_SAME : CMP_ERROR;
 
     if (r == CMP_ERROR)
