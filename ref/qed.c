@@ -102,6 +102,7 @@
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define COPY_CHUNK (1u << 20)   /* bounce buffer for cluster copies */
+#define IO_ALIGN 4096u         /* alignment of table and copy buffers */
 #define CHECK_RUN_BYTES (1u << 20) /* check reads adjacent L2 tables this much at a time */
 
 /* ================================================================== */
@@ -548,10 +549,26 @@ static int read_table(qed_image *img, uint64_t offset, uint64_t *table)
     return ret;
 }
 
-/* Allocate one table's worth of entries (bounded by load_header). */
+/* A buffer of len bytes (len > 0) aligned to a page, for reads and
+ * writes of tables: the kernel copies into it several times faster than
+ * into one that malloc leaves 16 bytes past a page boundary (measured on
+ * check over 1024 tables); NULL if there is no memory.  free() frees it. */
+static void *alloc_io_buffer(size_t len)
+{
+    void *p = NULL;
+
+    return posix_memalign(&p, IO_ALIGN, len) == 0 ? p : NULL;
+}
+
+/* Allocate one table's worth of zero entries (bounded by load_header). */
 static uint64_t *alloc_table(const qed_image *img)
 {
-    return calloc((size_t)img->nentries, sizeof(uint64_t));
+    size_t len = (size_t)img->nentries * sizeof(uint64_t);
+    uint64_t *t = alloc_io_buffer(len);
+
+    if (t)
+        memset(t, 0, len);
+    return t;
 }
 
 /* Load the L1 table (HDR-8 has already placed it inside the file). */
@@ -1752,9 +1769,10 @@ static uint8_t *bounce_buffer(check_state *chk, size_t len)
 
     if (len <= chk->bounce_len)
         return chk->bounce;
-    p = realloc(chk->bounce, len);
+    p = alloc_io_buffer(len);                     /* its bytes are not kept */
     if (!p)
         return NULL;
+    free(chk->bounce);
     chk->bounce = p;
     chk->bounce_len = len;
     return p;
@@ -2086,9 +2104,10 @@ static int run_buffer(uint8_t **buf, uint64_t *cap, uint64_t n, uint64_t tb)
 
     if (n <= *cap)
         return 1;
-    p = realloc(*buf, (size_t)(n * tb));
+    p = alloc_io_buffer((size_t)(n * tb));        /* its bytes are not kept */
     if (!p)
         return 0;
+    free(*buf);
     *buf = p;
     *cap = n;
     return 1;
