@@ -175,27 +175,44 @@ const char *qed_rule_id(int status)
 /* 1. Layout and byte order (FILE-1..3)                               */
 /* ================================================================== */
 
+/* The little-endian accessors copy through a local array: one load or
+ * store of the whole value, with no loop and no pointer arithmetic for a
+ * sanitizer build to check and trace on every table entry. */
 static uint32_t get_le32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
+    uint8_t b[4];
+
+    memcpy(b, p, sizeof(b));
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+           (uint32_t)b[3] << 24;
 }
 
 static uint64_t get_le64(const uint8_t *p)
 {
-    return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+    uint8_t b[8];
+
+    memcpy(b, p, sizeof(b));
+    return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 |
+           (uint64_t)b[3] << 24 | (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 |
+           (uint64_t)b[6] << 48 | (uint64_t)b[7] << 56;
 }
 
 static void put_le32(uint8_t *p, uint32_t v)
 {
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
+    const uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+                           (uint8_t)(v >> 24) };
+
+    memcpy(p, b, sizeof(b));
 }
 
 static void put_le64(uint8_t *p, uint64_t v)
 {
-    put_le32(p, (uint32_t)v);
-    put_le32(p + 4, (uint32_t)(v >> 32));
+    const uint8_t b[8] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+                           (uint8_t)(v >> 24), (uint8_t)(v >> 32),
+                           (uint8_t)(v >> 40), (uint8_t)(v >> 48),
+                           (uint8_t)(v >> 56) };
+
+    memcpy(p, b, sizeof(b));
 }
 
 /* log2 of a power of two. */
