@@ -1767,22 +1767,36 @@ static uint8_t *bounce_buffer(check_state *chk, size_t len)
     return p;
 }
 
-/* Put back, into buf holding the k bytes at file offset off, the old
- * value of every entry the first repairing walk reset there (an entry is
- * 8 bytes at an 8-aligned offset, and off and k are multiples of 8). */
-static void undo_resets(const reset_list *rl, uint64_t off, uint8_t *buf, size_t k)
+/* The index of the first reset at file offset >= off (rl->n if none). */
+static size_t first_reset_from(const reset_list *rl, uint64_t off)
 {
-    size_t lo = 0, hi = rl ? rl->n : 0;
+    size_t lo = 0, hi = rl->n;
 
-    while (lo < hi) {                             /* first r[i].off >= off */
+    while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (rl->r[mid].off < off)
             lo = mid + 1;
         else
             hi = mid;
     }
-    for (; rl && lo < rl->n && rl->r[lo].off - off < k; lo++)
-        put_le64(buf + (rl->r[lo].off - off), rl->r[lo].old);
+    return lo;
+}
+
+/* Put back, into buf holding the k bytes at file offset off, the old
+ * value of every entry the first repairing walk reset there (an entry is
+ * 8 bytes at an 8-aligned offset, and off and k are multiples of 8).  The
+ * range is found by two binary searches, so that the loop that a copy of
+ * a much-reset table runs per entry does one comparison a step. */
+static void undo_resets(const reset_list *rl, uint64_t off, uint8_t *buf, size_t k)
+{
+    const entry_reset *r, *end;
+
+    if (!rl || rl->n == 0)
+        return;
+    r = rl->r + first_reset_from(rl, off);
+    end = rl->r + first_reset_from(rl, off > UINT64_MAX - k ? UINT64_MAX : off + k);
+    for (; r != end; r++)
+        put_le64(buf + (r->off - off), r->old);
 }
 
 /* CHK-5: copy n clusters at src to fresh clusters at the end of the file,
@@ -2017,18 +2031,19 @@ static int check_l2(check_state *chk, uint64_t idx, uint64_t *table)
     return check_l2_entries(chk, idx, (const uint8_t *)table);
 }
 
+static uint64_t next_walked(const check_state *chk, uint64_t idx);
+
 /* The walked L1 entries from idx on (in L1 order, at most max of them)
- * whose tables lie back to back in the file: how many, and in *next the
- * L1 index after the last. */
+ * whose tables lie back to back in the file: how many, and in *next an L1
+ * index after the last, at or before the next walked one (the entries
+ * between walked ones are skipped by next_walked, not one by one). */
 static uint64_t adjacent_tables(const check_state *chk, uint64_t idx,
                                 uint64_t max, uint64_t *next)
 {
     const qed_image *img = chk->img;
-    uint64_t tb = table_bytes(&img->h), n = 1, i = idx + 1;
+    uint64_t tb = table_bytes(&img->h), n = 1, i = next_walked(chk, idx + 1);
 
-    for (; i < img->nentries && n < max; i++) {
-        if (!chk->walk[i])
-            continue;
+    for (; i < img->nentries && n < max; i = next_walked(chk, i + 1)) {
         if (img->l1[i] != img->l1[idx] + n * tb)
             break;
         n++;
