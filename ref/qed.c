@@ -1701,6 +1701,14 @@ typedef struct table_fix {
     uint64_t value;       /* new entry */
 } table_fix;
 
+/* A planning walk's memory of the table it walked last: its offset, how
+ * many times in a row it was walked, and what its second walk found. */
+typedef struct table_replay {
+    uint64_t table;       /* 0: none (no table lies at 0, TBL-4) */
+    unsigned walks;
+    uint64_t duplicates, invalid;
+} table_replay;
+
 typedef struct check_state {
     qed_image *img;
     unsigned repair;
@@ -1724,6 +1732,7 @@ typedef struct check_state {
     uint64_t last_data;   /* for fragmentation */
     uint8_t *bounce;      /* copy_clusters' buffer, kept for the walk */
     size_t bounce_len;
+    table_replay replay;  /* planning: the last table walked (replan_table) */
 } check_state;
 
 static int bit_test(const uint8_t *map, uint64_t n)
@@ -1999,18 +2008,62 @@ static uint64_t next_nonzero_entry(const uint8_t *raw, uint64_t from, uint64_t n
     return from;
 }
 
+/* A planning walk walks a table once per L1 entry that names it (each a
+ * copy to be).  From its second walk on, every valid entry in it names a
+ * cluster that its first walk claimed: each walk finds the same
+ * duplicates, each charged one cluster, and the same invalid entries.  So
+ * when L1 entry idx names the table walked the last two times, this adds
+ * what the second of them found, charging the duplicates at once up to
+ * the first one past the budget, as one by one (charge_copy), and returns
+ * 1 with *ret set; otherwise 0.  A fuzzed L1 full of one repeated offset
+ * walked the same table hundreds of times. */
+static int replan_table(check_state *chk, uint64_t idx, int *ret)
+{
+    const table_replay *r = &chk->replay;
+    uint64_t room, need;
+
+    if (!chk->plan || r->walks < 2 || chk->img->l1[idx] != r->table)
+        return 0;
+    chk->res->corruptions += r->duplicates + r->invalid;
+    chk->found.duplicates += r->duplicates;
+    chk->found.invalid += r->invalid;
+    room = chk->budget - chk->res->repair_bytes;  /* never below 0 here */
+    need = (room >> chk->img->cluster_bits) + 1;  /* charges that pass it */
+    *ret = r->duplicates ? charge_copy(chk, MIN(r->duplicates, need)) : QED_OK;
+    return 1;
+}
+
+/* Note that a planning walk walked L1 entry idx's table whole, finding
+ * dups duplicates and invalid invalid entries (replan_table). */
+static void note_table_walk(check_state *chk, uint64_t idx, uint64_t dups,
+                            uint64_t invalid)
+{
+    table_replay *r = &chk->replay;
+
+    if (chk->img->l1[idx] != r->table)
+        *r = (table_replay){ chk->img->l1[idx], 1, 0, 0 };
+    else
+        *r = (table_replay){ r->table, r->walks + 1, dups, invalid };
+}
+
 /* Pass 2 for one L2 table, its bytes read into raw already: check its
  * entries (TBL-1: little-endian), recording repairs.  Unallocated
  * entries, most of a sparse table, are skipped 32 at a time (TBL-5). */
 static int check_l2_entries(check_state *chk, uint64_t idx, const uint8_t *raw)
 {
     uint64_t n = chk->img->nentries, i = next_nonzero_entry(raw, 0, n);
+    uint64_t dups = chk->found.duplicates, invalid = chk->found.invalid;
     int ret = QED_OK;
 
+    if (replan_table(chk, idx, &ret))
+        return ret;
     while (i < n && ret == QED_OK) {
         ret = check_data_entry(chk, idx, i, get_le64(raw + 8 * i));
         i = next_nonzero_entry(raw, i + 1, n);
     }
+    if (chk->plan && ret == QED_OK)
+        note_table_walk(chk, idx, chk->found.duplicates - dups,
+                        chk->found.invalid - invalid);
     return ret;
 }
 
