@@ -46,6 +46,12 @@ int fuzz_all_zero(const uint8_t *buf, size_t len);
  * with sectors or clusters): buf[i] = seed + (start + i) % 251. */
 void fuzz_fill(uint8_t *buf, size_t len, uint64_t start, uint8_t seed);
 
+/* The index of the first of len bytes where got differs from both a and
+ * b, or len if every byte equals one of them (an oracle's loop, here so
+ * that it runs without coverage instrumentation). */
+size_t fuzz_first_neither(const uint8_t *got, const uint8_t *a,
+                          const uint8_t *b, size_t len);
+
 /* A 64-bit hash of len bytes, to tell whether bytes changed: eight bytes a
  * step, each multiplied (odd: a bijection) and folded (h ^= h >> 32), so
  * that two buffers differing in one word always differ in hash; the tail
