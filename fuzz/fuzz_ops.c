@@ -241,7 +241,7 @@ static void check_closed_file(ops_state *s)
     qed_image *img = NULL;
     int rc;
 
-    fuzz_io_fixed_data(s->io, &d, &len);
+    qed_io_mem_data(s->io, &d, &len);
     FUZZ_ASSERT(len >= QED_HEADER_BYTES, "file shorter than a header");
     qed_header_decode(d, &h);
     FUZZ_ASSERT(!(h.features & QED_F_NEED_CHECK), "NEED_CHECK set after a "
@@ -567,9 +567,6 @@ static uint8_t model_buf[MAX_IMAGE];
 static uint8_t backing_buf[2u * MAX_IMAGE];
 static uint8_t read_buf[BUF_LEN];
 static uint8_t lost_buf[BUF_LEN];
-static uint8_t file_buf[FILE_MAX];  /* the image file: never reallocated
-                                       (growing a qed_io_mem_new file
-                                       cost a fifth of the time) */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -583,7 +580,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s.buf = read_buf;
     s.lost_new = lost_buf;
     if (size < FUZZ_OPS_PREFIX ||
-        fuzz_io_fixed_new(file_buf, FILE_MAX, NULL, 0, &s.io) != QED_OK)
+        qed_io_mem_new(NULL, 0, FILE_MAX, &s.io) != QED_OK)
         goto out;
     setup(&s, &c, backing_buf);
     for (unsigned n = 0; n < MAX_OPS && fuzz_remaining(&c) >= FUZZ_OP_BYTES; n++)
