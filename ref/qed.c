@@ -2383,6 +2383,17 @@ static int compare_reset(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* 1 if the resets are in offset order already: the walk records them in
+ * L1 order, then table by table, so that they often are and the sort (a
+ * call per comparison) can be skipped. */
+static int resets_sorted(const reset_list *rl)
+{
+    for (size_t i = 1; i < rl->n; i++)
+        if (rl->r[i - 1].off > rl->r[i].off)
+            return 0;
+    return 1;
+}
+
 /* The first of two repairing walks (see check_and_repair): reset the
  * invalid entries, write and flush them, and leave in *rl where they were
  * and what they held, sorted by offset. */
@@ -2391,7 +2402,7 @@ static int reset_invalid_entries(qed_image *img, reset_list *rl)
     qed_check_result fixed;
     int ret = repair_walk(img, QED_REPAIR_CORRUPT | REPAIR_INVALID_ONLY, &fixed, rl);
 
-    if (rl->n > 1)
+    if (rl->n > 1 && !resets_sorted(rl))
         qsort(rl->r, rl->n, sizeof(rl->r[0]), compare_reset);
     return ret;
 }
