@@ -334,6 +334,7 @@ static qed_io *new_fault_io(ops_state *s, uint64_t fail_at, int err, int sticky)
 /* O3: byte i of the failed request reads its old or its new value. */
 static void check_lost_range(ops_state *s, qed_image *img)
 {
+    size_t i;
     int rc;
 
     if (s->lost_len == 0)
@@ -341,13 +342,13 @@ static void check_lost_range(ops_state *s, qed_image *img)
     rc = qed_read(img, s->lost_off, s->buf, s->lost_len);
     FUZZ_ASSERT(rc == QED_OK, "read of the failed range: %d (%s)", rc,
                 qed_strerror(rc));
-    for (size_t i = 0; i < s->lost_len; i++)
-        FUZZ_ASSERT(s->buf[i] == s->model[s->lost_off + i] ||
-                    s->buf[i] == s->lost_new[i],
-                    "byte %llu of the failed request reads 0x%02x: neither "
-                    "old 0x%02x nor new 0x%02x",
-                    (unsigned long long)(s->lost_off + i), s->buf[i],
-                    s->model[s->lost_off + i], s->lost_new[i]);
+    i = fuzz_first_neither(s->buf, s->model + s->lost_off, s->lost_new,
+                           s->lost_len);
+    FUZZ_ASSERT(i == s->lost_len,
+                "byte %llu of the failed request reads 0x%02x: neither "
+                "old 0x%02x nor new 0x%02x",
+                (unsigned long long)(s->lost_off + i), s->buf[i],
+                s->model[s->lost_off + i], s->lost_new[i]);
     memcpy(s->model + s->lost_off, s->buf, s->lost_len);
 }
 

@@ -65,8 +65,8 @@ typedef struct cluster_info {
 
 /* Rules an entry pointing at len bytes breaks, as a QED_E_* bit set
  * (range_err: QED_E_TABLE_RANGE or QED_E_DATA_RANGE); 0 if valid. */
-static unsigned entry_breaks(const tables *t, uint64_t off, uint64_t len,
-                             int range_err)
+static FUZZ_ORACLE unsigned entry_breaks(const tables *t, uint64_t off,
+                                         uint64_t len, int range_err)
 {
     unsigned broken = 0;
 
@@ -80,7 +80,7 @@ static unsigned entry_breaks(const tables *t, uint64_t off, uint64_t len,
 }
 
 /* Translate logical cluster c (XLT-1). */
-static cluster_info classify(const tables *t, uint64_t c)
+static FUZZ_ORACLE cluster_info classify(const tables *t, uint64_t c)
 {
     cluster_info ci = { ST_UNALLOC, 0, 0 };
     uint64_t l1e = 0, l2e = 0;
@@ -105,8 +105,8 @@ static cluster_info classify(const tables *t, uint64_t c)
 }
 
 /* 1 if cluster c continues a run of first, which began at cluster c0. */
-static int same_run(const cluster_info *first, uint64_t c0,
-                    const cluster_info *next, uint64_t c)
+static FUZZ_ORACLE int same_run(const cluster_info *first, uint64_t c0,
+                                const cluster_info *next, uint64_t c)
 {
     if (next->state != first->state)
         return 0;
@@ -117,9 +117,9 @@ static int same_run(const cluster_info *first, uint64_t c0,
 /* Bytes of the run starting at cluster c0, cut at byte end (<= image_size);
  * *bad_next is set when the run ends at a cluster behind an invalid entry
  * before end. */
-static uint64_t run_length(const tables *t, uint64_t c0,
-                           const cluster_info *first, uint64_t end,
-                           int *bad_next)
+static FUZZ_ORACLE uint64_t run_length(const tables *t, uint64_t c0,
+                                       const cluster_info *first, uint64_t end,
+                                       int *bad_next)
 {
     uint64_t clusters = (end + CS - 1) / CS, c = c0 + 1;
     uint64_t l1e;

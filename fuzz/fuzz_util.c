@@ -45,11 +45,27 @@ int fuzz_all_zero(const uint8_t *buf, size_t len)
 void fuzz_fill(uint8_t *buf, size_t len, uint64_t start, uint8_t seed)
 {
     unsigned phase = (unsigned)(start % 251);
+    size_t done = len < 251 ? len : 251;
 
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i < done; i++) {
         buf[i] = (uint8_t)(seed + phase);
         phase = phase == 250 ? 0 : phase + 1;
     }
+    while (done < len) {                /* one period, then doubling copies */
+        size_t n = len - done < done ? len - done : done;
+        memcpy(buf + done, buf, n);     /* done is a multiple of 251 */
+        done += n;
+    }
+}
+
+size_t fuzz_first_neither(const uint8_t *got, const uint8_t *a,
+                          const uint8_t *b, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len && (got[i] == a[i] || got[i] == b[i]))
+        i++;
+    return i;
 }
 
 uint64_t fuzz_hash(const uint8_t *buf, size_t len)

@@ -20,6 +20,15 @@
 #define FUZZ_NORETURN
 #endif
 
+/* For a harness's own oracle functions, run per cluster or per byte:
+ * without coverage instrumentation under clang (as all of fuzz_util.c),
+ * so that neither the engine's feedback nor its time goes to the checks. */
+#if defined(__clang__)
+#define FUZZ_ORACLE __attribute__((no_sanitize("coverage")))
+#else
+#define FUZZ_ORACLE
+#endif
+
 /* Print "file:line: PROPERTY FAILED: cond: message" and abort(). */
 void fuzz_fail(const char *file, int line, const char *cond,
                const char *fmt, ...) FUZZ_PRINTF(4, 5) FUZZ_NORETURN;
@@ -45,6 +54,12 @@ int fuzz_all_zero(const uint8_t *buf, size_t len);
 /* Fill len bytes with a pattern of period 251 (so that it never lines up
  * with sectors or clusters): buf[i] = seed + (start + i) % 251. */
 void fuzz_fill(uint8_t *buf, size_t len, uint64_t start, uint8_t seed);
+
+/* The index of the first of len bytes where got differs from both a and
+ * b, or len if every byte equals one of them (an oracle's loop, here so
+ * that it runs without coverage instrumentation). */
+size_t fuzz_first_neither(const uint8_t *got, const uint8_t *a,
+                          const uint8_t *b, size_t len);
 
 /* A 64-bit hash of len bytes, to tell whether bytes changed: eight bytes a
  * step, each multiplied (odd: a bijection) and folded (h ^= h >> 32), so

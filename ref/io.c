@@ -550,7 +550,8 @@ static int mem_read(qed_io *io, uint64_t off, void *buf, size_t len)
     return QED_OK;
 }
 
-/* Grow the buffer so it holds at least need bytes (zero-filled). */
+/* Grow the buffer so it holds at least need bytes (the bytes past the
+ * length are undefined: whatever grows the length zeroes what it gains). */
 static int mem_reserve(mem_io *m, size_t need)
 {
     size_t cap = m->cap ? m->cap : 4096;
@@ -563,7 +564,6 @@ static int mem_reserve(mem_io *m, size_t need)
     p = realloc(m->data, cap);
     if (!p)
         return QED_ERR_NOMEM;
-    memset(p + m->cap, 0, cap - m->cap);
     m->data = p;
     m->cap = cap;
     return QED_OK;
@@ -576,8 +576,8 @@ static int mem_set_length(mem_io *m, size_t len)
 
     if (ret != QED_OK)
         return ret;
-    if (len < m->len)
-        memset(m->data + len, 0, m->len - len);
+    if (len > m->len)
+        memset(m->data + m->len, 0, len - m->len);
     m->len = len;
     return QED_OK;
 }
@@ -593,9 +593,12 @@ static int mem_write(qed_io *io, uint64_t off, const void *buf, size_t len)
     if (off > m->max_len || len > m->max_len - off)
         return QED_ERR_NOSPC;
     if (off + len > m->len) {
-        ret = mem_set_length(m, (size_t)(off + len));
+        ret = mem_reserve(m, (size_t)(off + len));
         if (ret != QED_OK)
             return ret;
+        if (off > m->len)                       /* zero the gap before off */
+            memset(m->data + m->len, 0, (size_t)off - m->len);
+        m->len = (size_t)(off + len);
     }
     memcpy(m->data + off, buf, len);
     return QED_OK;

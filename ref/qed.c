@@ -176,27 +176,44 @@ const char *qed_rule_id(int status)
 /* 1. Layout and byte order (FILE-1..3)                               */
 /* ================================================================== */
 
+/* The little-endian accessors copy through a local array: one load or
+ * store of the whole value, with no loop and no pointer arithmetic for a
+ * sanitizer build to check and trace on every table entry. */
 static uint32_t get_le32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
+    uint8_t b[4];
+
+    memcpy(b, p, sizeof(b));
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+           (uint32_t)b[3] << 24;
 }
 
 static uint64_t get_le64(const uint8_t *p)
 {
-    return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+    uint8_t b[8];
+
+    memcpy(b, p, sizeof(b));
+    return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 |
+           (uint64_t)b[3] << 24 | (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 |
+           (uint64_t)b[6] << 48 | (uint64_t)b[7] << 56;
 }
 
 static void put_le32(uint8_t *p, uint32_t v)
 {
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
+    const uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+                           (uint8_t)(v >> 24) };
+
+    memcpy(p, b, sizeof(b));
 }
 
 static void put_le64(uint8_t *p, uint64_t v)
 {
-    put_le32(p, (uint32_t)v);
-    put_le32(p + 4, (uint32_t)(v >> 32));
+    const uint8_t b[8] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+                           (uint8_t)(v >> 24), (uint8_t)(v >> 32),
+                           (uint8_t)(v >> 40), (uint8_t)(v >> 48),
+                           (uint8_t)(v >> 56) };
+
+    memcpy(p, b, sizeof(b));
 }
 
 /* log2 of a power of two. */
@@ -1710,6 +1727,14 @@ typedef struct table_fix {
     uint64_t value;       /* new entry */
 } table_fix;
 
+/* A planning walk's memory of the table it walked last: its offset, how
+ * many times in a row it was walked, and what its second walk found. */
+typedef struct table_replay {
+    uint64_t table;       /* 0: none (no table lies at 0, TBL-4) */
+    unsigned walks;
+    uint64_t duplicates, invalid;
+} table_replay;
+
 typedef struct check_state {
     qed_image *img;
     unsigned repair;
@@ -1734,6 +1759,7 @@ typedef struct check_state {
     uint64_t last_data;   /* for fragmentation */
     uint8_t *bounce;      /* copy_clusters' buffer, kept for the walk */
     size_t bounce_len;
+    table_replay replay;  /* planning: the last table walked (replan_table) */
 } check_state;
 
 static int bit_test(const uint8_t *map, uint64_t n)
@@ -1778,22 +1804,36 @@ static uint8_t *bounce_buffer(check_state *chk, size_t len)
     return p;
 }
 
-/* Put back, into buf holding the k bytes at file offset off, the old
- * value of every entry the first repairing walk reset there (an entry is
- * 8 bytes at an 8-aligned offset, and off and k are multiples of 8). */
-static void undo_resets(const reset_list *rl, uint64_t off, uint8_t *buf, size_t k)
+/* The index of the first reset at file offset >= off (rl->n if none). */
+static size_t first_reset_from(const reset_list *rl, uint64_t off)
 {
-    size_t lo = 0, hi = rl ? rl->n : 0;
+    size_t lo = 0, hi = rl->n;
 
-    while (lo < hi) {                             /* first r[i].off >= off */
+    while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (rl->r[mid].off < off)
             lo = mid + 1;
         else
             hi = mid;
     }
-    for (; rl && lo < rl->n && rl->r[lo].off - off < k; lo++)
-        put_le64(buf + (rl->r[lo].off - off), rl->r[lo].old);
+    return lo;
+}
+
+/* Put back, into buf holding the k bytes at file offset off, the old
+ * value of every entry the first repairing walk reset there (an entry is
+ * 8 bytes at an 8-aligned offset, and off and k are multiples of 8).  The
+ * range is found by two binary searches, so that the loop that a copy of
+ * a much-reset table runs per entry does one comparison a step. */
+static void undo_resets(const reset_list *rl, uint64_t off, uint8_t *buf, size_t k)
+{
+    const entry_reset *r, *end;
+
+    if (!rl || rl->n == 0)
+        return;
+    r = rl->r + first_reset_from(rl, off);
+    end = rl->r + first_reset_from(rl, off > UINT64_MAX - k ? UINT64_MAX : off + k);
+    for (; r != end; r++)
+        put_le64(buf + (r->off - off), r->old);
 }
 
 /* CHK-5: copy n clusters at src to fresh clusters at the end of the file,
@@ -2009,18 +2049,62 @@ static uint64_t next_nonzero_entry(const uint8_t *raw, uint64_t from, uint64_t n
     return from;
 }
 
+/* A planning walk walks a table once per L1 entry that names it (each a
+ * copy to be).  From its second walk on, every valid entry in it names a
+ * cluster that its first walk claimed: each walk finds the same
+ * duplicates, each charged one cluster, and the same invalid entries.  So
+ * when L1 entry idx names the table walked the last two times, this adds
+ * what the second of them found, charging the duplicates at once up to
+ * the first one past the budget, as one by one (charge_copy), and returns
+ * 1 with *ret set; otherwise 0.  A fuzzed L1 full of one repeated offset
+ * walked the same table hundreds of times. */
+static int replan_table(check_state *chk, uint64_t idx, int *ret)
+{
+    const table_replay *r = &chk->replay;
+    uint64_t room, need;
+
+    if (!chk->plan || r->walks < 2 || chk->img->l1[idx] != r->table)
+        return 0;
+    chk->res->corruptions += r->duplicates + r->invalid;
+    chk->found.duplicates += r->duplicates;
+    chk->found.invalid += r->invalid;
+    room = chk->budget - chk->res->repair_bytes;  /* never below 0 here */
+    need = (room >> chk->img->cluster_bits) + 1;  /* charges that pass it */
+    *ret = r->duplicates ? charge_copy(chk, MIN(r->duplicates, need)) : QED_OK;
+    return 1;
+}
+
+/* Note that a planning walk walked L1 entry idx's table whole, finding
+ * dups duplicates and invalid invalid entries (replan_table). */
+static void note_table_walk(check_state *chk, uint64_t idx, uint64_t dups,
+                            uint64_t invalid)
+{
+    table_replay *r = &chk->replay;
+
+    if (chk->img->l1[idx] != r->table)
+        *r = (table_replay){ chk->img->l1[idx], 1, 0, 0 };
+    else
+        *r = (table_replay){ r->table, r->walks + 1, dups, invalid };
+}
+
 /* Pass 2 for one L2 table, its bytes read into raw already: check its
  * entries (TBL-1: little-endian), recording repairs.  Unallocated
  * entries, most of a sparse table, are skipped 32 at a time (TBL-5). */
 static int check_l2_entries(check_state *chk, uint64_t idx, const uint8_t *raw)
 {
     uint64_t n = chk->img->nentries, i = next_nonzero_entry(raw, 0, n);
+    uint64_t dups = chk->found.duplicates, invalid = chk->found.invalid;
     int ret = QED_OK;
 
+    if (replan_table(chk, idx, &ret))
+        return ret;
     while (i < n && ret == QED_OK) {
         ret = check_data_entry(chk, idx, i, get_le64(raw + 8 * i));
         i = next_nonzero_entry(raw, i + 1, n);
     }
+    if (chk->plan && ret == QED_OK)
+        note_table_walk(chk, idx, chk->found.duplicates - dups,
+                        chk->found.invalid - invalid);
     return ret;
 }
 
@@ -2041,18 +2125,19 @@ static int check_l2(check_state *chk, uint64_t idx, uint64_t *table)
     return check_l2_entries(chk, idx, (const uint8_t *)table);
 }
 
+static uint64_t next_walked(const check_state *chk, uint64_t idx);
+
 /* The walked L1 entries from idx on (in L1 order, at most max of them)
- * whose tables lie back to back in the file: how many, and in *next the
- * L1 index after the last. */
+ * whose tables lie back to back in the file: how many, and in *next an L1
+ * index after the last, at or before the next walked one (the entries
+ * between walked ones are skipped by next_walked, not one by one). */
 static uint64_t adjacent_tables(const check_state *chk, uint64_t idx,
                                 uint64_t max, uint64_t *next)
 {
     const qed_image *img = chk->img;
-    uint64_t tb = table_bytes(&img->h), n = 1, i = idx + 1;
+    uint64_t tb = table_bytes(&img->h), n = 1, i = next_walked(chk, idx + 1);
 
-    for (; i < img->nentries && n < max; i++) {
-        if (!chk->walk[i])
-            continue;
+    for (; i < img->nentries && n < max; i = next_walked(chk, i + 1)) {
         if (img->l1[i] != img->l1[idx] + n * tb)
             break;
         n++;
@@ -2340,6 +2425,17 @@ static int compare_reset(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* 1 if the resets are in offset order already: the walk records them in
+ * L1 order, then table by table, so that they often are and the sort (a
+ * call per comparison) can be skipped. */
+static int resets_sorted(const reset_list *rl)
+{
+    for (size_t i = 1; i < rl->n; i++)
+        if (rl->r[i - 1].off > rl->r[i].off)
+            return 0;
+    return 1;
+}
+
 /* The first of two repairing walks (see check_and_repair): reset the
  * entries that point past the end of the file, write and flush them, and
  * leave in *rl where they were and what they held, sorted by offset. */
@@ -2348,7 +2444,7 @@ static int reset_past_end_entries(qed_image *img, reset_list *rl)
     qed_check_result fixed;
     int ret = repair_walk(img, QED_REPAIR_CORRUPT | REPAIR_PAST_END_ONLY, &fixed, rl);
 
-    if (rl->n > 1)
+    if (rl->n > 1 && !resets_sorted(rl))
         qsort(rl->r, rl->n, sizeof(rl->r[0]), compare_reset);
     return ret;
 }
