@@ -1732,7 +1732,7 @@ typedef struct table_fix {
 typedef struct table_replay {
     uint64_t table;       /* 0: none (no table lies at 0, TBL-4) */
     unsigned walks;
-    uint64_t duplicates, invalid;
+    uint64_t duplicates, invalid, past_end;   /* invalid: past_end included */
 } table_replay;
 
 typedef struct check_state {
@@ -2067,7 +2067,7 @@ static int replan_table(check_state *chk, uint64_t idx, int *ret)
         return 0;
     chk->res->corruptions += r->duplicates + r->invalid;
     chk->found.duplicates += r->duplicates;
-    chk->found.invalid += r->invalid;
+    chk->found.past_end += r->past_end;
     room = chk->budget - chk->res->repair_bytes;  /* never below 0 here */
     need = (room >> chk->img->cluster_bits) + 1;  /* charges that pass it */
     *ret = r->duplicates ? charge_copy(chk, MIN(r->duplicates, need)) : QED_OK;
@@ -2075,16 +2075,17 @@ static int replan_table(check_state *chk, uint64_t idx, int *ret)
 }
 
 /* Note that a planning walk walked L1 entry idx's table whole, finding
- * dups duplicates and invalid invalid entries (replan_table). */
+ * dups duplicates and invalid invalid entries, past_end of them past the
+ * end of the file (replan_table). */
 static void note_table_walk(check_state *chk, uint64_t idx, uint64_t dups,
-                            uint64_t invalid)
+                            uint64_t invalid, uint64_t past_end)
 {
     table_replay *r = &chk->replay;
 
     if (chk->img->l1[idx] != r->table)
-        *r = (table_replay){ chk->img->l1[idx], 1, 0, 0 };
+        *r = (table_replay){ chk->img->l1[idx], 1, 0, 0, 0 };
     else
-        *r = (table_replay){ r->table, r->walks + 1, dups, invalid };
+        *r = (table_replay){ r->table, r->walks + 1, dups, invalid, past_end };
 }
 
 /* Pass 2 for one L2 table, its bytes read into raw already: check its
@@ -2093,7 +2094,8 @@ static void note_table_walk(check_state *chk, uint64_t idx, uint64_t dups,
 static int check_l2_entries(check_state *chk, uint64_t idx, const uint8_t *raw)
 {
     uint64_t n = chk->img->nentries, i = next_nonzero_entry(raw, 0, n);
-    uint64_t dups = chk->found.duplicates, invalid = chk->found.invalid;
+    uint64_t dups = chk->found.duplicates, past_end = chk->found.past_end;
+    uint64_t corrupt = chk->res->corruptions;
     int ret = QED_OK;
 
     if (replan_table(chk, idx, &ret))
@@ -2102,9 +2104,11 @@ static int check_l2_entries(check_state *chk, uint64_t idx, const uint8_t *raw)
         ret = check_data_entry(chk, idx, i, get_le64(raw + 8 * i));
         i = next_nonzero_entry(raw, i + 1, n);
     }
-    if (chk->plan && ret == QED_OK)
-        note_table_walk(chk, idx, chk->found.duplicates - dups,
-                        chk->found.invalid - invalid);
+    if (chk->plan && ret == QED_OK) {
+        dups = chk->found.duplicates - dups;
+        note_table_walk(chk, idx, dups, chk->res->corruptions - corrupt - dups,
+                        chk->found.past_end - past_end);
+    }
     return ret;
 }
 
