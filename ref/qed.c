@@ -1869,20 +1869,33 @@ static int charge_copy(check_state *chk, uint64_t n)
     return chk->plan && *total > chk->budget ? QED_ERR_REPAIR_BUDGET : QED_OK;
 }
 
+/* Make the array *items of *cap elements of elem bytes hold at least
+ * n + 1 (n <= *cap), doubling it from 64; QED_ERR_NOMEM when it cannot. */
+static int grow_list(void **items, size_t *cap, size_t n, size_t elem)
+{
+    size_t want = *cap ? *cap * 2 : 64;
+    void *p;
+
+    if (n < *cap)
+        return QED_OK;
+    p = want > SIZE_MAX / elem ? NULL : realloc(*items, want * elem);
+    if (!p)
+        return QED_ERR_NOMEM;
+    *items = p;
+    *cap = want;
+    return QED_OK;
+}
+
 /* Record that the entry at file offset off, holding old, is reset. */
 static int record_reset(check_state *chk, uint64_t off, uint64_t old)
 {
     reset_list *rl = chk->resets;
+    void *items = rl->r;
+    int ret = grow_list(&items, &rl->cap, rl->n, sizeof(*rl->r));
 
-    if (rl->n == rl->cap) {
-        size_t cap = rl->cap ? rl->cap * 2 : 64;
-        entry_reset *r = cap > SIZE_MAX / sizeof(*r) ? NULL
-                                                     : realloc(rl->r, cap * sizeof(*r));
-        if (!r)
-            return QED_ERR_NOMEM;
-        rl->r = r;
-        rl->cap = cap;
-    }
+    rl->r = items;
+    if (ret != QED_OK)
+        return ret;
     rl->r[rl->n++] = (entry_reset){ off, old };
     return QED_OK;
 }
@@ -1965,15 +1978,12 @@ static int check_l1(check_state *chk)
 /* Record that entry l2_idx of L1 entry l1_idx's table becomes value. */
 static int add_fix(check_state *chk, uint64_t l1_idx, uint64_t l2_idx, uint64_t value)
 {
-    if (chk->nfixes == chk->fixes_cap) {
-        size_t cap = chk->fixes_cap ? chk->fixes_cap * 2 : 64;
-        table_fix *f = cap > SIZE_MAX / sizeof(*f) ? NULL
-                                                   : realloc(chk->fixes, cap * sizeof(*f));
-        if (!f)
-            return QED_ERR_NOMEM;
-        chk->fixes = f;
-        chk->fixes_cap = cap;
-    }
+    void *items = chk->fixes;
+    int ret = grow_list(&items, &chk->fixes_cap, chk->nfixes, sizeof(*chk->fixes));
+
+    chk->fixes = items;
+    if (ret != QED_OK)
+        return ret;
     chk->fixes[chk->nfixes++] = (table_fix){ l1_idx, l2_idx, value };
     return QED_OK;
 }
