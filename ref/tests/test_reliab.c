@@ -636,15 +636,20 @@ static void read_valid(qed_io *io, uint8_t out[NVALID][RCS])
     CU_ASSERT_EQUAL(qed_close(img), QED_OK);
 }
 
-/* check -r all on io (read-write, no WR-5) with limits lim: the status. */
-static int repair_with(qed_io *io, const qed_limits *lim, qed_check_result *res)
+/* check -r all on io (read-write, no WR-5, and the open flags flags)
+ * with limits lim: the status; res (or, when NULL, a scratch result)
+ * receives the counts. */
+static int repair_with(qed_io *io, unsigned flags, const qed_limits *lim,
+                       qed_check_result *res)
 {
-    qed_open_opts o = { .flags = QED_OPEN_RDWR | QED_OPEN_NO_CHECK, .limits = lim };
+    qed_open_opts o = { .flags = QED_OPEN_RDWR | QED_OPEN_NO_CHECK | flags,
+                        .limits = lim };
+    qed_check_result scratch;
     qed_image *img = NULL;
     int ret = qed_open(io, &o, &img);
 
     if (ret == QED_OK)
-        ret = qed_check(img, QED_REPAIR_ALL, res);
+        ret = qed_check(img, QED_REPAIR_ALL, res ? res : &scratch);
     if (img && qed_close(img) != QED_OK && ret == QED_OK)
         ret = QED_ERR_IO;
     return ret;
@@ -665,12 +670,12 @@ static void test_repair_budget_exact(void)
     qed_limits_default(&lim);
     lim.max_repair_bytes = NCOPIES * RCS - 1;
     io = mem_io(r.buf, r.len);
-    CU_ASSERT_EQUAL(repair_with(io, &lim, &res), QED_ERR_REPAIR_BUDGET);
+    CU_ASSERT_EQUAL(repair_with(io, 0, &lim, &res), QED_ERR_REPAIR_BUDGET);
     CU_ASSERT_EQUAL(res.repair_bytes, NCOPIES * RCS);
     CU_ASSERT_EQUAL(res.repair_budget, NCOPIES * RCS - 1);
     CU_ASSERT(holds(io, &r));
     lim.max_repair_bytes = NCOPIES * RCS;
-    CU_ASSERT_EQUAL(repair_with(io, &lim, &res), QED_OK);
+    CU_ASSERT_EQUAL(repair_with(io, 0, &lim, &res), QED_OK);
     CU_ASSERT_EQUAL(res.corruptions, NCORRUPT);
     CU_ASSERT_EQUAL(res.corruptions_fixed, NCORRUPT);
     CU_ASSERT_EQUAL(res.repair_bytes, NCOPIES * RCS);
@@ -680,13 +685,13 @@ static void test_repair_budget_exact(void)
     raw_free(&r);
 }
 
-/* The corruptions a read-only check finds on io. */
-static uint64_t corruptions_of(qed_io *io)
+/* The corruptions a read-only check finds on io opened with flags. */
+static uint64_t corruptions_of(qed_io *io, unsigned flags)
 {
     qed_image *img = NULL;
     qed_check_result res;
 
-    CU_ASSERT_EQUAL_FATAL(open_img(io, 0, NULL, &img), QED_OK);
+    CU_ASSERT_EQUAL_FATAL(open_img(io, flags, NULL, &img), QED_OK);
     CU_ASSERT_EQUAL(qed_check(img, QED_REPAIR_NONE, &res), QED_OK);
     CU_ASSERT_EQUAL(res.check_errors, 0);
     CU_ASSERT_EQUAL(qed_close(img), QED_OK);
@@ -707,9 +712,9 @@ static void repair_failing_at(const rawimg *r, uint64_t fail_at, int err,
 
     CU_ASSERT_EQUAL_FATAL(qed_io_fault_new(io_borrow(mem), fail_at, err,
                                            sticky, &fault), QED_OK);
-    repair_with(fault, NULL, &res);
+    repair_with(fault, 0, NULL, &res);
     qed_io_close(fault);
-    found = corruptions_of(mem);
+    found = corruptions_of(mem, 0);
     if (found > NCORRUPT)
         printf("\n    call %llu failing (sticky %d): %llu corruptions after, %d before ",
                (unsigned long long)fail_at, sticky, (unsigned long long)found,
@@ -717,8 +722,8 @@ static void repair_failing_at(const rawimg *r, uint64_t fail_at, int err,
     CU_ASSERT(found <= NCORRUPT);
     read_valid(mem, got);
     CU_ASSERT_EQUAL(memcmp(got, want, sizeof(got)), 0);
-    CU_ASSERT_EQUAL(repair_with(mem, NULL, &res), QED_OK);
-    CU_ASSERT_EQUAL(corruptions_of(mem), 0);
+    CU_ASSERT_EQUAL(repair_with(mem, 0, NULL, &res), QED_OK);
+    CU_ASSERT_EQUAL(corruptions_of(mem, 0), 0);
     read_valid(mem, got);
     CU_ASSERT_EQUAL(memcmp(got, want, sizeof(got)), 0);
     qed_io_close(mem);
@@ -740,15 +745,15 @@ static void test_repair_failure_sweep(void)
 
     mixed_image(&r);
     mem = mem_io(r.buf, r.len);
-    CU_ASSERT_EQUAL(corruptions_of(mem), NCORRUPT);
+    CU_ASSERT_EQUAL(corruptions_of(mem, 0), NCORRUPT);
     read_valid(mem, want);
     read_lc(mem, TABLE_AS_DATA_LC, table_before);
     CU_ASSERT_EQUAL_FATAL(qed_io_fault_new(io_borrow(mem), 0, QED_ERR_NOSPC, 0,
                                            &fault), QED_OK);
-    CU_ASSERT_EQUAL(repair_with(fault, NULL, &res), QED_OK);
+    CU_ASSERT_EQUAL(repair_with(fault, 0, NULL, &res), QED_OK);
     calls = qed_io_fault_calls(fault);
     qed_io_close(fault);
-    CU_ASSERT_EQUAL(corruptions_of(mem), 0);
+    CU_ASSERT_EQUAL(corruptions_of(mem, 0), 0);
     read_valid(mem, got);
     CU_ASSERT_EQUAL(memcmp(got, want, sizeof(got)), 0);
     read_lc(mem, TABLE_AS_DATA_LC, table_after);
@@ -798,14 +803,19 @@ static void test_repair_failed_session_reads(void)
 {
     static uint8_t want[NVALID][RCS];
     rawimg r;
-    qed_io *mem;
+    qed_io *mem, *fault = NULL;
+    uint64_t calls;
     int bad = 0, tried = 0, same;
 
     mixed_image(&r);
     mem = mem_io(r.buf, r.len);
     read_valid(mem, want);
-    qed_io_close(mem);
-    for (uint64_t k = 1; k <= 80; k++) {
+    CU_ASSERT_EQUAL_FATAL(qed_io_fault_new(mem, 0, QED_ERR_NOSPC, 0, &fault),
+                          QED_OK);
+    CU_ASSERT_EQUAL(repair_with(fault, 0, NULL, NULL), QED_OK);
+    calls = qed_io_fault_calls(fault);            /* the open's and the repair's */
+    qed_io_close(fault);
+    for (uint64_t k = 1; k <= calls; k++) {
         same = reads_after_failed_repair(&r, k, want);
         tried += same >= 0;
         if (same == 0) {
@@ -814,7 +824,7 @@ static void test_repair_failed_session_reads(void)
             bad++;
         }
     }
-    CU_ASSERT(tried >= 30);                       /* the repair's calls */
+    CU_ASSERT(tried > 0);                         /* some call was the repair's */
     CU_ASSERT_EQUAL(bad, 0);
     raw_free(&r);
 }
@@ -843,34 +853,6 @@ static void l1_as_l2_image(rawimg *r)
     raw_set_l2(r, t, 1, r->len);                  /* the first copy's place */
 }
 
-/* check -r all on io opened with QED_OPEN_NO_BACKING: the status. */
-static int repair_no_backing(qed_io *io)
-{
-    qed_open_opts o = { .flags = QED_OPEN_RDWR | QED_OPEN_NO_CHECK |
-                                 QED_OPEN_NO_BACKING };
-    qed_check_result res;
-    qed_image *img = NULL;
-    int ret = qed_open(io, &o, &img);
-
-    if (ret == QED_OK)
-        ret = qed_check(img, QED_REPAIR_ALL, &res);
-    if (img && qed_close(img) != QED_OK && ret == QED_OK)
-        ret = QED_ERR_IO;
-    return ret;
-}
-
-/* The corruptions a read-only check (QED_OPEN_NO_BACKING) finds on io. */
-static uint64_t corruptions_no_backing(qed_io *io)
-{
-    qed_image *img = NULL;
-    qed_check_result res;
-
-    CU_ASSERT_EQUAL_FATAL(open_img(io, QED_OPEN_NO_BACKING, NULL, &img), QED_OK);
-    CU_ASSERT_EQUAL(qed_check(img, QED_REPAIR_NONE, &res), QED_OK);
-    CU_ASSERT_EQUAL(qed_close(img), QED_OK);
-    return res.corruptions;
-}
-
 /* Whether L1_AS_L2_LC of the image on io still reads zeros. */
 static int l1_as_l2_reads_zeros(qed_io *io)
 {
@@ -893,15 +875,15 @@ static void l1_as_l2_failing_at(const rawimg *r, uint64_t fail_at, int err,
 
     CU_ASSERT_EQUAL_FATAL(qed_io_fault_new(io_borrow(mem), fail_at, err,
                                            sticky, &fault), QED_OK);
-    repair_no_backing(fault);
+    repair_with(fault, QED_OPEN_NO_BACKING, NULL, NULL);
     qed_io_close(fault);
     if (!l1_as_l2_reads_zeros(mem))
         printf("\n    call %llu failing (sticky %d): logical cluster %u no "
                "longer reads zeros ", (unsigned long long)fail_at, sticky,
                L1_AS_L2_LC);
     CU_ASSERT(l1_as_l2_reads_zeros(mem));
-    CU_ASSERT_EQUAL(repair_no_backing(mem), QED_OK);
-    CU_ASSERT_EQUAL(corruptions_no_backing(mem), 0);
+    CU_ASSERT_EQUAL(repair_with(mem, QED_OPEN_NO_BACKING, NULL, NULL), QED_OK);
+    CU_ASSERT_EQUAL(corruptions_of(mem, QED_OPEN_NO_BACKING), 0);
     CU_ASSERT(l1_as_l2_reads_zeros(mem));
     qed_io_close(mem);
 }
@@ -920,14 +902,14 @@ static void test_repair_failure_keeps_l1_as_l2(void)
 
     l1_as_l2_image(&r);
     mem = mem_io(r.buf, r.len);
-    CU_ASSERT_EQUAL(corruptions_no_backing(mem), 3);      /* L1 1 and 2, the table's 1 */
+    CU_ASSERT_EQUAL(corruptions_of(mem, QED_OPEN_NO_BACKING), 3);      /* L1 1 and 2, the table's 1 */
     CU_ASSERT(l1_as_l2_reads_zeros(mem));
     CU_ASSERT_EQUAL_FATAL(qed_io_fault_new(io_borrow(mem), 0, QED_ERR_NOSPC, 0,
                                            &fault), QED_OK);
-    CU_ASSERT_EQUAL(repair_no_backing(fault), QED_OK);
+    CU_ASSERT_EQUAL(repair_with(fault, QED_OPEN_NO_BACKING, NULL, NULL), QED_OK);
     calls = qed_io_fault_calls(fault);
     qed_io_close(fault);
-    CU_ASSERT_EQUAL(corruptions_no_backing(mem), 0);
+    CU_ASSERT_EQUAL(corruptions_of(mem, QED_OPEN_NO_BACKING), 0);
     CU_ASSERT(l1_as_l2_reads_zeros(mem));
     qed_io_close(mem);
     for (uint64_t k = 1; k <= calls; k++) {
