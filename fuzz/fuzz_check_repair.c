@@ -203,9 +203,9 @@ static int check_and_repair(qed_image *img, qed_io *io, const qed_limits *lim)
 
 /* The repaired and closed file opens read-write without a repair on open
  * (NEED_CHECK is clear: WR-4) and a second check -r all finds 0
- * corruptions and no leak left to truncate (CHK-5, CHK-7).  One walk
- * judges what the repair left in memory and on disk both: the session's
- * own reads were verified before the close (verify_mappings). */
+ * corruptions and no leak left to truncate (CHK-5, CHK-7): it judges the
+ * file as a later user gets it (the repairing session's own reads were
+ * verified before the close, verify_mappings). */
 static void check_reopen(qed_io *io)
 {
     qed_open_opts opts = { .flags = QED_OPEN_RDWR | QED_OPEN_NO_BACKING };

@@ -472,13 +472,15 @@ typedef struct qed_check_result {
  * QED_ERR_REPAIR_BUDGET and nothing is written (the session is not failed).
  * A repair that fails part-way (an I/O error, no space) leaves at most the
  * corruptions it found, and perhaps more leaks (its copies): entries past
- * the end of the file are reset and flushed before the first copy.  Cost: each L2 table the
- * L1 table names is read once (tables back to back in the file in reads of
- * up to 1 MiB), and only its allocated entries are looked at one by one.  Memory: one bit
- * per cluster of the file (QED_ERR_LIMIT beyond max_check_clusters, 32 MiB
- * of bits by default), one byte per L1 entry, the image's L2 cache buffer,
- * one more buffer of at most 1 MiB when tables lie back to back, and the
- * list of repairs. */
+ * the end of the file are reset and flushed before the first copy.
+ * Cost: each L2 table the L1 table names is read once (tables back to
+ * back in the file in reads of up to 1 MiB), and only its allocated
+ * entries are looked at one by one.  Memory: one bit per cluster of the
+ * file (QED_ERR_LIMIT beyond max_check_clusters, 32 MiB of bits by
+ * default), one byte per L1 entry, the image's L2 cache buffer, one more
+ * buffer of at most 1 MiB when tables lie back to back, and, repairing,
+ * the list of repairs (24 bytes each) and of the entries reset past the
+ * end of the file (16 bytes each), both bounded by the file's entries. */
 int qed_check(qed_image *img, unsigned repair, qed_check_result *res);
 
 /* Create a fresh image on io (which must be empty or will be overwritten):
