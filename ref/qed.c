@@ -2348,6 +2348,23 @@ static int check_init(check_state *chk, qed_image *img, unsigned repair,
     return chk->used && chk->walk ? QED_OK : QED_ERR_NOMEM;
 }
 
+/* After a repairing walk failed, or missed a table and so wrote none of
+ * its repairs (CHK-5): the L1 table in memory, which the walk
+ * changed in place (fix_entry), becomes the file's again, so that the
+ * failed session reads what a fresh open of the file would; when the
+ * file's cannot be read, it becomes what it was before the walk (before,
+ * if there was memory for that copy). */
+static void restore_l1(qed_image *img, const uint64_t *before)
+{
+    uint64_t *t = alloc_table(img);
+
+    if (t && read_table(img, img->h.l1_table_offset, t) == QED_OK)
+        memcpy(img->l1, t, (size_t)table_bytes(&img->h));
+    else if (before)
+        memcpy(img->l1, before, (size_t)table_bytes(&img->h));
+    free(t);
+}
+
 /* One walk over the image (see above), repairing what repair asks for;
  * res receives this walk's own counts, *found the rest of its findings;
  * resets (NULL for a walk that neither resets first nor copies after) is
@@ -2358,11 +2375,13 @@ static int check_walk(qed_image *img, unsigned repair, qed_check_result *res,
                       walk_found *found, reset_list *resets)
 {
     check_state chk = { .resets = resets };
-    uint64_t *table = img->l2;
+    uint64_t *table = img->l2, *l1_before = NULL;
     int ret;
 
     memset(res, 0, sizeof(*res));
     img->l2_offset = 0;
+    if ((repair & QED_REPAIR_CORRUPT) && (l1_before = alloc_table(img)))
+        memcpy(l1_before, img->l1, (size_t)table_bytes(&img->h));
     ret = check_init(&chk, img, repair, res);
     if (ret == QED_OK)
         ret = check_tables(&chk, table);
@@ -2371,8 +2390,10 @@ static int check_walk(qed_image *img, unsigned repair, qed_check_result *res,
     if (ret == QED_OK && (repair & QED_REPAIR_CORRUPT) && !res->check_errors)
         ret = write_repairs(&chk, table);         /* never from a walk that
                                                      missed a table (CHK-5) */
-    img->l2_offset = 0;                           /* cache may be stale */
+    if ((repair & QED_REPAIR_CORRUPT) && (ret != QED_OK || res->check_errors))
+        restore_l1(img, l1_before);               /* the repair did not end */
     *found = chk.found;
+    free(l1_before);
     free(chk.used);
     free(chk.walk);
     free(chk.fixes);

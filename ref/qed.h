@@ -472,8 +472,9 @@ typedef struct qed_check_result {
  * QED_ERR_REPAIR_BUDGET and nothing is written (the session is not failed).
  * A repair that fails part-way (an I/O error, no space) leaves at most the
  * corruptions it found, and perhaps more leaks (its copies): entries past
- * the end of the file are reset and flushed before the first copy.
- * Cost: each L2 table the L1 table names is read once (tables back to
+ * the end of the file are reset and flushed before the first copy; the
+ * failed session then reads what the file holds (its L1 table in memory
+ * is read back from the file).  Cost: each L2 table the L1 table names is read once (tables back to
  * back in the file in reads of up to 1 MiB), and only its allocated
  * entries are looked at one by one.  Memory: one bit per cluster of the
  * file (QED_ERR_LIMIT beyond max_check_clusters, 32 MiB of bits by
