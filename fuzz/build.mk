@@ -36,14 +36,22 @@ FUZZ_DEPS := $(FUZZ_LIBQED_SRC) ref/qed.h ref/qed_trace.h fuzz/fuzz_util.h fuzz/
              $(BUILDDIR)/FLAGS
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
-FUZZ_ENGINE_CFLAGS := $(CPPFLAGS) $(QED_CFLAGS) -g -O1 $(FUZZ_SAN)
+FUZZ_ENGINE_CFLAGS := $(CPPFLAGS) $(QED_CFLAGS) -g -O1 $(FUZZ_SAN) \
+                      -ffunction-sections -fdata-sections
+# Each harness links only the functions it can reach (--gc-sections), and
+# with them only their coverage counters (-z start-stop-gc: the counters'
+# section no longer keeps every function alive).  libFuzzer scans every
+# counter after every input: fuzz_header now links 569 counters, not
+# 2404, and the scan's share of its time fell from 13% to 5%.
+FUZZ_GC_LDFLAGS := -Wl,--gc-sections -Wl,-z,start-stop-gc
 
 $(BUILDDIR)/fuzz/fuzz_util.o: fuzz/fuzz_util.c $(FUZZ_DEPS)
 	@mkdir -p $(dir $@)
 	$(QUIET_CC)$(FUZZ_CC) $(FUZZ_ENGINE_CFLAGS) -c -o $@ $<
 
 $(BUILDDIR)/fuzz/fuzz_%: fuzz/fuzz_%.c $(BUILDDIR)/fuzz/fuzz_util.o $(FUZZ_DEPS)
-	$(QUIET_LINK)$(FUZZ_CC) $(FUZZ_ENGINE_CFLAGS) -fsanitize=fuzzer -o $@ \
+	$(QUIET_LINK)$(FUZZ_CC) $(FUZZ_ENGINE_CFLAGS) -fsanitize=fuzzer \
+	    $(FUZZ_GC_LDFLAGS) -o $@ \
 	    $< $(FUZZ_LIBQED_SRC) $(BUILDDIR)/fuzz/fuzz_util.o
 
 # AFL++ 4.x: afl-clang-fast turns -fsanitize=fuzzer into its libFuzzer

@@ -11,6 +11,10 @@
  *
  * Input: bytes 0..63 the header (zero-padded if shorter); bytes 64..71, if
  * present, the file size as a little-endian u64, else the input length.
+ *
+ * The oracle's functions are FUZZ_ORACLE: their branches mirror the
+ * validator's, so the engine's feedback is the validator's own, and the
+ * time they cost is an oracle's, not a coverage hook's.
  */
 #include <stdint.h>
 #include <string.h>
@@ -20,13 +24,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* 1 if v is a power of two in [lo, hi]. */
-static int pow2_in(uint32_t v, uint32_t lo, uint32_t hi)
+static FUZZ_ORACLE int pow2_in(uint32_t v, uint32_t lo, uint32_t hi)
 {
     return v >= lo && v <= hi && (v & (v - 1)) == 0;
 }
 
 /* HDR-10 recomputed: N*N*cluster_size, or UINT64_MAX if it overflows. */
-static uint64_t max_image_size(const qed_header *h)
+static FUZZ_ORACLE uint64_t max_image_size(const qed_header *h)
 {
     uint64_t n = (uint64_t)h->table_size * h->cluster_size / 8;  /* TBL-1 */
 
@@ -38,7 +42,7 @@ static uint64_t max_image_size(const qed_header *h)
 }
 
 /* HDR-8: the L1 table obeys TBL-2, TBL-3, TBL-4 in a file of file_size. */
-static int l1_offset_ok(const qed_header *h, uint64_t file_size)
+static FUZZ_ORACLE int l1_offset_ok(const qed_header *h, uint64_t file_size)
 {
     uint64_t cs = h->cluster_size;
     uint64_t usable = file_size / cs * cs;                 /* FILE-3 */
@@ -55,7 +59,7 @@ static int l1_offset_ok(const qed_header *h, uint64_t file_size)
 }
 
 /* HDR-11, HDR-12 for an image with BACKING_FILE; QED_OK if both hold. */
-static int backing_status(const qed_header *h)
+static FUZZ_ORACLE int backing_status(const qed_header *h)
 {
     uint64_t end = (uint64_t)h->backing_filename_offset +
                    h->backing_filename_size;
@@ -69,7 +73,7 @@ static int backing_status(const qed_header *h)
 
 /* The status the spec demands: the first rule broken, or QED_OK.  (FILE-2
  * is open's business: a file shorter than 64 bytes fails HDR-8 here.) */
-static int expected_status(const qed_header *h, uint64_t file_size)
+static FUZZ_ORACLE int expected_status(const qed_header *h, uint64_t file_size)
 {
     if (h->magic != QED_MAGIC)                             /* HDR-1 */
         return QED_E_MAGIC;
@@ -93,7 +97,7 @@ static int expected_status(const qed_header *h, uint64_t file_size)
 }
 
 /* The rule ID each header status belongs to. */
-static const char *expected_rule(int status)
+static FUZZ_ORACLE const char *expected_rule(int status)
 {
     static const char *const rules[] = {
         "", "FILE-2", "HDR-1", "HDR-2", "HDR-3", "HDR-4", "HDR-5", "HDR-6",
