@@ -35,12 +35,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_STEPS 4096u           /* map calls when recording */
 #define MAX_RECORDS 256u          /* chunks recorded for CHK-6 */
 #define CHUNK (4u << 10)          /* bytes per recorded chunk */
+#define MAX_INPUT (256u << 10)    /* the options' max_len */
 
-/* One chunk of the virtual disk that read successfully before repair. */
+/* The memory file's buffer, reused by every input: the input plus what
+ * repair may append.  Growing a qed_io_mem_new file reallocates and
+ * copies it, which cost a third of the time. */
+static uint8_t file_buf[MAX_INPUT + GROWTH];
+
+/* The file as qed_open left it, which a check without repair, or a repair
+ * refused over its budget, must leave byte for byte (a read-write open
+ * may write: it clears the autoclear feature bits, HDR-7). */
+static uint8_t opened[MAX_INPUT + GROWTH];
+
+/* One chunk of the virtual disk that read successfully before repair;
+ * its bytes are recorded[i], for the record r[i]. */
 typedef struct record {
     uint64_t off;
     size_t len;
-    uint64_t hash;
 } record;
 
 typedef struct records {
@@ -48,17 +59,20 @@ typedef struct records {
     size_t count;
 } records;
 
+/* The bytes each record read, compared whole after repair (a copy, not a
+ * hash: exact, and a memcmp costs less than hashing the chunk twice). */
+static uint8_t recorded[MAX_RECORDS][CHUNK];
+
 /* Record chunks of extent e (present in this image) while room lasts. */
-static void record_extent(qed_image *img, const qed_extent *e, uint8_t *buf,
-                          records *rs)
+static void record_extent(qed_image *img, const qed_extent *e, records *rs)
 {
     uint64_t off = e->start, end = e->start + e->length;
 
     while (off < end && rs->count < MAX_RECORDS) {
         size_t n = end - off < CHUNK ? (size_t)(end - off) : CHUNK;
-        if (qed_read(img, off, buf, n) != QED_OK)
+        if (qed_read(img, off, recorded[rs->count], n) != QED_OK)
             return;
-        rs->r[rs->count++] = (record){ off, n, fuzz_hash(buf, n) };
+        rs->r[rs->count++] = (record){ off, n };
         off += n;
     }
 }
@@ -83,8 +97,7 @@ static uint64_t next_after_failure(const qed_header *h, fuzz_bytes file,
 
 /* Record what every valid mapping of this image, opened from file, reads
  * (before repair). */
-static void record_mappings(qed_image *img, fuzz_bytes file, uint8_t *buf,
-                            records *rs)
+static void record_mappings(qed_image *img, fuzz_bytes file, records *rs)
 {
     const qed_header *h = qed_get_header(img);
     uint64_t off = 0;
@@ -96,7 +109,7 @@ static void record_mappings(qed_image *img, fuzz_bytes file, uint8_t *buf,
             continue;
         }
         if ((e.flags & QED_MAP_PRESENT) && e.depth == 0)
-            record_extent(img, &e, buf, rs);
+            record_extent(img, &e, rs);
         off = e.start + e.length;
     }
 }
@@ -107,20 +120,31 @@ static void verify_mappings(qed_image *img, uint8_t *buf, const records *rs)
     for (size_t i = 0; i < rs->count; i++) {
         const record *r = &rs->r[i];
         int rc = qed_read(img, r->off, buf, r->len);
-        FUZZ_ASSERT(rc == QED_OK && fuzz_hash(buf, r->len) == r->hash,
+        FUZZ_ASSERT(rc == QED_OK && memcmp(buf, recorded[i], r->len) == 0,
                     "CHK-6: valid mapping at %llu (+%zu) changed by repair "
                     "(read %d)", (unsigned long long)r->off, r->len, rc);
     }
 }
 
-/* Hash of the memory file's current contents (length mixed in). */
-static uint64_t file_hash(qed_io *io)
+/* Copy the memory file's contents into opened; returns their length. */
+static size_t snapshot_file(qed_io *io)
 {
     const uint8_t *d;
     size_t len;
 
     fuzz_io_fixed_data(io, &d, &len);
-    return fuzz_hash(d, len) ^ len;
+    memcpy(opened, d, len);             /* len <= the file's capacity */
+    return len;
+}
+
+/* 1 if the memory file holds exactly the snapshot's len bytes. */
+static int file_unchanged(qed_io *io, size_t snap_len)
+{
+    const uint8_t *d;
+    size_t len;
+
+    fuzz_io_fixed_data(io, &d, &len);
+    return len == snap_len && memcmp(d, opened, len) == 0;
 }
 
 /* Status check may end with: done, a limit, or (repairing) a full file. */
@@ -178,17 +202,19 @@ static void check_partial_repair(qed_io *io, const qed_limits *lim,
 static int check_and_repair(qed_image *img, qed_io *io, const qed_limits *lim)
 {
     qed_check_result before, fix;
-    uint64_t h0 = file_hash(io);
+    size_t snap_len = snapshot_file(io);
     int rc;
 
     if (!check_ended_ok(qed_check(img, QED_REPAIR_NONE, &before), 0))
         return 0;
-    FUZZ_ASSERT(file_hash(io) == h0, "check without repair wrote the file");
+    FUZZ_ASSERT(file_unchanged(io, snap_len),
+                "check without repair wrote the file");
     FUZZ_ASSERT(before.corruptions_fixed == 0 && before.leaks_fixed == 0,
                 "check without repair reports fixes");
     rc = qed_check(img, QED_REPAIR_ALL, &fix);
     FUZZ_ASSERT(rc != QED_ERR_REPAIR_BUDGET ||
-                (file_hash(io) == h0 && fix.repair_bytes > fix.repair_budget),
+                (file_unchanged(io, snap_len) &&
+                 fix.repair_bytes > fix.repair_budget),
                 "a repair refused over its budget wrote the file, or was "
                 "under it (%llu of %llu bytes)",
                 (unsigned long long)fix.repair_bytes,
@@ -234,13 +260,6 @@ static void check_reopen(qed_io *io)
     qed_close(img);
 }
 
-/* The memory file's buffer, reused by every input: the input (at most
- * its max_len, 256 KiB) plus what repair may append.  Growing a
- * qed_io_mem_new file reallocates and copies it, which cost a third of
- * the time. */
-#define MAX_INPUT (256u << 10)
-static uint8_t file_buf[MAX_INPUT + GROWTH];
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     qed_open_opts opts = { .flags = QED_OPEN_RDWR | QED_OPEN_NO_CHECK |
@@ -266,7 +285,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 "open failed with %d (%s)", rc, qed_strerror(rc));
     if (rc != QED_OK)
         goto out;
-    record_mappings(img, (fuzz_bytes){ data, size }, buf, rs);
+    record_mappings(img, (fuzz_bytes){ data, size }, rs);
     if (check_and_repair(img, io, &lim)) {
         verify_mappings(img, buf, rs);
         reopen = 1;

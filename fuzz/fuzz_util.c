@@ -68,24 +68,6 @@ size_t fuzz_first_neither(const uint8_t *got, const uint8_t *a,
     return i;
 }
 
-uint64_t fuzz_hash(const uint8_t *buf, size_t len)
-{
-    uint64_t h = 0xcbf29ce484222325u ^ len;
-    size_t i = 0;
-
-    for (; i + 8 <= len; i += 8) {      /* a word a step: 5x byte-wise FNV */
-        uint64_t w;
-        memcpy(&w, buf + i, sizeof(w));
-        h = (h ^ w) * 0x9e3779b97f4a7c15u;
-        h ^= h >> 32;                   /* high bits back into the low */
-    }
-    for (; i < len; i++) {
-        h ^= buf[i];
-        h *= 0x100000001b3u;
-    }
-    return h;
-}
-
 int fuzz_range_ok(fuzz_bytes b, uint64_t off, uint64_t len)
 {
     return off <= b.size && len <= b.size - off;

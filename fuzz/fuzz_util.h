@@ -61,12 +61,6 @@ void fuzz_fill(uint8_t *buf, size_t len, uint64_t start, uint8_t seed);
 size_t fuzz_first_neither(const uint8_t *got, const uint8_t *a,
                           const uint8_t *b, size_t len);
 
-/* A 64-bit hash of len bytes, to tell whether bytes changed: eight bytes a
- * step, each multiplied (odd: a bijection) and folded (h ^= h >> 32), so
- * that two buffers differing in one word always differ in hash; the tail
- * FNV-1a.  Host byte order: compare only within one run. */
-uint64_t fuzz_hash(const uint8_t *buf, size_t len);
-
 /* A read-only byte range of untrusted data. */
 typedef struct fuzz_bytes {
     const uint8_t *data;
