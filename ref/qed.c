@@ -1944,8 +1944,7 @@ static int fix_entry(check_state *chk, uint64_t *entry, uint64_t off,
 static uint64_t next_nonzero_entry(const uint8_t *raw, uint64_t from, uint64_t n);
 
 /* Pass 1: validate every L1 entry and claim its L2 table (CHK-1, CHK-3);
- * unallocated entries (TBL-5) are skipped eight at a time (zero in either
- * byte order). */
+ * unallocated entries (TBL-5) are skipped 32 at a time (next_nonzero_entry). */
 static int check_l1(check_state *chk)
 {
     qed_image *img = chk->img;
@@ -2027,33 +2026,20 @@ static int check_data_entry(check_state *chk, uint64_t l1_idx, uint64_t l2_idx,
     return add_fix(chk, l1_idx, l2_idx, fixed);
 }
 
-/* The index of the first non-zero 8-byte entry of raw in [from, n), or n;
- * 32, then eight entries at a time while they are all zero (the byte
- * order does not matter to "zero").  Few steps, each one memcpy and ORs
- * at constant indices: a sanitizer build checks each load through a
- * pointer or a variable index and traces each comparison, which cost more
- * than the scan itself. */
+/* The index of the first non-zero 8-byte entry of raw in [from, n), or n
+ * (the byte order does not matter to "zero").  The entry at from first:
+ * in a dense table the next one is usually non-zero.  Then 32 entries at
+ * a time while they are all zero, compared with a zero block by memcmp;
+ * no local buffer, which a sanitizer build would set up and poison on
+ * every call, dense tables' calls included. */
 static uint64_t next_nonzero_entry(const uint8_t *raw, uint64_t from, uint64_t n)
 {
+    static const uint8_t zeros[32 * 8];
+
     if (from < n && get_le64(raw + 8 * from) != 0)
         return from;                              /* a dense table: no scan */
-    while (from + 32 <= n) {
-        uint64_t w[32];
-        memcpy(w, raw + 8 * from, sizeof(w));
-        if ((w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7] |
-             w[8] | w[9] | w[10] | w[11] | w[12] | w[13] | w[14] | w[15] |
-             w[16] | w[17] | w[18] | w[19] | w[20] | w[21] | w[22] | w[23] |
-             w[24] | w[25] | w[26] | w[27] | w[28] | w[29] | w[30] | w[31]) != 0)
-            break;
-        from += 32;
-    }
-    while (from + 8 <= n) {
-        uint64_t w[8];
-        memcpy(w, raw + 8 * from, sizeof(w));
-        if ((w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) != 0)
-            break;
-        from += 8;
-    }
+    while (from + 32 <= n && memcmp(raw + 8 * from, zeros, sizeof(zeros)) == 0)
+        from += 32;                               /* TBL-5: unallocated */
     while (from < n && get_le64(raw + 8 * from) == 0)
         from++;
     return from;
