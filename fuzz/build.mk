@@ -51,7 +51,9 @@ FUZZ_GC_LDFLAGS := -Wl,--gc-sections -Wl,-z,start-stop-gc
 # inputs).  Over equal CPU time it runs twice the inputs and reaches the
 # same lines and branches of ref/qed.c, with more features (fuzz/README.md,
 # "Measured").  The other harnesses keep the tracing.
-$(BUILDDIR)/fuzz/fuzz_check_repair: FUZZ_COVERAGE := -fno-sanitize-coverage=trace-cmp
+FUZZ_COVERAGE :=
+$(BUILDDIR)/fuzz/fuzz_check_repair: \
+    FUZZ_COVERAGE := -fno-sanitize-coverage=trace-cmp
 
 $(BUILDDIR)/fuzz/fuzz_util.o: fuzz/fuzz_util.c $(FUZZ_DEPS)
 	@mkdir -p $(dir $@)

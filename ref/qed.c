@@ -1944,7 +1944,8 @@ static int fix_entry(check_state *chk, uint64_t *entry, uint64_t off,
 static uint64_t next_nonzero_entry(const uint8_t *raw, uint64_t from, uint64_t n);
 
 /* Pass 1: validate every L1 entry and claim its L2 table (CHK-1, CHK-3);
- * unallocated entries (TBL-5) are skipped 32 at a time (next_nonzero_entry). */
+ * unallocated entries (TBL-5) are skipped 32 at a time
+ * (next_nonzero_entry). */
 static int check_l1(check_state *chk)
 {
     qed_image *img = chk->img;
@@ -2029,9 +2030,10 @@ static int check_data_entry(check_state *chk, uint64_t l1_idx, uint64_t l2_idx,
 /* The index of the first non-zero 8-byte entry of raw in [from, n), or n
  * (the byte order does not matter to "zero").  The entry at from first:
  * in a dense table the next one is usually non-zero.  Then 32 entries at
- * a time while they are all zero, compared with a zero block by memcmp;
- * no local buffer, which a sanitizer build would set up and poison on
- * every call, dense tables' calls included. */
+ * a time while they are all zero, compared with a zero block by memcmp,
+ * then one at a time (at most 31 steps); no local buffer, which a
+ * sanitizer build would set up and poison on every call, dense tables'
+ * calls included. */
 static uint64_t next_nonzero_entry(const uint8_t *raw, uint64_t from, uint64_t n)
 {
     static const uint8_t zeros[32 * 8];
