@@ -200,6 +200,8 @@ int crash_workload_ops(crash_workload *w, const char *letters)
 /* 3. The generator                                                    */
 /* ------------------------------------------------------------------ */
 
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+
 static const char ALPHABET[] = "AUXNZPF";
 static const char *const BACKING_NAMES[] = { "none", "raw", "qed" };
 static const char *const INITIAL_NAMES[] = { "fresh", "tables", "needcheck", "needcheck-dup" };
@@ -315,13 +317,14 @@ char *crash_manifest_json(size_t *len, size_t *count)
     *count = 0;
     sb_printf(&b, "{\"schema\":\"qedref-manifest-1\",\"testGroups\":[{\"family\":\"crash\","
               "\"tests\":[\n");
-    for (size_t g = 0; g < sizeof GEOMETRIES / sizeof GEOMETRIES[0]; g++)
+    for (size_t g = 0; g < COUNT_OF(GEOMETRIES); g++)
         for (int bk = CB_NONE; bk <= CB_QED; bk++)
             for (int in = CI_FRESH; in <= CI_NEEDCHECK; in++)
                 emit_config(&b, count, &GEOMETRIES[g], bk, in,
                             g == 0 && bk != CB_QED && in == CI_FRESH ? 3 : 2);
-    for (size_t g = 0; g < 2; g++)
-        emit_config(&b, count, &GEOMETRIES[g], CB_NONE, CI_NEEDCHECK_DUP, 1);
+    for (size_t g = 0; g < COUNT_OF(GEOMETRIES); g++)
+        if (GEOMETRIES[g].cs == 4096)
+            emit_config(&b, count, &GEOMETRIES[g], CB_NONE, CI_NEEDCHECK_DUP, 1);
     sb_printf(&b, "]}],\"numberOfTests\":%zu}\n", *count);
     if (b.oom) {
         free(b.s);
@@ -352,8 +355,8 @@ int crash_workload_from_fields(crash_workload *w, const char *id, uint64_t clust
     w->cluster_size = (uint32_t)cluster_size;
     w->table_size = (uint32_t)table_size;
     w->size = size;
-    w->backing = name_index(backing, BACKING_NAMES, 3);
-    w->initial = name_index(initial, INITIAL_NAMES, 4);
+    w->backing = name_index(backing, BACKING_NAMES, (int)COUNT_OF(BACKING_NAMES));
+    w->initial = name_index(initial, INITIAL_NAMES, (int)COUNT_OF(INITIAL_NAMES));
     if (w->backing < 0 || w->initial < 0 || !letters)
         return -1;
     return crash_workload_ops(w, letters);
