@@ -880,16 +880,18 @@ static void l1_as_l2_failing_at(const rawimg *r, uint64_t fail_at, int err,
                                 int sticky)
 {
     qed_io *mem = mem_io(r->buf, r->len), *fault = NULL;
+    int zeros;
 
     CU_ASSERT_EQUAL_FATAL(qed_io_fault_new(io_borrow(mem), fail_at, err,
                                            sticky, &fault), QED_OK);
     repair_with(fault, QED_OPEN_NO_BACKING, NULL, NULL);
     qed_io_close(fault);
-    if (!l1_as_l2_reads_zeros(mem))
+    zeros = l1_as_l2_reads_zeros(mem);
+    if (!zeros)
         printf("\n    call %llu failing (sticky %d): logical cluster %u no "
                "longer reads zeros ", (unsigned long long)fail_at, sticky,
                L1_AS_L2_LC);
-    CU_ASSERT(l1_as_l2_reads_zeros(mem));
+    CU_ASSERT(zeros);
     CU_ASSERT_EQUAL(repair_with(mem, QED_OPEN_NO_BACKING, NULL, NULL), QED_OK);
     CU_ASSERT_EQUAL(corruptions_of(mem, QED_OPEN_NO_BACKING), 0);
     CU_ASSERT(l1_as_l2_reads_zeros(mem));
