@@ -474,14 +474,16 @@ typedef struct qed_check_result {
  * corruptions it found, and perhaps more leaks (its copies): entries past
  * the end of the file are reset and flushed before the first copy; the
  * failed session then reads what the file holds (its L1 table in memory
- * is read back from the file).  Cost: each L2 table the L1 table names is read once (tables back to
- * back in the file in reads of up to 1 MiB), and only its allocated
- * entries are looked at one by one.  Memory: one bit per cluster of the
- * file (QED_ERR_LIMIT beyond max_check_clusters, 32 MiB of bits by
- * default), one byte per L1 entry, the image's L2 cache buffer, one more
- * buffer of at most 1 MiB when tables lie back to back, and, repairing,
- * the list of repairs (24 bytes each) and of the entries reset past the
- * end of the file (16 bytes each), both bounded by the file's entries. */
+ * is read back from the file).  Cost: each L2 table the L1 table names
+ * is read once (tables back to back in the file in reads of up to 1 MiB),
+ * and only its allocated entries are looked at one by one.  Memory: one
+ * bit per cluster of the file (QED_ERR_LIMIT beyond max_check_clusters,
+ * 32 MiB of bits by default), one byte per L1 entry, the image's L2 cache
+ * buffer, one more buffer of at most 1 MiB when tables lie back to back,
+ * and, repairing, a copy of the L1 table (and one more to read it back
+ * after a failure), a copy buffer of at most 1 MiB, the list of repairs
+ * (24 bytes each) and that of the entries reset past the end of the file
+ * (16 bytes each), both bounded by the file's entries. */
 int qed_check(qed_image *img, unsigned repair, qed_check_result *res);
 
 /* Create a fresh image on io (which must be empty or will be overwritten):
